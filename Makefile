@@ -1,0 +1,55 @@
+# evote — build, test, check and benchmark.
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+PKGS        := ./...
+# Seconds each fuzz target runs in `make fuzz` (CI runs a short pass in `make test`).
+FUZZTIME    ?= 10s
+BENCHTIME   ?= 1s
+
+.PHONY: all build test test-race fuzz check fmt vet staticcheck bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/evote ./cmd/evote
+
+# The whole suite, as CI runs it: unit, property, vector and CLI tests, then a
+# short pass of every fuzz target.
+test:
+	$(GO) test -count=1 -timeout 20m $(PKGS)
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+test-race:
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+# Runs every Fuzz* target of every package for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
+	    echo "fuzz $$pkg $$f"; \
+	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; exit 1; }; \
+	  done; \
+	done
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet $(PKGS)
+
+staticcheck:
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+# What CI runs, plus gofmt, vet, staticcheck and the race detector.
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(MAKE) --no-print-directory vet staticcheck test-race
+	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+# Benchmarks of the headline figures; see docs/benchmarks.md.
+bench:
+	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) ./crypto/... | tee bench.out
+
+clean:
+	rm -rf bin bench.out

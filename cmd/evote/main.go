@@ -1,0 +1,63 @@
+// Command evote is the single binary of the evote e-voting system: authority
+// nodes, the tally service, election officials' tools, trustees' tools and the
+// observers' verifier are all subcommands of it.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+
+	"github.com/urfave/cli/v2"
+)
+
+// commands holds the top-level subcommands. Each file of this package adds its
+// own in an init function with register, so subcommands stay independent.
+var commands []*cli.Command
+
+func register(c *cli.Command) { commands = append(commands, c) }
+
+// exitError carries a process exit status and a message meant for the user.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
+	return &cli.App{
+		Name:                 "evote",
+		Usage:                "end-to-end verifiable e-voting with an append-only ballot chain",
+		Commands:             commands,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // main reports errors itself
+	}
+}
+
+// run executes the CLI with args and returns the exit status. It is what main
+// calls, and what the CLI tests call.
+func run(args []string, stdout, stderr io.Writer) int {
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	err := newApp(stdout, stderr).Run(args)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(stderr, "evote:", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "evote:", err)
+	return 1
+}
+
+func main() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) }
