@@ -62,4 +62,3 @@ func Hash(tag string, parts ...[]byte) [32]byte {
 	}
 	return t.Sum256()
 }
-
