@@ -1,0 +1,142 @@
+package crypto
+
+import (
+	"runtime"
+	"sync"
+)
+
+// naiveMSMThreshold is the number of terms below which a multi-scalar
+// multiplication is done term by term; above it Pippenger's bucket method is
+// faster (see BenchmarkMSM).
+const naiveMSMThreshold = 16
+
+// VarTimeMultiScalarMul returns Σ scalars[i]·points[i] using Pippenger's
+// bucket method with signed digits over circl's group operations, split over
+// up to workers goroutines. It is variable-time: use it on public data only
+// (verification). It panics if the slices differ in length.
+func VarTimeMultiScalarMul(scalars []Scalar, points []Point, workers int) Point {
+	if len(scalars) != len(points) {
+		panic("crypto: VarTimeMultiScalarMul: length mismatch")
+	}
+	n := len(scalars)
+	if workers < 1 {
+		workers = 1
+	}
+	// Each worker needs enough terms to amortise its buckets.
+	if maxW := n / 512; workers > maxW {
+		workers = max(maxW, 1)
+	}
+	if workers == 1 {
+		return msmSerial(scalars, points)
+	}
+	parts := make([]Point, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*n/workers, (w+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[w] = msmSerial(scalars[lo:hi], points[lo:hi])
+		}()
+	}
+	wg.Wait()
+	sum := NewPoint()
+	for _, p := range parts {
+		sum.Add(sum, p)
+	}
+	return sum
+}
+
+// DefaultWorkers is the number of goroutines batch verification uses by
+// default: one per available core.
+func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
+
+func msmSerial(scalars []Scalar, points []Point) Point {
+	n := len(scalars)
+	sum := NewPoint()
+	if n < naiveMSMThreshold {
+		t := NewPoint()
+		for i := range scalars {
+			sum.Add(sum, t.Mul(points[i], scalars[i]))
+		}
+		return sum
+	}
+	c := pippengerWindow(n)
+	nw := (254+int(c)-1)/int(c) + 1 // windows, with room for the last carry
+	digits := make([]int32, n*nw)
+	neg := make([]Point, n)
+	for i, s := range scalars {
+		b := EncodeScalar(s)
+		signedDigits(&b, c, digits[i*nw:(i+1)*nw])
+		neg[i] = NewPoint().Neg(points[i])
+	}
+	buckets := make([]Point, 1<<(c-1))
+	for k := range buckets {
+		buckets[k] = NewPoint()
+	}
+	identity := NewPoint()
+	running, windowSum := NewPoint(), NewPoint()
+	for w := nw - 1; w >= 0; w-- {
+		for range c {
+			sum.Dbl(sum)
+		}
+		used := -1
+		for k := range buckets {
+			buckets[k].Set(identity)
+		}
+		for i := range n {
+			d := digits[i*nw+w]
+			switch {
+			case d > 0:
+				buckets[d-1].Add(buckets[d-1], points[i])
+				used = max(used, int(d-1))
+			case d < 0:
+				buckets[-d-1].Add(buckets[-d-1], neg[i])
+				used = max(used, int(-d-1))
+			}
+		}
+		// Σ_k (k+1)·bucket[k] with two additions per bucket.
+		running.Set(identity)
+		windowSum.Set(identity)
+		for k := used; k >= 0; k-- {
+			running.Add(running, buckets[k])
+			windowSum.Add(windowSum, running)
+		}
+		sum.Add(sum, windowSum)
+	}
+	return sum
+}
+
+// pippengerWindow picks the window width c for n terms, minimising about
+// (254/c)·(n + 2^c) additions.
+func pippengerWindow(n int) uint {
+	best, bestCost := uint(4), int(^uint(0)>>1)
+	for c := uint(4); c <= 16; c++ {
+		cost := (254/int(c) + 1) * (n + (1 << c))
+		if cost < bestCost {
+			best, bestCost = c, cost
+		}
+	}
+	return best
+}
+
+// signedDigits writes the radix-2^c signed digits of the little-endian scalar
+// b, each in [−2^(c−1), 2^(c−1)), least significant first.
+func signedDigits(b *[ScalarSize]byte, c uint, out []int32) {
+	half, full := int32(1)<<(c-1), int32(1)<<c
+	carry := int32(0)
+	for w := range out {
+		bit := uint(w) * c
+		var v uint64
+		for k := uint(0); k < 8 && bit/8+k < ScalarSize; k++ {
+			v |= uint64(b[bit/8+k]) << (8 * k)
+		}
+		d := int32((v>>(bit%8))&uint64(full-1)) + carry
+		carry = 0
+		if d >= half {
+			d -= full
+			carry = 1
+		}
+		out[w] = d
+	}
+}
