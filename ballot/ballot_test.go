@@ -1,0 +1,313 @@
+package ballot_test
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/crypto"
+)
+
+// decryptMarks decrypts every selection with the test key.
+func decryptMarks(t *testing.T, b *ballot.Ballot, sk crypto.Scalar) [][]uint64 {
+	t.Helper()
+	var out [][]uint64
+	for _, c := range b.Contests {
+		var row []uint64
+		for _, s := range c.Selections {
+			p := s.Ciphertext.DecryptToPoint(sk)
+			switch {
+			case p.IsIdentity():
+				row = append(row, 0)
+			case p.IsEqual(crypto.Generator()):
+				row = append(row, 1)
+			default:
+				t.Fatalf("contest %q, selection %q decrypts to neither 0 nor 1", c.ContestID, s.SelectionID)
+			}
+		}
+		out = append(out, row)
+	}
+	return out
+}
+
+func TestEncryptValidateDecrypt(t *testing.T) {
+	m := ballottest.Mixed()
+	e, sk := ballottest.Election(t, m)
+	p := &ballot.Plaintext{StyleID: ballot.DefaultStyleID, Choices: map[string][]string{
+		"contest-1": {"option-3"},
+		"contest-2": {"option-1", "option-7"},
+		"contest-3": {"option-2"},
+		// contest-4 (approval) left blank
+	}}
+	b, sec, err := e.Encrypt(rand.Reader, ballottest.Credential(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Validate(b); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if err := e.ValidateEach(b); err != nil {
+		t.Fatalf("ValidateEach: %v", err)
+	}
+	want := [][]uint64{{0, 0, 1, 0}, {1, 0, 0, 0, 0, 0, 1}, {0, 1, 0}, {0, 0, 0}}
+	if got := decryptMarks(t, b, sk); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("decrypted marks %v, want %v", got, want)
+	}
+	if !slices.EqualFunc(sec.Marks, want, slices.Equal) {
+		t.Fatalf("secret marks %v, want %v", sec.Marks, want)
+	}
+	// Canonical encoding round trip.
+	enc := b.Encode()
+	d, err := e.Decode(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Hash() != b.Hash() || e.Validate(d) != nil {
+		t.Fatal("decoded ballot differs")
+	}
+	if !regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$`).MatchString(b.TrackingCode()) {
+		t.Fatalf("tracking code %q has the wrong form", b.TrackingCode())
+	}
+}
+
+func TestPlaintextRules(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	cases := []struct {
+		name    string
+		choices map[string][]string
+		want    string
+	}{
+		{"under-vote on exactly-1", map[string][]string{"contest-3": {"option-1"}}, `contest "contest-1": 0 selections marked, the rule is to choose exactly 1 of 4`},
+		{"over-vote on exactly-1", map[string][]string{"contest-1": {"option-1", "option-2"}, "contest-3": {"option-1"}}, `contest "contest-1": 2 selections marked`},
+		{"over-vote on up-to-3", map[string][]string{"contest-1": {"option-1"}, "contest-2": {"option-1", "option-2", "option-3", "option-4"}, "contest-3": {"option-1"}}, `contest "contest-2": 4 selections marked, the rule is to choose up to 3 of 7`},
+		{"under-vote on range", map[string][]string{"contest-1": {"option-1"}}, `contest "contest-3": 0 selections marked`},
+		{"unknown contest", map[string][]string{"nope": {"x"}}, `no contest "nope"`},
+		{"unknown selection", map[string][]string{"contest-1": {"option-9"}}, `contest "contest-1" has no selection "option-9"`},
+		{"duplicate", map[string][]string{"contest-1": {"option-1", "option-1"}}, `selection "option-1" chosen twice`},
+	}
+	for _, tc := range cases {
+		_, _, err := e.Encrypt(rand.Reader, ballottest.Credential(), &ballot.Plaintext{StyleID: ballot.DefaultStyleID, Choices: tc.choices})
+		if !errors.Is(err, ballot.ErrPlaintext) || !regexp.MustCompile(regexp.QuoteMeta(tc.want)).MatchString(err.Error()) {
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, _, err := e.Encrypt(rand.Reader, ballottest.Credential(), &ballot.Plaintext{StyleID: "district-9"}); !errors.Is(err, ballot.ErrPlaintext) {
+		t.Errorf("unknown style: got %v", err)
+	}
+}
+
+// TestTamper mutates every 32-byte field of an encoded ballot (and its
+// header fields) and checks that each mutation is rejected: at decoding if
+// the bytes are no longer canonical, otherwise by the proofs, with the batch
+// and the one-by-one validators agreeing.
+func TestTamper(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	b, _, err := e.Encrypt(rand.Reader, ballottest.Credential(), ballottest.FirstChoices(m, ballot.DefaultStyleID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := b.Encode()
+	header := 3*8 + len(b.ElectionID) + len(b.StyleID) + ballot.CredentialSize // three length-prefixed fields
+	layers := map[string]int{}
+	for off := header - 32; off+32 <= len(enc); off += 32 { // the credential, then every field
+		for _, flip := range []struct {
+			at  int
+			bit byte
+		}{{0, 1}, {31, 0x80}, {13, 0x10}} {
+			mut := slices.Clone(enc)
+			mut[off+flip.at] ^= flip.bit
+			d, err := e.Decode(mut)
+			if err != nil {
+				if !errors.Is(err, ballot.ErrMalformed) {
+					t.Fatalf("offset %d: decode error %v is not ErrMalformed", off, err)
+				}
+				layers["decode"]++
+				continue
+			}
+			errBatch, errEach := e.Validate(d), e.ValidateEach(d)
+			if !ballot.IsProofError(errBatch) || !ballot.IsProofError(errEach) {
+				t.Fatalf("offset %d bit %x: mutation accepted or misclassified: batch %v, each %v", off+flip.at, flip.bit, errBatch, errEach)
+			}
+			layers["proof"]++
+		}
+	}
+	if layers["decode"] == 0 || layers["proof"] == 0 {
+		t.Fatalf("tamper suite did not exercise both layers: %v", layers)
+	}
+	t.Logf("mutations rejected by layer: %v", layers)
+
+	// Header fields and structure.
+	other := *b
+	other.ElectionID = "another-election"
+	if _, err := e.Decode(other.Encode()); !errors.Is(err, ballot.ErrMalformed) {
+		t.Errorf("wrong election: %v", err)
+	}
+	other = *b
+	other.StyleID = "no-such-style"
+	if err := e.Validate(&other); !errors.Is(err, ballot.ErrMalformed) {
+		t.Errorf("unknown style: %v", err)
+	}
+	if _, err := e.Decode(enc[:len(enc)-1]); !errors.Is(err, ballot.ErrMalformed) {
+		t.Errorf("truncated: %v", err)
+	}
+	if _, err := e.Decode(append(slices.Clone(enc), 0)); !errors.Is(err, ballot.ErrMalformed) {
+		t.Errorf("trailing byte: %v", err)
+	}
+	// A ballot moved to another credential: its proofs are bound to the first.
+	other = *b
+	other.Credential = ballottest.Credential()
+	if err := e.Validate(&other); !ballot.IsProofError(err) {
+		t.Errorf("credential swapped: %v", err)
+	}
+	// Two selections swapped within a contest: proofs are bound to positions.
+	other = *b
+	other.Contests = slices.Clone(b.Contests)
+	sel := slices.Clone(b.Contests[1].Selections)
+	sel[0].Ciphertext, sel[1].Ciphertext = sel[1].Ciphertext, sel[0].Ciphertext
+	sel[0].Proof, sel[1].Proof = sel[1].Proof, sel[0].Proof
+	other.Contests[1].Selections = sel
+	if err := e.Validate(&other); !ballot.IsProofError(err) {
+		t.Errorf("selections swapped: %v", err)
+	}
+	// The same ballot in another election with the same manifest but another key.
+	e2, _ := ballottest.Election(t, m)
+	if err := e2.Validate(b); !ballot.IsProofError(err) {
+		t.Errorf("ballot replayed under another election key: %v", err)
+	}
+}
+
+func TestBatchOfBallotsFindsTheBadOne(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	var ballots []*ballot.Ballot
+	for range 6 {
+		b, _, err := e.Encrypt(rand.Reader, ballottest.Credential(), ballottest.FirstChoices(m, ballot.DefaultStyleID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ballots = append(ballots, b)
+	}
+	// Ballot 4 claims its first selection is the second ballot's.
+	bad := ballots[4]
+	bad.Contests[2].Selections[0].Ciphertext = ballots[1].Contests[2].Selections[0].Ciphertext
+	batch, _ := crypto.NewBatch(nil)
+	var entries []*ballot.BatchEntry
+	for _, b := range ballots {
+		en, err := e.AddToBatch(batch, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, en)
+	}
+	failed := batch.Verify()
+	for i, en := range entries {
+		err := en.Failed(failed)
+		if (i == 4) != (err != nil) {
+			t.Errorf("ballot %d: %v", i, err)
+		}
+	}
+	var pe *ballot.ProofError
+	if err := entries[4].Failed(failed); !errors.As(err, &pe) || pe.Contest != "contest-3" || pe.Selection != "option-1" {
+		t.Errorf("bad ballot's error does not name contest-3/option-1: %v", err)
+	}
+}
+
+func TestAudit(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	p := ballottest.FirstChoices(m, ballot.DefaultStyleID)
+	b, sec, err := e.Encrypt(rand.Reader, ballottest.Credential(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &ballot.Audit{Ballot: b, Secrets: sec}
+	data, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := e.DecodeAudit(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.VerifyAudit(a2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range p.Choices {
+		if !slices.Equal(got.Choices[id], want) {
+			t.Errorf("contest %q: revealed %v, chose %v", id, got.Choices[id], want)
+		}
+	}
+	// A device that encrypted something else is caught: flip a revealed mark.
+	lie := *sec
+	lie.Marks = [][]uint64{slices.Clone(sec.Marks[0])}
+	lie.Marks = append(lie.Marks, sec.Marks[1:]...)
+	lie.Marks[0][0] ^= 1
+	if _, err := e.VerifyAudit(&ballot.Audit{Ballot: b, Secrets: &lie}); !errors.Is(err, ballot.ErrAuditMismatch) {
+		t.Errorf("revealed mark changed: got %v", err)
+	}
+	wrongR := *sec
+	wrongR.Randomness = [][]crypto.Scalar{slices.Clone(sec.Randomness[0])}
+	wrongR.Randomness = append(wrongR.Randomness, sec.Randomness[1:]...)
+	wrongR.Randomness[0][1] = crypto.ScalarFromUint64(42)
+	if _, err := e.VerifyAudit(&ballot.Audit{Ballot: b, Secrets: &wrongR}); !errors.Is(err, ballot.ErrAuditMismatch) {
+		t.Errorf("revealed randomness changed: got %v", err)
+	}
+}
+
+func TestBoxRules(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	cred := ballottest.Credential()
+	p := ballottest.FirstChoices(m, ballot.DefaultStyleID)
+	first, _, _ := e.Encrypt(rand.Reader, cred, p)
+	second, _, _ := e.Encrypt(rand.Reader, cred, p)
+	audited, sec, _ := e.Encrypt(rand.Reader, cred, p)
+	box := ballot.NewBox()
+	if r, err := box.Cast(first); err != nil || r != nil {
+		t.Fatalf("first cast: %v %v", r, err)
+	}
+	if r, err := box.Cast(second); err != nil || r != first {
+		t.Fatalf("re-vote must replace the first ballot: %v %v", r, err)
+	}
+	if _, err := box.Cast(second); !errors.Is(err, ballot.ErrAlreadyCast) {
+		t.Fatalf("replay: %v", err)
+	}
+	if err := box.Audit(&ballot.Audit{Ballot: audited, Secrets: sec}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := box.Cast(audited); !errors.Is(err, ballot.ErrAudited) {
+		t.Fatalf("cast after audit: %v", err)
+	}
+	if err := box.Audit(&ballot.Audit{Ballot: first}); !errors.Is(err, ballot.ErrAlreadyCast) {
+		t.Fatalf("audit after cast: %v", err)
+	}
+	if c := box.Counted(); len(c) != 1 || c[0] != second {
+		t.Fatalf("counted %d ballots", len(c))
+	}
+}
+
+func TestTrackingCodeNormalize(t *testing.T) {
+	code := ballot.TrackingCode([32]byte{1, 2, 3})
+	for _, typed := range []string{code, "  " + code + " ", regexp.MustCompile("-").ReplaceAllString(code, "")} {
+		got, err := ballot.NormalizeTrackingCode(typed)
+		if err != nil || got != code {
+			t.Errorf("%q: got %q, %v", typed, got, err)
+		}
+	}
+	if got, err := ballot.NormalizeTrackingCode("oooo-iiii-llll-0000"); err != nil || got != "0000-1111-1111-0000" {
+		t.Errorf("look-alikes: %q %v", got, err)
+	}
+	for _, bad := range []string{"", "ABC", code + "A", "UUUU-UUUU-UUUU-UUUU"} {
+		if _, err := ballot.NormalizeTrackingCode(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

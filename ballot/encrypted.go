@@ -1,0 +1,207 @@
+package ballot
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/evote/evote/crypto"
+)
+
+// CredentialSize is the size of a voter credential's public key (Ed25519).
+const CredentialSize = 32
+
+// Ballot is an encrypted ballot: for each contest of the voter's ballot
+// style, in ballot order, one ciphertext per selection with its 0/1 proof and
+// one range proof that the contest's marks add up to a number its rule
+// allows. Every proof is bound to the election and to the voter's credential.
+type Ballot struct {
+	ElectionID string
+	StyleID    string
+	Credential []byte // the voter's credential public key
+	Contests   []EncryptedContest
+}
+
+// EncryptedContest is the encrypted part of a ballot for one contest.
+type EncryptedContest struct {
+	ContestID  string
+	Selections []EncryptedSelection
+	// Range proves that the sum of Selections encrypts a value in
+	// [MinSelections, MaxSelections] of the contest.
+	Range crypto.RangeProof
+}
+
+// EncryptedSelection is one encrypted selection mark with its 0/1 proof.
+type EncryptedSelection struct {
+	SelectionID string
+	Ciphertext  crypto.Ciphertext
+	Proof       crypto.RangeProof
+}
+
+// Errors of decoding and checking encrypted ballots.
+var (
+	// ErrMalformed is returned for a ballot whose bytes or structure do not
+	// match the election: wrong election, unknown style, wrong sizes.
+	ErrMalformed = errors.New("ballot: malformed ballot")
+	// ErrInvalidProof is returned when a ballot's proofs do not verify.
+	ErrInvalidProof = errors.New("ballot: a proof does not verify")
+)
+
+// Encode returns the ballot's canonical encoding (docs/spec-ballot.md):
+// LP(election id) ‖ LP(style id) ‖ LP(credential) ‖ for each contest, each
+// selection's ciphertext and 0/1 proof, then the contest's range proof.
+// Every size after the three prefixed fields is fixed by the manifest.
+func (b *Ballot) Encode() []byte {
+	t := crypto.NewTranscript(b.ElectionID) // LP(election id)
+	t.AppendString(b.StyleID).AppendBytes(b.Credential)
+	out := t.Bytes()
+	for _, c := range b.Contests {
+		for _, s := range c.Selections {
+			out = append(out, s.Ciphertext.Encode()...)
+			out = append(out, s.Proof.Encode()...)
+		}
+		out = append(out, c.Range.Encode()...)
+	}
+	return out
+}
+
+// Hash returns H("evote/v1/ballot", Encode()), the ballot's identity.
+func (b *Ballot) Hash() [32]byte { return crypto.Hash(tagBallot, b.Encode()) }
+
+// TrackingCode returns the ballot's tracking code (see TrackingCode).
+func (b *Ballot) TrackingCode() string { return TrackingCode(b.Hash()) }
+
+// trackingAlphabet is Crockford's base32: no I, L, O or U, so that a code
+// read aloud or copied by hand is unambiguous.
+const trackingAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// TrackingCode derives the human-friendly tracking code of a ballot hash:
+// the first 80 bits of H("evote/v1/tracking-code", hash) in Crockford base32,
+// as four groups of four characters, such as "7KQ2-M9XH-4TBD-R1CW".
+func TrackingCode(ballotHash [32]byte) string {
+	h := crypto.Hash(tagTracking, ballotHash[:])
+	var sb strings.Builder
+	var acc uint64
+	bits := 0
+	n := 0
+	for _, by := range h[:10] {
+		acc = acc<<8 | uint64(by)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			if n > 0 && n%4 == 0 {
+				sb.WriteByte('-')
+			}
+			sb.WriteByte(trackingAlphabet[(acc>>bits)&31])
+			n++
+		}
+	}
+	return sb.String()
+}
+
+// NormalizeTrackingCode canonicalises a tracking code typed by a person:
+// upper case, dashes and spaces ignored, O read as 0 and I or L as 1. It
+// returns an error if the result is not 16 base32 characters.
+func NormalizeTrackingCode(s string) (string, error) {
+	var raw []byte
+	for _, r := range strings.ToUpper(s) {
+		switch {
+		case r == '-' || r == ' ':
+			continue
+		case r == 'O':
+			r = '0'
+		case r == 'I' || r == 'L':
+			r = '1'
+		}
+		if r > 127 || strings.IndexByte(trackingAlphabet, byte(r)) < 0 {
+			return "", fmt.Errorf("ballot: tracking code %q: %q is not a tracking-code character", s, r)
+		}
+		raw = append(raw, byte(r))
+	}
+	if len(raw) != 16 {
+		return "", fmt.Errorf("ballot: tracking code %q: %d characters, want 16", s, len(raw))
+	}
+	return fmt.Sprintf("%s-%s-%s-%s", raw[:4], raw[4:8], raw[8:12], raw[12:]), nil
+}
+
+// Decode decodes a ballot's canonical encoding for this election. It checks
+// the structure against the manifest (election, style, sizes, canonical
+// points and scalars) but not the proofs: see Validate.
+func (e *Election) Decode(data []byte) (*Ballot, error) {
+	r := bytes.NewReader(data)
+	field := func(what string, max int) ([]byte, error) {
+		var n uint64
+		if err := binary.Read(r, binary.BigEndian, &n); err != nil || n > uint64(max) || n > uint64(r.Len()) {
+			return nil, fmt.Errorf("%w: %s: bad length", ErrMalformed, what)
+		}
+		b := make([]byte, n)
+		_, _ = r.Read(b)
+		return b, nil
+	}
+	eid, err := field("election id", 64)
+	if err != nil {
+		return nil, err
+	}
+	if string(eid) != e.Manifest.ElectionID {
+		return nil, fmt.Errorf("%w: ballot is for election %q, not %q", ErrMalformed, eid, e.Manifest.ElectionID)
+	}
+	style, err := field("style", 64)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := field("credential", CredentialSize)
+	if err != nil {
+		return nil, err
+	}
+	if len(cred) != CredentialSize {
+		return nil, fmt.Errorf("%w: credential is %d bytes, want %d", ErrMalformed, len(cred), CredentialSize)
+	}
+	contests, err := e.Manifest.StyleContests(string(style))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	rest := data[len(data)-r.Len():]
+	if want := encodedContestsSize(contests); len(rest) != want {
+		return nil, fmt.Errorf("%w: style %q needs %d bytes of contests, ballot has %d", ErrMalformed, style, want, len(rest))
+	}
+	b := &Ballot{ElectionID: string(eid), StyleID: string(style), Credential: cred, Contests: make([]EncryptedContest, len(contests))}
+	for i, c := range contests {
+		ec := EncryptedContest{ContestID: c.ID, Selections: make([]EncryptedSelection, len(c.Selections))}
+		for k, s := range c.Selections {
+			ct, err := crypto.DecodeCiphertext(rest[:crypto.CiphertextSize])
+			if err != nil {
+				return nil, fmt.Errorf("%w: contest %q, selection %q: %w", ErrMalformed, c.ID, s.ID, err)
+			}
+			rest = rest[crypto.CiphertextSize:]
+			p, err := crypto.DecodeRangeProof(rest[:crypto.ZeroOneProofSize], 0, 1)
+			if err != nil {
+				return nil, fmt.Errorf("%w: contest %q, selection %q: %w", ErrMalformed, c.ID, s.ID, err)
+			}
+			rest = rest[crypto.ZeroOneProofSize:]
+			ec.Selections[k] = EncryptedSelection{SelectionID: s.ID, Ciphertext: ct, Proof: p}
+		}
+		lo, hi := uint64(c.MinSelections()), uint64(c.MaxSelections())
+		n := int(hi-lo+1) * crypto.RangeBranchSize
+		p, err := crypto.DecodeRangeProof(rest[:n], lo, hi)
+		if err != nil {
+			return nil, fmt.Errorf("%w: contest %q, range proof: %w", ErrMalformed, c.ID, err)
+		}
+		rest = rest[n:]
+		ec.Range = p
+		b.Contests[i] = ec
+	}
+	return b, nil
+}
+
+// encodedContestsSize is the size of the contests part of a ballot of the
+// given contests.
+func encodedContestsSize(contests []*Contest) int {
+	n := 0
+	for _, c := range contests {
+		n += len(c.Selections) * (crypto.CiphertextSize + crypto.ZeroOneProofSize)
+		n += (c.MaxSelections() - c.MinSelections() + 1) * crypto.RangeBranchSize
+	}
+	return n
+}

@@ -1,0 +1,172 @@
+package ballot
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/evote/evote/crypto"
+)
+
+// ProofError names the part of a ballot whose proof failed.
+type ProofError struct {
+	Contest   string
+	Selection string // empty for a contest's range proof
+	Err       error
+}
+
+func (e *ProofError) Error() string {
+	if e.Selection == "" {
+		return fmt.Sprintf("ballot: contest %q: range proof: %v", e.Contest, e.Err)
+	}
+	return fmt.Sprintf("ballot: contest %q, selection %q: 0/1 proof: %v", e.Contest, e.Selection, e.Err)
+}
+
+func (e *ProofError) Unwrap() []error { return []error{ErrInvalidProof, e.Err} }
+
+// CheckStructure checks that a ballot matches the election: election id,
+// ballot style, contests and selections in manifest order, the range of each
+// range proof, and no selection ciphertext with α = O (which would reveal
+// the mark). Decode already guarantees this for decoded ballots; CheckStructure
+// guards ballots built in memory.
+func (e *Election) CheckStructure(b *Ballot) error {
+	if b.ElectionID != e.Manifest.ElectionID {
+		return fmt.Errorf("%w: ballot is for election %q, not %q", ErrMalformed, b.ElectionID, e.Manifest.ElectionID)
+	}
+	if len(b.Credential) != CredentialSize {
+		return fmt.Errorf("%w: credential is %d bytes, want %d", ErrMalformed, len(b.Credential), CredentialSize)
+	}
+	contests, err := e.Manifest.StyleContests(b.StyleID)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if len(b.Contests) != len(contests) {
+		return fmt.Errorf("%w: style %q has %d contests, ballot has %d", ErrMalformed, b.StyleID, len(contests), len(b.Contests))
+	}
+	for i, c := range contests {
+		ec := &b.Contests[i]
+		if ec.ContestID != c.ID {
+			return fmt.Errorf("%w: contest %d is %q, want %q", ErrMalformed, i, ec.ContestID, c.ID)
+		}
+		if len(ec.Selections) != len(c.Selections) {
+			return fmt.Errorf("%w: contest %q has %d selections, ballot has %d", ErrMalformed, c.ID, len(c.Selections), len(ec.Selections))
+		}
+		for k, s := range c.Selections {
+			es := &ec.Selections[k]
+			if es.SelectionID != s.ID {
+				return fmt.Errorf("%w: contest %q: selection %d is %q, want %q", ErrMalformed, c.ID, k, es.SelectionID, s.ID)
+			}
+			if es.Ciphertext.Alpha == nil || es.Ciphertext.Beta == nil || es.Ciphertext.Alpha.IsIdentity() {
+				return fmt.Errorf("%w: contest %q, selection %q: ciphertext with α = O", ErrMalformed, c.ID, s.ID)
+			}
+			if len(es.Proof.Branches) != 2 {
+				return fmt.Errorf("%w: contest %q, selection %q: 0/1 proof has %d branches", ErrMalformed, c.ID, s.ID, len(es.Proof.Branches))
+			}
+		}
+		if want := c.MaxSelections() - c.MinSelections() + 1; len(ec.Range.Branches) != want {
+			return fmt.Errorf("%w: contest %q: range proof has %d branches, want %d", ErrMalformed, c.ID, len(ec.Range.Branches), want)
+		}
+	}
+	return nil
+}
+
+// proofRef locates one proof of a ballot in a batch.
+type proofRef struct {
+	contest, selection int // selection −1 for the range proof
+}
+
+// BatchEntry records where a ballot's proofs sit in a crypto.Batch.
+type BatchEntry struct {
+	ballot *Ballot
+	first  int // index of the ballot's first proof in the batch
+	refs   []proofRef
+}
+
+// AddToBatch checks the ballot's structure and adds all its proofs to batch,
+// so that a whole block of ballots can be verified with one multi-scalar
+// multiplication. Use Failed on the entry after batch.Verify.
+func (e *Election) AddToBatch(batch *crypto.Batch, b *Ballot) (*BatchEntry, error) {
+	if err := e.CheckStructure(b); err != nil {
+		return nil, err
+	}
+	contests, _ := e.Manifest.StyleContests(b.StyleID)
+	ctx := e.ballotContext(b.Credential, b.StyleID)
+	entry := &BatchEntry{ballot: b, first: batch.Len()}
+	for i, c := range contests {
+		ec := &b.Contests[i]
+		sum := crypto.ZeroCiphertext()
+		for k := range ec.Selections {
+			s := &ec.Selections[k]
+			batch.AddZeroOne(selectionContext(ctx, c.ID, s.SelectionID), e.Key, s.Ciphertext, s.Proof)
+			entry.refs = append(entry.refs, proofRef{i, k})
+			sum = sum.Add(s.Ciphertext)
+		}
+		batch.AddRange(crypto.TagRange, contestContext(ctx, c.ID), e.Key, sum, uint64(c.MinSelections()), uint64(c.MaxSelections()), ec.Range)
+		entry.refs = append(entry.refs, proofRef{i, -1})
+	}
+	return entry, nil
+}
+
+// Failed returns the error for the first of the entry's proofs among the
+// batch's failed indices, or nil if none of its proofs failed. failed must be
+// sorted, as crypto.Batch.Verify returns it.
+func (be *BatchEntry) Failed(failed []int) error {
+	for _, f := range failed {
+		if f < be.first || f >= be.first+len(be.refs) {
+			continue
+		}
+		ref := be.refs[f-be.first]
+		c := &be.ballot.Contests[ref.contest]
+		if ref.selection < 0 {
+			return &ProofError{Contest: c.ContestID, Err: crypto.ErrProof}
+		}
+		return &ProofError{Contest: c.ContestID, Selection: c.Selections[ref.selection].SelectionID, Err: crypto.ErrProof}
+	}
+	return nil
+}
+
+// Validate checks a ballot completely: structure, then every proof with one
+// batch verification. The error names the first failing contest and
+// selection.
+func (e *Election) Validate(b *Ballot) error {
+	batch, err := crypto.NewBatch(nil)
+	if err != nil {
+		return err
+	}
+	batch.Workers = 1
+	entry, err := e.AddToBatch(batch, b)
+	if err != nil {
+		return err
+	}
+	return entry.Failed(batch.Verify())
+}
+
+// ValidateEach checks a ballot like Validate but verifies each proof on its
+// own, without batching; it returns the first failure with its exact reason.
+// It is the reference against which Validate is tested, and what a verifier
+// uses to explain a failure.
+func (e *Election) ValidateEach(b *Ballot) error {
+	if err := e.CheckStructure(b); err != nil {
+		return err
+	}
+	contests, _ := e.Manifest.StyleContests(b.StyleID)
+	ctx := e.ballotContext(b.Credential, b.StyleID)
+	for i, c := range contests {
+		ec := &b.Contests[i]
+		sum := crypto.ZeroCiphertext()
+		for k := range ec.Selections {
+			s := &ec.Selections[k]
+			if err := s.Proof.VerifyZeroOne(selectionContext(ctx, c.ID, s.SelectionID), e.Key, s.Ciphertext); err != nil {
+				return &ProofError{Contest: c.ID, Selection: s.SelectionID, Err: err}
+			}
+			sum = sum.Add(s.Ciphertext)
+		}
+		if err := ec.Range.Verify(crypto.TagRange, contestContext(ctx, c.ID), e.Key, sum, uint64(c.MinSelections()), uint64(c.MaxSelections())); err != nil {
+			return &ProofError{Contest: c.ID, Err: err}
+		}
+	}
+	return nil
+}
+
+// IsProofError reports whether err is a proof failure (as opposed to a
+// malformed ballot).
+func IsProofError(err error) bool { return errors.Is(err, ErrInvalidProof) }
