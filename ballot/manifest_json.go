@@ -167,7 +167,7 @@ func ParseRistrettoKey(s string) ([]byte, error) {
 		return nil, err
 	}
 	if _, err := crypto.DecodeNonIdentityPoint(b); err != nil {
-		return nil, fmt.Errorf("ballot: not a valid ristretto255 public key: %w", err)
+		return nil, fmt.Errorf("ballot: ristretto255 public key %q is not the canonical encoding of a point other than the identity", s)
 	}
 	return b, nil
 }
