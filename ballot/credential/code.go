@@ -43,9 +43,11 @@ var (
 
 // Code is a voter's private credential code. It is secret: its String,
 // GoString and LogValue methods print a redacted placeholder; Text gives the
-// code itself. The zero Code is not a valid code.
+// code itself. Only NewCode and ParseCode make a Code; the zero Code is not a
+// code. Codes compare with ==.
 type Code struct {
 	sym [CodeSymbols]byte // symbol values 0..31, data then check symbols
+	ok  bool              // set by NewCode and ParseCode
 }
 
 // NewCode returns a fresh code: DataSymbols random symbols read from rand
@@ -62,6 +64,7 @@ func NewCode(rand io.Reader) (Code, error) {
 	}
 	clear(buf[:])
 	c.sym[DataSymbols], c.sym[DataSymbols+1], c.sym[DataSymbols+2] = checkSymbols(c.sym[:DataSymbols])
+	c.ok = true
 	return c, nil
 }
 
@@ -74,13 +77,17 @@ func ParseCode(s string) (Code, error) {
 	if err := st.Err(); err != nil {
 		return Code{}, err
 	}
+	c.ok = true
 	return c, nil
 }
 
 // Text returns the code in its canonical text form: upper-case symbols in
 // groups of GroupSize joined by dashes, such as "7KQ2-M9XH-3RTB-WZ0C-4NVA-E8P5".
-// This is the secret itself; never log it.
+// This is the secret itself; never log it. The zero Code's text is "".
 func (c Code) Text() string {
+	if !c.ok {
+		return ""
+	}
 	b := make([]byte, 0, CodeSymbols+CodeSymbols/GroupSize-1)
 	for i, v := range c.sym {
 		if i > 0 && i%GroupSize == 0 {
@@ -101,8 +108,10 @@ func (c Code) normalized() []byte {
 	return b
 }
 
-// IsZero reports whether c is the zero Code (not a code at all).
-func (c Code) IsZero() bool { return c == Code{} }
+// IsZero reports whether c is the zero Code, which is not a code at all
+// (unlike "0000-0000-0000-0000-0000-0000", which NewCode returns with
+// probability 2⁻¹⁰⁵).
+func (c Code) IsZero() bool { return !c.ok }
 
 const redacted = "credential.Code(REDACTED)"
 

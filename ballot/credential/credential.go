@@ -117,9 +117,17 @@ func kdfSalt(electionID string) []byte {
 }
 
 // Credential is a voter's signing key, derived from the voter's code. It is
-// secret: it prints as its public key only.
+// secret: it prints as its public key only. Only Derive makes a usable
+// Credential; the methods of the zero Credential return nil.
 type Credential struct {
 	priv ed25519.PrivateKey
+}
+
+func (c Credential) pub() ed25519.PublicKey {
+	if len(c.priv) != ed25519.PrivateKeySize {
+		return nil
+	}
+	return c.priv.Public().(ed25519.PublicKey)
 }
 
 // Derive derives the credential of code in an election (docs/credentials.md,
@@ -146,11 +154,16 @@ func Derive(code Code, electionID string, params KDFParams) (*Credential, error)
 
 // PublicKey returns the credential's public key, the entry of the roll.
 func (c *Credential) PublicKey() ed25519.PublicKey {
-	return append(ed25519.PublicKey(nil), c.priv.Public().(ed25519.PublicKey)...)
+	return append(ed25519.PublicKey(nil), c.pub()...)
 }
 
 // Sign returns the Ed25519 signature of msg (RFC 8032, pure Ed25519).
-func (c *Credential) Sign(msg []byte) []byte { return ed25519.Sign(c.priv, msg) }
+func (c *Credential) Sign(msg []byte) []byte {
+	if len(c.priv) != ed25519.PrivateKeySize {
+		return nil
+	}
+	return ed25519.Sign(c.priv, msg)
+}
 
 // SignBallot signs BallotMessage(electionBaseHash, ballotHash).
 func (c *Credential) SignBallot(electionBaseHash, ballotHash [32]byte) []byte {
@@ -158,15 +171,15 @@ func (c *Credential) SignBallot(electionBaseHash, ballotHash [32]byte) []byte {
 }
 
 // String returns "credential.Credential(PUBLIC-KEY-HEX)", never the private key.
-func (c *Credential) String() string {
-	return "credential.Credential(" + hex.EncodeToString(c.priv.Public().(ed25519.PublicKey)) + ")"
+func (c Credential) String() string {
+	return "credential.Credential(" + hex.EncodeToString(c.pub()) + ")"
 }
 
 // GoString is String (for the %#v verb).
-func (c *Credential) GoString() string { return c.String() }
+func (c Credential) GoString() string { return c.String() }
 
 // LogValue returns the public key only, for log/slog.
-func (c *Credential) LogValue() slog.Value { return slog.StringValue(c.String()) }
+func (c Credential) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // BallotMessage returns the message a credential signs for a ballot
 // (docs/credentials.md, §3): the transcript

@@ -350,7 +350,7 @@ func ReadBinary(r io.Reader) (*Roll, error) {
 	for n := 0; n < h.Count; {
 		m := min(h.Count-n, 16*ChunkSize) * PublicKeySize
 		start := len(keys)
-		keys = append(keys, make([]byte, m)...)
+		keys = growKeys(keys, m, h.Count)
 		if got, err := io.ReadFull(r, keys[start:]); err != nil {
 			if err == io.EOF || err == io.ErrUnexpectedEOF {
 				return nil, malformed("truncated: the header announces %d keys, the input holds %d bytes of keys", h.Count, start+got)
@@ -367,6 +367,23 @@ func ReadBinary(r io.Reader) (*Roll, error) {
 		return nil, fmt.Errorf("credential: reading roll: %w", err)
 	}
 	return newRoll(h, keys)
+}
+
+// growKeys extends keys by m bytes. Its capacity doubles, but never beyond
+// the count keys announced, so that a roll whose header tells the truth ends
+// with exactly its keys in memory, and one that lies costs at most twice what
+// it holds.
+func growKeys(keys []byte, m, count int) []byte {
+	if cap(keys)-len(keys) < m {
+		c := max(2*cap(keys), len(keys)+m)
+		if limit := count * PublicKeySize; c > limit && limit >= len(keys)+m {
+			c = limit
+		}
+		grown := make([]byte, len(keys), c)
+		copy(grown, keys)
+		keys = grown
+	}
+	return keys[:len(keys)+m]
 }
 
 // Load reads a roll file in either form, binary or JSON.

@@ -74,7 +74,7 @@ func ReadJSON(r io.Reader) (*Roll, error) {
 		case "kdf":
 			err = readKDF(dec, &h.KDF)
 		case "keys":
-			keys, nkeys, err = readKeys(dec)
+			keys, nkeys, err = readKeys(dec, h.Count)
 		default:
 			err = fmt.Errorf("unknown member %q", name)
 		}
@@ -236,7 +236,8 @@ func readKDF(dec *json.Decoder, p *KDFParams) error {
 	return nil
 }
 
-func readKeys(dec *json.Decoder) ([]byte, int, error) {
+// readKeys reads the keys array; count, if known already, sizes the memory.
+func readKeys(dec *json.Decoder, count int) ([]byte, int, error) {
 	if err := readDelim(dec, '[', "keys"); err != nil {
 		return nil, 0, err
 	}
@@ -253,7 +254,8 @@ func readKeys(dec *json.Decoder) ([]byte, int, error) {
 		if !isLowerHex(s, 2*PublicKeySize) {
 			return nil, 0, fmt.Errorf("keys: the key at index %d is not %d lower-case hex digits", n, 2*PublicKeySize)
 		}
-		keys, _ = hex.AppendDecode(keys, []byte(s))
+		keys = growKeys(keys, PublicKeySize, count)
+		hex.Decode(keys[len(keys)-PublicKeySize:], []byte(s))
 		n++
 	}
 	if err := readDelim(dec, ']', "keys"); err != nil {
