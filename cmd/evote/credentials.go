@@ -219,7 +219,9 @@ func progressPrinter(w io.Writer, n int, start time.Time) func(int) {
 // whole file. Without force, it fails if path exists (even if it appeared
 // after the first check).
 func writeFileAtomic(path string, perm fs.FileMode, force bool, write func(io.Writer) error) (err error) {
-	fail := func(err error) error { return &exitError{code: 1, msg: fmt.Sprintf("credentials generate: writing %s: %v", path, err)} }
+	fail := func(err error) error {
+		return &exitError{code: 1, msg: fmt.Sprintf("credentials generate: writing %s: %v", path, err)}
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fail(err)
