@@ -82,7 +82,7 @@ func ParseCode(s string) (Code, error) {
 }
 
 // Text returns the code in its canonical text form: upper-case symbols in
-// groups of GroupSize joined by dashes, such as "7KQ2-M9XH-3RTB-WZ0C-4NVA-E8P5".
+// groups of GroupSize joined by dashes, such as "7KQ2-M9XH-3RTB-WZ0C-4NVA-EXG5".
 // This is the secret itself; never log it. The zero Code's text is "".
 func (c Code) Text() string {
 	if !c.ok {

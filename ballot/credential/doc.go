@@ -7,7 +7,7 @@
 // A Code is 24 symbols of the Crockford base32 alphabet, 21 of them random
 // (105 bits from crypto/rand) and 3 check symbols of a shortened Reed-Solomon
 // code over GF(32), shown as six groups of four, such as
-// "7KQ2-M9XH-3RTB-WZ0C-4NVA-E8P5". The check symbols guarantee that any one
+// "7KQ2-M9XH-3RTB-WZ0C-4NVA-EXG5". The check symbols guarantee that any one
 // mistyped symbol, any swap of two adjacent symbols and any two or three
 // wrong symbols are detected; a single wrong symbol is also located, so that
 // a voting page can point at it (CheckPartial).
