@@ -192,6 +192,29 @@ func VarTimeCommitmentAt(commitments []Point, x int) Point {
 	return p
 }
 
+// NewDealerSecret rebuilds a dealer's secret from the coefficients of its
+// polynomial, as a trustee keeps them between rounds (in its encrypted key
+// file).
+func NewDealerSecret(params DKGParams, dealer int, coeffs []Scalar) (*DealerSecret, error) {
+	if err := params.Validate(); err != nil {
+		return nil, err
+	}
+	if err := params.checkIndex("dealer", dealer); err != nil {
+		return nil, err
+	}
+	if len(coeffs) != params.K {
+		return nil, fmt.Errorf("%w: %d coefficients for threshold %d", ErrParams, len(coeffs), params.K)
+	}
+	s := &DealerSecret{params: params, dealer: dealer, coeffs: make([]Scalar, params.K)}
+	for j, a := range coeffs {
+		if a == nil || a.IsZero() {
+			return nil, fmt.Errorf("crypto: trustee %d: coefficient %d is zero", dealer, j)
+		}
+		s.coeffs[j] = NewScalar().Set(a)
+	}
+	return s, nil
+}
+
 // Share returns f_i(l), the share of trustee l (including the dealer itself).
 func (s *DealerSecret) Share(l int) (Scalar, error) {
 	if err := s.params.checkIndex("trustee", l); err != nil {
