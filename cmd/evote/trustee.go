@@ -1,0 +1,311 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/evote/evote/ballot/config"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/keyfile"
+	"github.com/evote/evote/trustee"
+)
+
+// Environment variables that carry a trustee's passphrase. A passphrase is
+// never taken from a command-line argument, which other users could see.
+const (
+	envPassphrase     = "EVOTE_PASSPHRASE"
+	envPassphraseFile = "EVOTE_PASSPHRASE_FILE"
+)
+
+var kdfFlags = []cli.Flag{
+	&cli.UintFlag{Name: "kdf-memory", Value: uint(keyfile.DefaultKDF.MemoryKiB), Usage: "Argon2id memory in KiB for the key file's encryption"},
+	&cli.UintFlag{Name: "kdf-time", Value: uint(keyfile.DefaultKDF.Time), Usage: "Argon2id passes for the key file's encryption"},
+}
+
+func kdfFromFlags(c *cli.Context) keyfile.KDF {
+	k := keyfile.DefaultKDF
+	k.MemoryKiB, k.Time = uint32(c.Uint("kdf-memory")), uint32(c.Uint("kdf-time"))
+	return k
+}
+
+func ceremonyFlags(withKey bool) []cli.Flag {
+	fs := []cli.Flag{
+		&cli.StringFlag{Name: "election", Required: true, Usage: "the election configuration `FILE` (YAML)"},
+		&cli.StringFlag{Name: "dir", Required: true, Usage: "the shared `FOLDER` where the trustees exchange messages"},
+	}
+	if withKey {
+		fs = append(fs, &cli.StringFlag{Name: "key", Required: true, Usage: "your trustee key `FILE`"})
+	}
+	return fs
+}
+
+func init() {
+	register(&cli.Command{
+		Name:  "trustee",
+		Usage: "trustees' tools: key files and the key ceremony",
+		Description: "A trustee holds a share of the election key. Any threshold k of the n trustees can decrypt\n" +
+			"the totals; fewer cannot decrypt anything. Key files are encrypted with a passphrase taken from\n" +
+			"$" + envPassphraseFile + " (a file holding it) or $" + envPassphrase + ".",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "init",
+				Usage:     "make a trustee key file (identity and share-encryption keys)",
+				ArgsUsage: " ",
+				Flags: append([]cli.Flag{
+					&cli.StringFlag{Name: "name", Required: true, Usage: "the trustee's `NAME` as in the election configuration"},
+					&cli.StringFlag{Name: "out", Required: true, Usage: "the key `FILE` to write"},
+					&cli.BoolFlag{Name: "force", Usage: "replace an existing key file"},
+				}, kdfFlags...),
+				Action: trusteeInit,
+			},
+			{
+				Name:      "key",
+				Usage:     "print the public keys of a trustee key file (no passphrase needed)",
+				ArgsUsage: "FILE",
+				Action:    trusteeShowKey,
+			},
+			{
+				Name:  "ceremony",
+				Usage: "run the key ceremony, round by round, through a shared folder",
+				Description: "Every trustee runs, in order: register, deal, check, justify, finish. Each round waits\n" +
+					"until every trustee has sent the previous round's message. Anyone can run status and result.",
+				Subcommands: []*cli.Command{
+					{Name: "register", Usage: "round 0: publish your share-encryption key", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindRegister)},
+					{Name: "deal", Usage: "round 1: publish your commitments and encrypted shares", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindDealing)},
+					{Name: "check", Usage: "round 2: check the shares dealt to you and publish complaints, if any", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindComplaints)},
+					{Name: "justify", Usage: "round 3: answer complaints against you, if any", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindJustifications)},
+					{Name: "finish", Usage: "compute your share of the election key and store it in your key file",
+						Flags:  append(append(ceremonyFlags(true), &cli.BoolFlag{Name: "force", Usage: "go on without trustees that sent nothing (after the deadline)"}), kdfFlags...),
+						Action: ceremonyFinish},
+					{Name: "status", Usage: "show which messages are in the shared folder", Flags: ceremonyFlags(false), Action: ceremonyStatus},
+					{Name: "result", Usage: "re-derive the election key from the transcript and write it (anyone can run this)",
+						Flags: append(ceremonyFlags(false),
+							&cli.StringFlag{Name: "out", Usage: "write the election key `FILE` (JSON)"},
+							&cli.BoolFlag{Name: "force", Usage: "go on without trustees that sent nothing (after the deadline)"}),
+						Action: ceremonyResult},
+				},
+			},
+		},
+	})
+}
+
+func trusteeInit(c *cli.Context) error {
+	pass, err := keyfile.ReadPassphrase(envPassphrase, envPassphraseFile)
+	if err != nil {
+		return &exitError{2, err.Error()}
+	}
+	k, err := trustee.NewKey(rand.Reader, c.String("name"))
+	if err != nil {
+		return err
+	}
+	if err := k.Save(c.String("out"), pass, kdfFromFlags(c), c.Bool("force")); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "wrote %s for trustee %q\n", c.String("out"), k.Name)
+	fmt.Fprintf(c.App.Writer, "identity key: %s\n", k.IdentityText())
+	fmt.Fprintln(c.App.Writer, "Give the identity key to the election official, to list under trustees in the election configuration.")
+	return nil
+}
+
+func trusteeShowKey(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return &exitError{2, "trustee key: give one key file"}
+	}
+	p, err := trustee.LoadPublic(c.Args().First())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "name: %s\nidentity key: %s\nshare-encryption key (X25519): %s\n", p.Name, p.IdentityText(), base64.StdEncoding.EncodeToString(p.HPKE))
+	return nil
+}
+
+// loadCeremony reads the election configuration and the shared folder.
+func loadCeremony(c *cli.Context) (*trustee.Ceremony, *trustee.Transcript, error) {
+	m, err := config.Load(c.String("election"))
+	if err != nil {
+		return nil, nil, err
+	}
+	cer, err := trustee.NewCeremony(m)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(c.String("dir"), 0o755); err != nil {
+		return nil, nil, err
+	}
+	t, err := cer.Load(c.String("dir"))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range t.Problems {
+		fmt.Fprintln(c.App.ErrWriter, "warning:", p)
+	}
+	return cer, t, nil
+}
+
+func loadKey(c *cli.Context) (*trustee.Key, []byte, error) {
+	pass, err := keyfile.ReadPassphrase(envPassphrase, envPassphraseFile)
+	if err != nil {
+		return nil, nil, &exitError{2, err.Error()}
+	}
+	k, err := trustee.Load(c.String("key"), pass)
+	return k, pass, err
+}
+
+// waitingExit turns "waiting for other trustees" into exit status 3, so
+// scripts can tell it from a failure.
+func waitingExit(err error) error {
+	if errors.Is(err, trustee.ErrWaiting) {
+		return &exitError{3, err.Error()}
+	}
+	return err
+}
+
+func ceremonyRound(kind string) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		cer, t, err := loadCeremony(c)
+		if err != nil {
+			return err
+		}
+		k, pass, err := loadKey(c)
+		if err != nil {
+			return err
+		}
+		var msg *trustee.Message
+		var detail string
+		switch kind {
+		case trustee.KindRegister:
+			msg, err = cer.Register(k)
+		case trustee.KindDealing:
+			msg, err = cer.Deal(k, t)
+			if err == nil {
+				// The polynomial must be safe in the key file before the
+				// dealing is published.
+				err = k.Save(c.String("key"), pass, kdfFromFlags(c), true)
+			}
+		case trustee.KindComplaints:
+			var cs []crypto.Complaint
+			msg, cs, err = cer.Check(k, t)
+			detail = fmt.Sprintf(" (%d complaints)", len(cs))
+			for _, cp := range cs {
+				fmt.Fprintf(c.App.ErrWriter, "complaint: the share %s dealt to you does not match its commitments\n", cer.Name(cp.Accused))
+			}
+		case trustee.KindJustifications:
+			var js []crypto.Justification
+			msg, js, err = cer.Justify(k, t)
+			detail = fmt.Sprintf(" (%d justifications)", len(js))
+		}
+		if err != nil {
+			return waitingExit(err)
+		}
+		path, err := trustee.WriteMessage(c.String("dir"), msg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "%s: wrote %s%s\n", cer.Name(msg.From), path, detail)
+		return nil
+	}
+}
+
+func printFaults(c *cli.Context, cer *trustee.Ceremony, faults []crypto.Fault) {
+	for _, f := range faults {
+		verdict := "reported"
+		if f.Disqualified {
+			verdict = "DISQUALIFIED"
+		}
+		fmt.Fprintf(c.App.Writer, "fault: %s %s: %s\n", cer.Name(f.Trustee), verdict, f.Reason)
+	}
+}
+
+func ceremonyFinish(c *cli.Context) error {
+	cer, t, err := loadCeremony(c)
+	if err != nil {
+		return err
+	}
+	k, pass, err := loadKey(c)
+	if err != nil {
+		return err
+	}
+	res, err := cer.Finish(k, t, c.Bool("force"))
+	if res != nil {
+		printFaults(c, cer, res.Faults)
+	}
+	if err != nil {
+		return waitingExit(err)
+	}
+	if err := k.Save(c.String("key"), pass, kdfFromFlags(c), true); err != nil {
+		return err
+	}
+	jk := crypto.EncodePoint(res.PublicKey)
+	fmt.Fprintf(c.App.Writer, "%s: your share of the election key is in %s\n", cer.Name(k.Ceremony.Index), c.String("key"))
+	fmt.Fprintf(c.App.Writer, "election key: %s\n", base64.StdEncoding.EncodeToString(jk[:]))
+	return nil
+}
+
+func ceremonyStatus(c *cli.Context) error {
+	cer, t, err := loadCeremony(c)
+	if err != nil {
+		return err
+	}
+	rows := []struct {
+		kind string
+		have []int
+	}{{trustee.KindRegister, t.Registered}, {trustee.KindDealing, t.DealtBy}, {trustee.KindComplaints, t.ComplainedBy}, {trustee.KindJustifications, t.JustifiedBy}}
+	fmt.Fprintf(c.App.Writer, "election %s: %d trustees, threshold %d\n", cer.Manifest.ElectionID, cer.Params.N, cer.Params.K)
+	for _, r := range rows {
+		fmt.Fprintf(c.App.Writer, "%-15s %d of %d", r.kind, len(r.have), cer.Params.N)
+		if len(r.have) < cer.Params.N {
+			fmt.Fprintf(c.App.Writer, " (waiting for")
+			for l := 1; l <= cer.Params.N; l++ {
+				if !contains(r.have, l) {
+					fmt.Fprintf(c.App.Writer, " %d", l)
+				}
+			}
+			fmt.Fprintf(c.App.Writer, ")")
+		}
+		fmt.Fprintln(c.App.Writer)
+	}
+	fmt.Fprintf(c.App.Writer, "complaints: %d, justifications: %d, rejected messages: %d\n", len(t.Complaints), len(t.Justifications), len(t.Problems))
+	return nil
+}
+
+func contains(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func ceremonyResult(c *cli.Context) error {
+	cer, t, err := loadCeremony(c)
+	if err != nil {
+		return err
+	}
+	res, err := cer.Resolve(t, c.Bool("force"))
+	if res != nil {
+		printFaults(c, cer, res.Faults)
+	}
+	if err != nil {
+		return waitingExit(err)
+	}
+	ek := cer.ElectionKey(res)
+	fmt.Fprintf(c.App.Writer, "qualified trustees: %v\nelection key: %s\n", res.Qualified, base64.StdEncoding.EncodeToString(ek.JointKey))
+	if out := c.String("out"); out != "" {
+		data, err := json.MarshalIndent(ek, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "wrote %s\n", out)
+	}
+	return nil
+}
