@@ -3,7 +3,6 @@ package trustee
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -124,6 +123,3 @@ func (c *Ceremony) Load(dir string) (*Transcript, error) {
 	t.Problems = append(problems, t.Problems...)
 	return t, nil
 }
-
-// ErrNoResult is returned when the ceremony cannot produce a key.
-var ErrNoResult = errors.New("trustee: the ceremony produced no election key")
