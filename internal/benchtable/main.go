@@ -1,0 +1,149 @@
+// Command benchtable turns the output of `go test -bench` into the table of
+// evote's headline figures (docs/benchmarks.md), with ratios against the
+// baselines measured in the same run. It is run by `make bench`.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// result is one benchmark line: its metrics by unit.
+type result map[string]float64
+
+var line = regexp.MustCompile(`^(Benchmark\S+?)(-\d+)?\s+\d+\s+(.*)$`)
+
+func parse(r io.Reader) (map[string]result, string) {
+	out := map[string]result{}
+	cpu := ""
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		s := sc.Text()
+		if strings.HasPrefix(s, "cpu: ") {
+			cpu = strings.TrimPrefix(s, "cpu: ")
+		}
+		m := line.FindStringSubmatch(s)
+		if m == nil {
+			continue
+		}
+		res := result{}
+		f := strings.Fields(m[3])
+		for i := 0; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				res[f[i+1]] = v
+			}
+		}
+		out[m[1]] = res
+	}
+	return out, cpu
+}
+
+// row describes one figure of the table.
+type row struct {
+	what  string
+	bench string
+	unit  string // metric to show
+	base  string // benchmark whose ns/op the figure is divided by, for the ratio column
+	note  string
+}
+
+var rows = []row{
+	{"group: variable-base scalar multiplication (circl Mul)", "BenchmarkGroupMul", "ns/op", "", "baseline"},
+	{"group: fixed-base scalar multiplication (MulGen)", "BenchmarkGroupMulGen", "ns/op", "BenchmarkGroupMul", ""},
+	{"encrypt one selection with its 0/1 proof", "BenchmarkEncryptSelection", "ns/op", "BenchmarkGroupMul", ""},
+	{"verify one 0/1 proof singly", "BenchmarkVerifySelection", "ns/op", "BenchmarkGroupMul", ""},
+	{"verify 0/1 proofs in batches of 1,000, one core (per proof)", "BenchmarkVerifySelectionBatch/n=1000/workers=1", "ns/proof", "BenchmarkVerifySelection", "target ≤ 0.25 of single"},
+	{"verify 0/1 proofs in batches of 1,000, all cores (per proof)", "BenchmarkVerifySelectionBatch/n=1000/workers=2", "ns/proof", "BenchmarkVerifySelection", ""},
+	{"decode + verify 0/1 proofs in batches of 1,000, one core (per proof)", "BenchmarkVerifySelectionDecodeBatch", "ns/proof", "BenchmarkVerifySelection", ""},
+	{"multi-scalar multiplication, 8,192 terms (per term)", "BenchmarkMSM/n=8192", "ns/term", "BenchmarkGroupMul", ""},
+	{"partial decryption with proof (per ciphertext)", "BenchmarkPartialDecrypt", "ns/op", "BenchmarkGroupMul", ""},
+	{"combine 2 of 3 shares (per ciphertext)", "BenchmarkCombine", "ns/op", "BenchmarkGroupMul", ""},
+	{"discrete log table for totals up to 10^6", "BenchmarkDlogTable1e6", "ns/op", "", ""},
+	{"discrete log table for totals up to 10^7", "BenchmarkDlogTable1e7", "ns/op", "", ""},
+	{"discrete log of a total up to 10^6", "BenchmarkDlogSolve1e6", "ns/op", "", ""},
+	{"discrete log of a total up to 10^7", "BenchmarkDlogSolve1e7", "ns/op", "", ""},
+	{"key ceremony: verify a dealing (n=3, k=2)", "BenchmarkVerifyDealing", "ns/op", "", ""},
+	{"encrypt a 10-contest, 30-selection ballot", "BenchmarkEncryptBallot10x3", "ns/op", "", ""},
+	{"verify that ballot, each proof singly", "BenchmarkVerifyBallot10x3/each", "ns/op", "", ""},
+	{"verify that ballot, batched", "BenchmarkVerifyBallot10x3/batched", "ns/op", "BenchmarkVerifyBallot10x3/each", ""},
+	{"verify a block of 100 such ballots, one core (per ballot)", "BenchmarkVerifyBlock10x3", "ns/ballot", "BenchmarkVerifyBallot10x3/each", ""},
+	{"derive a voter credential (Argon2id, 19 MiB, t=2)", "BenchmarkDeriveDefault", "ns/op", "", ""},
+	{"store: commit a block of 1,000 writes, Pebble", "BenchmarkCommit1000Writes/pebble", "ns/op", "", ""},
+	{"store: commit a block of 1,000 writes, PostgreSQL", "BenchmarkCommit1000Writes/postgres", "ns/op", "", ""},
+}
+
+func human(ns float64) string {
+	d := time.Duration(ns)
+	switch {
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case d >= time.Millisecond:
+		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
+	case d >= time.Microsecond:
+		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+	}
+	return fmt.Sprintf("%.0f ns", ns)
+}
+
+func main() {
+	in := flag.String("in", "bench.out", "go test -bench output")
+	out := flag.String("out", "", "also write the table to this markdown file")
+	flag.Parse()
+	f, err := os.Open(*in)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable:", err)
+		os.Exit(1)
+	}
+	defer f.Close()
+	res, cpu := parse(f)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# evote benchmarks\n\nMeasured by `make bench` on %s (%s, %d cores, %s/%s), %s.\n",
+		cpu, runtime.Version(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&b, "Ratios divide by a baseline measured in the same run.\n\n")
+	fmt.Fprintf(&b, "| figure | time | ratio | note |\n| --- | --- | --- | --- |\n")
+	for _, r := range rows {
+		v, ok := findMetric(res, r.bench, r.unit)
+		if !ok {
+			continue
+		}
+		ratio := ""
+		if r.base != "" {
+			if bv, ok := findMetric(res, r.base, "ns/op"); ok && bv > 0 {
+				ratio = fmt.Sprintf("%.3f × %s", v/bv, strings.TrimPrefix(r.base, "Benchmark"))
+			}
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.what, human(v), ratio, r.note)
+	}
+	fmt.Print(b.String())
+	if *out != "" {
+		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "benchtable:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// findMetric looks a benchmark up by exact name, or by prefix for
+// sub-benchmarks whose names carry parameters.
+func findMetric(res map[string]result, name, unit string) (float64, bool) {
+	if r, ok := res[name]; ok {
+		v, ok := r[unit]
+		return v, ok
+	}
+	for k, r := range res {
+		if strings.HasPrefix(k, name) {
+			if v, ok := r[unit]; ok {
+				return v, true
+			}
+		}
+	}
+	return 0, false
+}
