@@ -3,19 +3,42 @@
 // definitions, credential rolls, key-ceremony messages, open and close,
 // ballots, audited ballots) in CheckTx and again, deterministically, when a
 // block is finalised, and keeps its state in a store.Store.
+//
+// Determinism: every check depends only on the transaction, the committed
+// state and the block's time. Checks that depend on the transaction alone
+// (decoding, signatures, proofs) are pure functions; their outcome is cached
+// by transaction hash so a node does not verify the same ballot twice, and a
+// block's uncached ballots are verified together in one batch.
 package chain
 
 import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/chain/store"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/trustee"
 )
 
 // AppOptions configure an App.
 type AppOptions struct {
 	Logger *slog.Logger
+	// Now returns the current time for CheckTx's time-window check; blocks
+	// use their own (consensus) time. Defaults to time.Now.
+	Now func() time.Time
 }
 
 // App is evote's ABCI application.
@@ -23,9 +46,31 @@ type App struct {
 	abci.BaseApplication
 	store store.Store
 	log   *slog.Logger
+	now   func() time.Time
+
+	// Consensus connection state: the block being finalised.
+	block       *overlay
+	pending     *store.Changes
+	initWrites  *overlay // InitChain's writes, committed with block 1
+	lastAppHash []byte
+
+	mu        sync.Mutex
+	chainID   string
+	officials []ed25519.PublicKey
+	elections map[string]*electionCache
+	verified  *verifyCache
 }
 
 var _ abci.Application = (*App)(nil)
+
+// electionCache holds the parsed, immutable parts of an election.
+type electionCache struct {
+	manifest  *ballot.Manifest
+	ceremony  *trustee.Ceremony
+	election  *ballot.Election // nil until the key ceremony is resolved
+	officials map[string]bool
+	hash      []byte // manifest hash, to notice a redefined election
+}
 
 // NewApp returns the application over st. The chain's genesis app_state
 // (GenesisState, JSON) authorises the officials' keys.
@@ -34,5 +79,230 @@ func NewApp(st store.Store, opts AppOptions) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &App{store: st, log: log}, nil
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{store: st, log: log, now: now, elections: map[string]*electionCache{}, verified: newVerifyCache(200_000)}
+	ctx := context.Background()
+	if id, err := st.Get(ctx, bucketMeta, []byte("chain-id")); err == nil {
+		a.chainID = string(id)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if raw, err := st.Get(ctx, bucketMeta, []byte("app-state")); err == nil {
+		if _, a.officials, err = ParseGenesisState(raw); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	last, err := st.LastBlock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.lastAppHash = last.AppHash
+	return a, nil
 }
+
+// Info tells CometBFT the last committed height and app hash, from which it
+// replays blocks after a restart or a crash.
+func (a *App) Info(ctx context.Context, _ *abci.InfoRequest) (*abci.InfoResponse, error) {
+	last, err := a.store.LastBlock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &abci.InfoResponse{Data: "evote", Version: "1", AppVersion: 1, LastBlockHeight: last.Height, LastBlockAppHash: last.AppHash}, nil
+}
+
+// InitChain records the chain id and the genesis app_state (the officials).
+func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.InitChainResponse, error) {
+	_, officials, err := ParseGenesisState(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	o := newOverlay(a.store)
+	o.put(bucketMeta, []byte("chain-id"), []byte(req.ChainId))
+	o.put(bucketMeta, []byte("app-state"), req.AppStateBytes)
+	a.mu.Lock()
+	a.chainID, a.officials = req.ChainId, officials
+	a.mu.Unlock()
+	a.initWrites = o
+	return &abci.InitChainResponse{}, nil
+}
+
+// CheckTx runs the same checks as block execution against the committed
+// state (and the current time), without keeping any change.
+func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+	tx, err := DecodeTx(req.Tx)
+	if err != nil {
+		return &abci.CheckTxResponse{Code: CodeMalformed, Log: err.Error(), Codespace: Codespace}, nil
+	}
+	x := &execution{app: a, ctx: ctx, o: newOverlay(a.store), time: a.now(), raw: req.Tx}
+	if _, err := x.apply(tx); err != nil {
+		code, log := txErrorCode(err)
+		return &abci.CheckTxResponse{Code: code, Log: log, Codespace: Codespace}, nil
+	}
+	return &abci.CheckTxResponse{Code: abci.CodeTypeOK}, nil
+}
+
+// FinalizeBlock executes a decided block: it verifies the proofs of all its
+// not yet verified ballots in one batch, then applies each transaction in
+// order to the block's overlay, and returns the results and the new app
+// hash. Nothing is stored before Commit.
+func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	o := newOverlay(a.store)
+	if a.initWrites != nil {
+		o = a.initWrites
+		a.initWrites = nil
+	}
+	a.preverify(ctx, o, req.Txs)
+	x := &execution{app: a, ctx: ctx, o: o, time: req.Time, height: req.Height}
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, raw := range req.Txs {
+		x.index, x.raw = i, raw
+		res := &abci.ExecTxResult{Code: abci.CodeTypeOK}
+		tx, err := DecodeTx(raw)
+		var events []abci.Event
+		if err == nil {
+			events, err = x.apply(tx)
+		}
+		if err != nil {
+			res.Code, res.Log = txErrorCode(err)
+			res.Codespace = Codespace
+		} else {
+			res.Events = events
+		}
+		results[i] = res
+	}
+	appHash := nextAppHash(a.lastAppHash, req.Height, o.changesHash())
+	a.block = o
+	a.pending = &store.Changes{Height: req.Height, AppHash: appHash, Writes: o.writes}
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: appHash}, nil
+}
+
+// Commit stores the finalised block's changes atomically.
+func (a *App) Commit(ctx context.Context, _ *abci.CommitRequest) (*abci.CommitResponse, error) {
+	if a.pending == nil {
+		return &abci.CommitResponse{}, nil
+	}
+	if err := a.store.Commit(ctx, a.pending); err != nil {
+		// The block cannot be stored: stop rather than diverge. CometBFT
+		// replays it after the operator fixes the store.
+		return nil, fmt.Errorf("chain: committing block %d: %w", a.pending.Height, err)
+	}
+	a.lastAppHash = a.pending.AppHash
+	a.pending, a.block = nil, nil
+	return &abci.CommitResponse{}, nil
+}
+
+// election returns the parsed election id as of the overlay's state.
+func (a *App) election(ctx context.Context, o *overlay, id string) (*ElectionRecord, *electionCache, error) {
+	var rec ElectionRecord
+	ok, err := o.getJSON(ctx, bucketElection, []byte(id), &rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, txErr(CodeUnknownElection, "no election %q on this chain", id)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ec := a.elections[id]
+	if ec == nil || !bytes.Equal(ec.hash, rec.ManifestHash) {
+		m, err := ballot.DecodeManifestJSON(rec.Manifest)
+		if err != nil {
+			return nil, nil, fmt.Errorf("chain: stored manifest of %q: %w", id, err)
+		}
+		cer, err := trustee.NewCeremony(m)
+		if err != nil {
+			return nil, nil, fmt.Errorf("chain: stored manifest of %q: %w", id, err)
+		}
+		ec = &electionCache{manifest: m, ceremony: cer, officials: map[string]bool{}, hash: rec.ManifestHash}
+		for _, off := range m.Officials {
+			ec.officials[string(off.PublicKey)] = true
+		}
+		a.elections[id] = ec
+	}
+	if ec.election == nil && rec.JointKey != nil {
+		k, err := crypto.DecodeNonIdentityPoint(rec.JointKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("chain: stored key of %q: %w", id, err)
+		}
+		if ec.election, err = ballot.NewElection(ec.manifest, k); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &rec, ec, nil
+}
+
+// ElectionRecord returns the committed state of an election.
+func (a *App) ElectionRecord(ctx context.Context, id string) (*ElectionRecord, error) {
+	rec, _, err := a.election(ctx, newOverlay(a.store), id)
+	return rec, err
+}
+
+// Election returns the committed election's parsed manifest and, once its
+// key exists, the ballot.Election for encrypting and checking ballots.
+func (a *App) Election(ctx context.Context, id string) (*ballot.Manifest, *ballot.Election, error) {
+	_, ec, err := a.election(ctx, newOverlay(a.store), id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ec.manifest, ec.election, nil
+}
+
+// BallotByTrackingCode returns the committed record of the ballot with the
+// given tracking code, or an error with CodeNotFound.
+func (a *App) BallotByTrackingCode(ctx context.Context, electionID, code string) (*BallotRecord, bool, error) {
+	norm, err := ballot.NormalizeTrackingCode(code)
+	if err != nil {
+		return nil, false, txErr(CodeMalformed, "%v", err)
+	}
+	o := newOverlay(a.store)
+	h, err := o.get(ctx, bucketTracking, key(electionID, []byte(norm)))
+	if errors.Is(err, store.ErrNotFound) {
+		// An audited ballot has a tracking code too.
+		return nil, false, txErr(CodeNotFound, "no ballot with tracking code %s in election %q", norm, electionID)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var rec BallotRecord
+	if ok, err := o.getJSON(ctx, bucketBallot, key(electionID, h), &rec); ok && err == nil {
+		return &rec, false, nil
+	}
+	var ar AuditRecord
+	if ok, err := o.getJSON(ctx, bucketAudited, key(electionID, h), &ar); ok && err == nil {
+		return &BallotRecord{Hash: ar.Hash, TrackingCode: ar.TrackingCode, Height: ar.Height, Index: ar.Index}, true, nil
+	}
+	return nil, false, txErr(CodeNotFound, "no ballot with tracking code %s in election %q", norm, electionID)
+}
+
+// Query answers ABCI queries on the committed state: "election/ID" and
+// "ballot/ID/TRACKING-CODE" return JSON records.
+func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
+	parts := strings.Split(strings.Trim(req.Path, "/"), "/")
+	var v any
+	var err error
+	switch {
+	case len(parts) == 2 && parts[0] == "election":
+		v, err = a.ElectionRecord(ctx, parts[1])
+	case len(parts) == 3 && parts[0] == "ballot":
+		v, _, err = a.BallotByTrackingCode(ctx, parts[1], parts[2])
+	default:
+		return &abci.QueryResponse{Code: CodeNotFound, Log: fmt.Sprintf("unknown query path %q", req.Path), Codespace: Codespace}, nil
+	}
+	if err != nil {
+		code, log := txErrorCode(err)
+		return &abci.QueryResponse{Code: code, Log: log, Codespace: Codespace}, nil
+	}
+	b, _ := json.Marshal(v)
+	last, _ := a.store.LastBlock(ctx)
+	return &abci.QueryResponse{Code: abci.CodeTypeOK, Value: b, Height: last.Height}, nil
+}
+
+// txHash is the SHA-256 of a transaction's bytes, as CometBFT names it.
+func txHash(raw []byte) [32]byte { return sha256.Sum256(raw) }
+
+func hexHash(b []byte) string { return hex.EncodeToString(b) }
