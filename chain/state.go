@@ -45,13 +45,13 @@ type ElectionRecord struct {
 	Faults           []string `json:"faults,omitempty"`
 	KeyHeight        int64    `json:"key_height,omitempty"`
 	// Credential roll.
-	RollHeader    []byte `json:"roll_header,omitempty"`
-	RollChunks    int    `json:"roll_chunks"`     // chunks received
-	RollComplete  bool   `json:"roll_complete"`   // all chunks received
-	RollHash      []byte `json:"roll_hash,omitempty"`
-	RollCount     int    `json:"roll_count"`      // credentials on the roll
-	OpenedHeight  int64  `json:"opened_height,omitempty"`
-	ClosedHeight  int64  `json:"closed_height,omitempty"`
+	RollHeader   []byte `json:"roll_header,omitempty"`
+	RollChunks   int    `json:"roll_chunks"`   // chunks received
+	RollComplete bool   `json:"roll_complete"` // all chunks received
+	RollHash     []byte `json:"roll_hash,omitempty"`
+	RollCount    int    `json:"roll_count"` // credentials on the roll
+	OpenedHeight int64  `json:"opened_height,omitempty"`
+	ClosedHeight int64  `json:"closed_height,omitempty"`
 	// Counters.
 	BallotsCast     int `json:"ballots_cast"`     // accepted ballot transactions
 	BallotsReplaced int `json:"ballots_replaced"` // of which later replaced by a re-vote
