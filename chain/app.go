@@ -279,8 +279,36 @@ func (a *App) BallotByTrackingCode(ctx context.Context, electionID, code string)
 	return nil, false, txErr(CodeNotFound, "no ballot with tracking code %s in election %q", norm, electionID)
 }
 
+// CeremonyMessages returns the key-ceremony messages of an election that are
+// on the chain, in round order, as the trustees' tools read them.
+func (a *App) CeremonyMessages(ctx context.Context, electionID string) ([]*trustee.Message, error) {
+	_, ec, err := a.election(ctx, newOverlay(a.store), electionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []*trustee.Message
+	for _, kind := range ceremonyKinds {
+		for l := 1; l <= ec.ceremony.Params.N; l++ {
+			b, err := a.store.Get(ctx, bucketCeremony, key(electionID, []byte(kind), u64(uint64(l))))
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			m, err := trustee.DecodeMessage(b)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 // Query answers ABCI queries on the committed state: "election/ID" and
-// "ballot/ID/TRACKING-CODE" return JSON records.
+// "ballot/ID/TRACKING-CODE" return JSON records, "ceremony/ID" the
+// ceremony's messages (a JSON array of message files).
 func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
 	parts := strings.Split(strings.Trim(req.Path, "/"), "/")
 	var v any
@@ -290,6 +318,15 @@ func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryRes
 		v, err = a.ElectionRecord(ctx, parts[1])
 	case len(parts) == 3 && parts[0] == "ballot":
 		v, _, err = a.BallotByTrackingCode(ctx, parts[1], parts[2])
+	case len(parts) == 2 && parts[0] == "ceremony":
+		var msgs []*trustee.Message
+		msgs, err = a.CeremonyMessages(ctx, parts[1])
+		var files []json.RawMessage
+		for _, m := range msgs {
+			f, _ := trustee.EncodeMessage(m)
+			files = append(files, f)
+		}
+		v = files
 	default:
 		return &abci.QueryResponse{Code: CodeNotFound, Log: fmt.Sprintf("unknown query path %q", req.Path), Codespace: Codespace}, nil
 	}
