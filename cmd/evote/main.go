@@ -20,6 +20,12 @@ var commands []*cli.Command
 
 func register(c *cli.Command) { commands = append(commands, c) }
 
+// subcommands holds subcommands that a file adds to a command registered in
+// another file, such as "election publish" next to "election validate".
+var subcommands = map[string][]*cli.Command{}
+
+func registerSub(parent string, c *cli.Command) { subcommands[parent] = append(subcommands[parent], c) }
+
 // exitError carries a process exit status and a message meant for the user.
 type exitError struct {
 	code int
@@ -30,6 +36,13 @@ func (e *exitError) Error() string { return e.msg }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
 	sort.Slice(commands, func(i, j int) bool { return commands[i].Name < commands[j].Name })
+	for _, c := range commands {
+		for _, sub := range subcommands[c.Name] {
+			if !hasSubcommand(c, sub.Name) {
+				c.Subcommands = append(c.Subcommands, sub)
+			}
+		}
+	}
 	return &cli.App{
 		Name:                 "evote",
 		Usage:                "end-to-end verifiable e-voting with an append-only ballot chain",
@@ -39,6 +52,15 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: true,
 		ExitErrHandler:       func(*cli.Context, error) {}, // main reports errors itself
 	}
+}
+
+func hasSubcommand(c *cli.Command, name string) bool {
+	for _, s := range c.Subcommands {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // run executes the CLI with args and returns the exit status. It is what main

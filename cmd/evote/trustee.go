@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/evote/evote/ballot/config"
+	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/trustee"
@@ -37,7 +39,8 @@ func kdfFromFlags(c *cli.Context) keyfile.KDF {
 func ceremonyFlags(withKey bool) []cli.Flag {
 	fs := []cli.Flag{
 		&cli.StringFlag{Name: "election", Required: true, Usage: "the election configuration `FILE` (YAML)"},
-		&cli.StringFlag{Name: "dir", Required: true, Usage: "the shared `FOLDER` where the trustees exchange messages"},
+		&cli.StringFlag{Name: "dir", Usage: "the shared `FOLDER` where the trustees exchange messages (or use --node)"},
+		nodeFlag,
 	}
 	if withKey {
 		fs = append(fs, &cli.StringFlag{Name: "key", Required: true, Usage: "your trustee key `FILE`"})
@@ -125,7 +128,8 @@ func trusteeShowKey(c *cli.Context) error {
 	return nil
 }
 
-// loadCeremony reads the election configuration and the shared folder.
+// loadCeremony reads the election configuration and the ceremony's
+// messages, from the shared folder (--dir) or from the chain (--node).
 func loadCeremony(c *cli.Context) (*trustee.Ceremony, *trustee.Transcript, error) {
 	m, err := config.Load(c.String("election"))
 	if err != nil {
@@ -135,17 +139,67 @@ func loadCeremony(c *cli.Context) (*trustee.Ceremony, *trustee.Transcript, error
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := os.MkdirAll(c.String("dir"), 0o755); err != nil {
-		return nil, nil, err
-	}
-	t, err := cer.Load(c.String("dir"))
-	if err != nil {
-		return nil, nil, err
+	var t *trustee.Transcript
+	switch {
+	case c.String("node") != "":
+		ctx, cancel := commandContext(c)
+		defer cancel()
+		node, _, err := dialNode(ctx, c.String("node"))
+		if err != nil {
+			return nil, nil, err
+		}
+		var rec chain.ElectionRecord
+		if err := chain.QueryJSON(ctx, node, "election/"+m.ElectionID, &rec); err != nil {
+			return nil, nil, err
+		}
+		if mh := m.Hash(); !bytes.Equal(rec.ManifestHash, mh[:]) {
+			return nil, nil, fmt.Errorf("the chain's election %q differs from %s (manifest hash %x on chain, %x here): do not take part until this is explained", m.ElectionID, c.String("election"), rec.ManifestHash, mh)
+		}
+		var files []json.RawMessage
+		if err := chain.QueryJSON(ctx, node, "ceremony/"+m.ElectionID, &files); err != nil {
+			return nil, nil, err
+		}
+		var msgs []*trustee.Message
+		for _, f := range files {
+			msg, err := trustee.DecodeMessage(f)
+			if err != nil {
+				return nil, nil, err
+			}
+			msgs = append(msgs, msg)
+		}
+		t = cer.Collect(msgs)
+	case c.String("dir") != "":
+		if err := os.MkdirAll(c.String("dir"), 0o755); err != nil {
+			return nil, nil, err
+		}
+		if t, err = cer.Load(c.String("dir")); err != nil {
+			return nil, nil, err
+		}
+	default:
+		return nil, nil, &exitError{2, "give --dir FOLDER (a shared folder) or --node URL (the chain)"}
 	}
 	for _, p := range t.Problems {
 		fmt.Fprintln(c.App.ErrWriter, "warning:", p)
 	}
 	return cer, t, nil
+}
+
+// sendMessage publishes a ceremony message to the shared folder or the chain.
+func sendMessage(c *cli.Context, msg *trustee.Message) (string, error) {
+	if c.String("node") == "" {
+		return trustee.WriteMessage(c.String("dir"), msg)
+	}
+	ctx, cancel := commandContext(c)
+	defer cancel()
+	node, _, err := dialNode(ctx, c.String("node"))
+	if err != nil {
+		return "", err
+	}
+	res, err := chain.Submit(ctx, node, chain.CeremonyTx(msg).Encode(), true)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("the chain (height %d)", res.Height), nil
 }
 
 func loadKey(c *cli.Context) (*trustee.Key, []byte, error) {
@@ -203,7 +257,7 @@ func ceremonyRound(kind string) cli.ActionFunc {
 		if err != nil {
 			return waitingExit(err)
 		}
-		path, err := trustee.WriteMessage(c.String("dir"), msg)
+		path, err := sendMessage(c, msg)
 		if err != nil {
 			return err
 		}

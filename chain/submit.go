@@ -1,0 +1,70 @@
+package chain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	coretypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cometbft/cometbft/types"
+)
+
+// Submit sends a transaction to a node (CheckTx) and, if wait is set, waits
+// until it is in a committed block and returns its result there. A rejection
+// is a *TxError with the application's code; a transaction the chain already
+// holds (code CodeDuplicate) is returned as such, so callers that retry can
+// tell "already there" from failure.
+func Submit(ctx context.Context, c rpcclient.Client, tx []byte, wait bool) (*coretypes.ResultTx, error) {
+	res, err := c.BroadcastTxSync(ctx, tx)
+	if err != nil {
+		return nil, fmt.Errorf("chain: sending the transaction: %w", err)
+	}
+	if res.Code != 0 {
+		return nil, &TxError{Code: res.Code, Msg: res.Log}
+	}
+	if !wait {
+		return nil, nil
+	}
+	return WaitTx(ctx, c, types.Tx(tx).Hash())
+}
+
+// WaitTx polls for a transaction until it is in a committed block.
+func WaitTx(ctx context.Context, c rpcclient.Client, hash []byte) (*coretypes.ResultTx, error) {
+	delay := 50 * time.Millisecond
+	for {
+		r, err := c.Tx(ctx, hash, false)
+		if err == nil {
+			if r.TxResult.Code != 0 {
+				return r, &TxError{Code: r.TxResult.Code, Msg: r.TxResult.Log}
+			}
+			return r, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("chain: waiting for transaction %X: %w", hash, ctx.Err())
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, time.Second)
+	}
+}
+
+// QueryJSON runs an ABCI query against a node and decodes its JSON value.
+func QueryJSON(ctx context.Context, c rpcclient.Client, path string, v any) error {
+	res, err := c.ABCIQuery(ctx, path, nil)
+	if err != nil {
+		return fmt.Errorf("chain: query %s: %w", path, err)
+	}
+	if res.Response.Code != 0 {
+		return &TxError{Code: res.Response.Code, Msg: res.Response.Log}
+	}
+	return json.Unmarshal(res.Response.Value, v)
+}
+
+// IsCode reports whether err is a rejection with the given code.
+func IsCode(err error, code uint32) bool {
+	var te *TxError
+	return errors.As(err, &te) && te.Code == code
+}
