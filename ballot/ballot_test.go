@@ -311,3 +311,27 @@ func TestTrackingCodeNormalize(t *testing.T) {
 		}
 	}
 }
+
+func TestCiphertextBytes(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	b, _, err := e.Encrypt(rand.Reader, ballottest.Credential(), ballottest.FirstChoices(m, ballot.DefaultStyleID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := b.Encode()
+	got := e.CiphertextBytes(enc, b)
+	var want []byte
+	for _, c := range b.Contests {
+		for _, s := range c.Selections {
+			want = append(want, s.Ciphertext.Encode()...)
+		}
+	}
+	if string(got) != string(want) {
+		t.Fatal("CiphertextBytes differs from the ciphertexts' encodings")
+	}
+	pos, err := m.TotalsPositions(ballot.DefaultStyleID)
+	if err != nil || len(pos) != len(want)/64 || pos[len(pos)-1] != len(pos)-1 {
+		t.Fatalf("positions %v, %v", pos, err)
+	}
+}

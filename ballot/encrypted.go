@@ -205,3 +205,55 @@ func encodedContestsSize(contests []*Contest) int {
 	}
 	return n
 }
+
+// CiphertextBytes returns the encodings of a ballot's selection ciphertexts,
+// in ballot order, sliced out of its canonical encoding (which must have
+// been decoded successfully with Decode): 64 bytes per selection. Keeping
+// them costs no re-encoding.
+func (e *Election) CiphertextBytes(encoding []byte, b *Ballot) []byte {
+	header := 3*8 + len(b.ElectionID) + len(b.StyleID) + len(b.Credential)
+	rest := encoding[header:]
+	contests, _ := e.Manifest.StyleContests(b.StyleID)
+	var out []byte
+	for _, c := range contests {
+		for range c.Selections {
+			out = append(out, rest[:crypto.CiphertextSize]...)
+			rest = rest[crypto.CiphertextSize+crypto.ZeroOneProofSize:]
+		}
+		rest = rest[(c.MaxSelections()-c.MinSelections()+1)*crypto.RangeBranchSize:]
+	}
+	return out
+}
+
+// TotalsLayout returns, for every contest of the manifest in order, the
+// number of selections: encrypted totals and results list one value per
+// selection of every contest, in this order, whatever the ballot styles.
+func (m *Manifest) TotalsLayout() []int {
+	out := make([]int, len(m.Contests))
+	for i, c := range m.Contests {
+		out[i] = len(c.Selections)
+	}
+	return out
+}
+
+// TotalsPositions maps each selection of a ballot of the given style, in
+// ballot order, to its position in the manifest's totals layout.
+func (m *Manifest) TotalsPositions(style string) ([]int, error) {
+	contests, err := m.StyleContests(style)
+	if err != nil {
+		return nil, err
+	}
+	offset := map[string]int{}
+	n := 0
+	for _, c := range m.Contests {
+		offset[c.ID] = n
+		n += len(c.Selections)
+	}
+	var out []int
+	for _, c := range contests {
+		for k := range c.Selections {
+			out = append(out, offset[c.ID]+k)
+		}
+	}
+	return out, nil
+}

@@ -157,7 +157,7 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 		a.initWrites = nil
 	}
 	a.preverify(ctx, o, req.Txs)
-	x := &execution{app: a, ctx: ctx, o: o, time: req.Time, height: req.Height}
+	x := &execution{app: a, ctx: ctx, o: o, time: req.Time, height: req.Height, totals: map[string][]crypto.Ciphertext{}}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, raw := range req.Txs {
 		x.index, x.raw = i, raw
@@ -175,6 +175,7 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 		}
 		results[i] = res
 	}
+	x.flushTotals()
 	appHash := nextAppHash(a.lastAppHash, req.Height, o.changesHash())
 	a.block = o
 	a.pending = &store.Changes{Height: req.Height, AppHash: appHash, Writes: o.writes}
@@ -306,9 +307,21 @@ func (a *App) CeremonyMessages(ctx context.Context, electionID string) ([]*trust
 	return out, nil
 }
 
+// Totals returns the election's committed encrypted running totals: one
+// ciphertext per selection of every contest, in manifest order.
+func (a *App) Totals(ctx context.Context, electionID string) ([]crypto.Ciphertext, error) {
+	_, ec, err := a.election(ctx, newOverlay(a.store), electionID)
+	if err != nil {
+		return nil, err
+	}
+	x := &execution{app: a, ctx: ctx, o: newOverlay(a.store)}
+	return x.loadTotals(ec)
+}
+
 // Query answers ABCI queries on the committed state: "election/ID" and
 // "ballot/ID/TRACKING-CODE" return JSON records, "ceremony/ID" the
-// ceremony's messages (a JSON array of message files).
+// ceremony's messages (a JSON array of message files), "totals/ID" the
+// running encrypted totals ({"totals": base64}).
 func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
 	parts := strings.Split(strings.Trim(req.Path, "/"), "/")
 	var v any
@@ -318,6 +331,10 @@ func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryRes
 		v, err = a.ElectionRecord(ctx, parts[1])
 	case len(parts) == 3 && parts[0] == "ballot":
 		v, _, err = a.BallotByTrackingCode(ctx, parts[1], parts[2])
+	case len(parts) == 2 && parts[0] == "totals":
+		var t []crypto.Ciphertext
+		t, err = a.Totals(ctx, parts[1])
+		v = map[string][]byte{"totals": encodeCiphertexts(t)}
 	case len(parts) == 2 && parts[0] == "ceremony":
 		var msgs []*trustee.Message
 		msgs, err = a.CeremonyMessages(ctx, parts[1])

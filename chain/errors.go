@@ -26,6 +26,8 @@ const (
 	CodeInvalidAudit    uint32 = 13 // an audited ballot that does not match its revealed choices
 	CodeExists          uint32 = 14 // the election is already defined
 	CodeNotFound        uint32 = 15 // (queries) nothing found
+	CodeWrongTotals     uint32 = 16 // published totals differ from the chain's own
+	CodeWrongResult     uint32 = 17 // a count is not the decryption of its total
 	CodeInternal        uint32 = 99 // the node could not read its own state
 )
 

@@ -29,6 +29,10 @@ type execution struct {
 	height int64 // 0 in CheckTx
 	index  int
 	raw    []byte
+	// totals holds the running encrypted totals of the elections this block
+	// changed, decoded once per block and stored once at its end (nil in
+	// CheckTx, which keeps no totals).
+	totals map[string][]crypto.Ciphertext
 }
 
 func (x *execution) apply(tx *Tx) ([]abci.Event, error) {
@@ -45,6 +49,12 @@ func (x *execution) apply(tx *Tx) ([]abci.Event, error) {
 		return x.ballot(tx)
 	case TxAudit:
 		return x.audit(tx)
+	case TxTotals:
+		return x.publishTotals(tx)
+	case TxShare:
+		return x.decryptionShare(tx)
+	case TxResult:
+		return x.result(tx)
 	}
 	return nil, txErr(CodeMalformed, "unknown transaction type %d", tx.Type)
 }
@@ -371,7 +381,13 @@ func pureBallot(e *ballot.Election, field []byte) *pureResult {
 	if err := e.Validate(c.Ballot); err != nil {
 		return &pureResult{err: txErr(CodeInvalidProof, "%v", err)}
 	}
-	return &pureResult{hash: c.Ballot.Hash(), credential: c.Ballot.Credential}
+	return castResult(e, field, c)
+}
+
+// castResult is the pure result of a valid cast: what applying it needs.
+func castResult(e *ballot.Election, field []byte, c *ballot.Cast) *pureResult {
+	ballotBytes := field[8 : 8+binary.BigEndian.Uint64(field)]
+	return &pureResult{hash: c.Ballot.Hash(), credential: c.Ballot.Credential, style: c.Ballot.StyleID, cts: e.CiphertextBytes(ballotBytes, c.Ballot)}
 }
 
 func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
@@ -405,7 +421,14 @@ func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
 		return nil, txErr(CodeAudited, "ballot %s was audited and can never be cast; encrypt a fresh ballot", code)
 	}
 	ev := event("ballot", "election", id, "tracking_code", code, "hash", hexHash(pr.hash[:]))
+	if err := x.addToTotals(ec, pr.style, pr.cts, false); err != nil {
+		return nil, err
+	}
+	x.o.put(bucketBallotCT, key(id, pr.hash[:]), append(u64(uint64(len(pr.style))), append([]byte(pr.style), pr.cts...)...))
 	if prev, err := x.o.get(x.ctx, bucketCurrent, key(id, pr.credential)); err == nil {
+		if err := x.subtractStored(ec, prev); err != nil {
+			return nil, err
+		}
 		var old BallotRecord
 		if ok, err := x.o.getJSON(x.ctx, bucketBallot, key(id, prev), &old); err != nil || !ok {
 			return nil, fmt.Errorf("chain: ballot record of the replaced ballot is missing: %v", err)
@@ -512,7 +535,7 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs [][]byte) {
 			a.verified.put(ck, &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)})
 			continue
 		}
-		todo = append(todo, pending{ck, entry, &pureResult{hash: c.Ballot.Hash(), credential: c.Ballot.Credential}})
+		todo = append(todo, pending{ck, entry, castResult(e, tx.Fields[0], c)})
 	}
 	if batch == nil {
 		return

@@ -21,6 +21,9 @@ const (
 	bucketBallot    = "ballot"    // election id ‖ 0 ‖ ballot hash → ballotRecord (JSON)
 	bucketTracking  = "tracking"  // election id ‖ 0 ‖ tracking code → ballot hash
 	bucketAudited   = "audited"   // election id ‖ 0 ‖ ballot hash → auditRecord (JSON)
+	bucketTotals    = "totals"    // election id → running encrypted totals (64 bytes per selection)
+	bucketBallotCT  = "ballotct"  // election id ‖ 0 ‖ ballot hash → LP(style) ‖ the ballot's ciphertexts
+	bucketShare     = "share"     // election id ‖ 0 ‖ u64(trustee) → decryption share ‖ signature
 )
 
 // Election phases.
@@ -29,6 +32,7 @@ const (
 	PhaseReady    = "ready"    // the election key exists; waiting for the roll and the open transaction
 	PhaseOpen     = "open"
 	PhaseClosed   = "closed"
+	PhaseTallied  = "tallied" // the result is on the chain
 )
 
 // ElectionRecord is the chain's state of one election.
@@ -52,10 +56,21 @@ type ElectionRecord struct {
 	RollCount    int    `json:"roll_count"` // credentials on the roll
 	OpenedHeight int64  `json:"opened_height,omitempty"`
 	ClosedHeight int64  `json:"closed_height,omitempty"`
+	// Tally.
+	TotalsHeight int64           `json:"totals_height,omitempty"` // the encrypted totals were published
+	Shares       []int           `json:"shares,omitempty"`        // trustees whose decryption shares are on the chain
+	ResultHeight int64           `json:"result_height,omitempty"`
+	Result       []ContestResult `json:"result,omitempty"`
 	// Counters.
 	BallotsCast     int `json:"ballots_cast"`     // accepted ballot transactions
 	BallotsReplaced int `json:"ballots_replaced"` // of which later replaced by a re-vote
 	Audited         int `json:"audited"`
+}
+
+// ContestResult is one contest's decrypted counts, in selection order.
+type ContestResult struct {
+	Contest string   `json:"contest"`
+	Counts  []uint64 `json:"counts"`
 }
 
 // Counted returns the number of ballots that count (one per credential).

@@ -15,13 +15,16 @@ type TxType byte
 
 // Transaction types.
 const (
-	TxDefineElection TxType = 1 // an official publishes an election definition (manifest)
-	TxCredentialRoll TxType = 2 // an official publishes one chunk of the credential roll
-	TxCeremony       TxType = 3 // a trustee's key-ceremony message
-	TxOpen           TxType = 4 // an official opens the election
-	TxClose          TxType = 5 // an official closes the election
-	TxBallot         TxType = 6 // a voter's signed ballot
-	TxAudit          TxType = 7 // a voter's audited (spoiled) ballot
+	TxDefineElection TxType = 1  // an official publishes an election definition (manifest)
+	TxCredentialRoll TxType = 2  // an official publishes one chunk of the credential roll
+	TxCeremony       TxType = 3  // a trustee's key-ceremony message
+	TxOpen           TxType = 4  // an official opens the election
+	TxClose          TxType = 5  // an official closes the election
+	TxBallot         TxType = 6  // a voter's signed ballot
+	TxAudit          TxType = 7  // a voter's audited (spoiled) ballot
+	TxTotals         TxType = 8  // the encrypted totals, published after close
+	TxShare          TxType = 9  // a trustee's signed partial decryption of the totals
+	TxResult         TxType = 10 // the decrypted counts
 )
 
 func (t TxType) String() string {
@@ -40,6 +43,12 @@ func (t TxType) String() string {
 		return "ballot"
 	case TxAudit:
 		return "audit"
+	case TxTotals:
+		return "totals"
+	case TxShare:
+		return "decryption-share"
+	case TxResult:
+		return "result"
 	}
 	return fmt.Sprintf("type-%d", byte(t))
 }
@@ -87,6 +96,12 @@ func (t TxType) fieldCount() (int, bool) {
 	case TxBallot: // cast encoding
 		return 1, true
 	case TxAudit: // audit file (JSON)
+		return 1, true
+	case TxTotals: // the encrypted totals: one ciphertext per selection of every contest
+		return 1, true
+	case TxShare: // u64(trustee), the decryption share, the trustee's signature
+		return 3, true
+	case TxResult: // the counts: u64 per selection of every contest
 		return 1, true
 	}
 	return 0, false
@@ -204,4 +219,24 @@ func NewBallotTx(electionID string, cast []byte) *Tx {
 // NewAuditTx wraps an audited ballot's file.
 func NewAuditTx(electionID string, audit []byte) *Tx {
 	return &Tx{Type: TxAudit, ElectionID: electionID, Fields: [][]byte{audit}}
+}
+
+// NewTotalsTx publishes an election's encrypted totals.
+func NewTotalsTx(electionID string, totals []byte) *Tx {
+	return &Tx{Type: TxTotals, ElectionID: electionID, Fields: [][]byte{totals}}
+}
+
+// NewShareTx publishes trustee l's signed decryption share.
+func NewShareTx(electionID string, l int, share, signature []byte) *Tx {
+	return &Tx{Type: TxShare, ElectionID: electionID, Fields: [][]byte{u64(uint64(l)), share, signature}}
+}
+
+// NewResultTx publishes the counts, one per selection of every contest in
+// manifest order.
+func NewResultTx(electionID string, counts []uint64) *Tx {
+	var b []byte
+	for _, c := range counts {
+		b = append(b, u64(c)...)
+	}
+	return &Tx{Type: TxResult, ElectionID: electionID, Fields: [][]byte{b}}
 }

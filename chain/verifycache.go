@@ -9,6 +9,8 @@ type pureResult struct {
 	err        error
 	hash       [32]byte
 	credential []byte
+	style      string
+	cts        []byte // the ballot's selection ciphertexts (CiphertextBytes)
 }
 
 // verifyCache remembers the outcome of the pure checks of transactions
