@@ -7,7 +7,7 @@ import (
 	"github.com/evote/evote/crypto"
 )
 
-// Tags of decryption-share signatures (docs/spec-threshold.md §12).
+// Tags of decryption-share signatures (docs/spec-chain.md §5).
 const (
 	tagShare        = "evote/v1/decryption-share"
 	tagShareContext = "decryption-share"

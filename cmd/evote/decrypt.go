@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/evote/evote/ballot/config"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/crypto"
+)
+
+func init() {
+	registerSub("trustee", &cli.Command{
+		Name:  "decrypt",
+		Usage: "decrypt your share of an election's encrypted totals and publish it, signed, on the chain",
+		Description: "Fetches the encrypted totals from a node, checks that the chain accepted them (the authority\n" +
+			"nodes recompute them from the ballots) and that they belong to the election in your configuration,\n" +
+			"then publishes your partial decryption with its proofs. Any threshold k of the trustees suffice.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "election", Required: true, Usage: "the election configuration `FILE` (YAML)"},
+			&cli.StringFlag{Name: "key", Required: true, Usage: "your trustee key `FILE`"},
+			nodeFlag,
+		},
+		Action: trusteeDecrypt,
+	})
+}
+
+func trusteeDecrypt(c *cli.Context) error {
+	m, err := config.Load(c.String("election"))
+	if err != nil {
+		return err
+	}
+	k, _, err := loadKey(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := commandContext(c)
+	defer cancel()
+	node, _, err := dialNode(ctx, c.String("node"))
+	if err != nil {
+		return err
+	}
+	var rec chain.ElectionRecord
+	if err := chain.QueryJSON(ctx, node, "election/"+m.ElectionID, &rec); err != nil {
+		return err
+	}
+	if mh := m.Hash(); string(rec.ManifestHash) != string(mh[:]) {
+		return fmt.Errorf("the chain's election %q differs from %s: do not decrypt until this is explained", m.ElectionID, c.String("election"))
+	}
+	if k.Ceremony == nil || string(k.Ceremony.JointKey) != string(rec.JointKey) {
+		return fmt.Errorf("your key file holds no share of the key of election %q (finish the key ceremony first)", m.ElectionID)
+	}
+	if rec.TotalsHeight == 0 {
+		return &exitError{3, fmt.Sprintf("election %q: the encrypted totals are not published yet (phase %s); try again after the tally service publishes them", m.ElectionID, rec.Phase)}
+	}
+	var t struct{ Totals []byte }
+	if err := chain.QueryJSON(ctx, node, "totals/"+m.ElectionID, &t); err != nil {
+		return err
+	}
+	var totals []crypto.Ciphertext
+	for i := 0; i+crypto.CiphertextSize <= len(t.Totals); i += crypto.CiphertextSize {
+		ct, err := crypto.DecodeCiphertext(t.Totals[i : i+crypto.CiphertextSize])
+		if err != nil {
+			return fmt.Errorf("the node sent malformed totals: %w", err)
+		}
+		totals = append(totals, ct)
+	}
+	share, sig, err := k.Decrypt(crypto.Context(rec.BaseHash), totals)
+	if err != nil {
+		return err
+	}
+	res, err := chain.Submit(ctx, node, chain.NewShareTx(m.ElectionID, share.Trustee, share.Encode(), sig.Encode()).Encode(), true)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "trustee %d: decryption share of %d totals published at height %d\n", share.Trustee, len(totals), res.Height)
+	return nil
+}
