@@ -318,10 +318,32 @@ func (a *App) Totals(ctx context.Context, electionID string) ([]crypto.Ciphertex
 	return x.loadTotals(ec)
 }
 
+// Shares returns the decryption shares on the chain, by trustee index.
+func (a *App) Shares(ctx context.Context, electionID string) ([]crypto.DecryptionShare, error) {
+	rec, err := a.ElectionRecord(ctx, electionID)
+	if err != nil {
+		return nil, err
+	}
+	var out []crypto.DecryptionShare
+	for _, l := range rec.Shares {
+		raw, err := a.store.Get(ctx, bucketShare, key(electionID, u64(uint64(l))))
+		if err != nil {
+			return nil, err
+		}
+		s, err := crypto.DecodeDecryptionShare(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
 // Query answers ABCI queries on the committed state: "election/ID" and
 // "ballot/ID/TRACKING-CODE" return JSON records, "ceremony/ID" the
 // ceremony's messages (a JSON array of message files), "totals/ID" the
-// running encrypted totals ({"totals": base64}).
+// running encrypted totals ({"totals": base64}), "shares/ID" the
+// decryption shares ({"shares": [base64, …]}).
 func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryResponse, error) {
 	parts := strings.Split(strings.Trim(req.Path, "/"), "/")
 	var v any
@@ -335,6 +357,14 @@ func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryRes
 		var t []crypto.Ciphertext
 		t, err = a.Totals(ctx, parts[1])
 		v = map[string][]byte{"totals": encodeCiphertexts(t)}
+	case len(parts) == 2 && parts[0] == "shares":
+		var shares []crypto.DecryptionShare
+		shares, err = a.Shares(ctx, parts[1])
+		var encoded [][]byte
+		for _, sh := range shares {
+			encoded = append(encoded, sh.Encode())
+		}
+		v = map[string][][]byte{"shares": encoded}
 	case len(parts) == 2 && parts[0] == "ceremony":
 		var msgs []*trustee.Message
 		msgs, err = a.CeremonyMessages(ctx, parts[1])
