@@ -123,7 +123,11 @@ func TestTamper(t *testing.T) {
 		}{{0, 1}, {31, 0x80}, {13, 0x10}} {
 			mut := slices.Clone(enc)
 			mut[off+flip.at] ^= flip.bit
+			encErr := validateEncoded(e, mut)
 			d, err := e.Decode(mut)
+			if (err != nil) != errors.Is(encErr, ballot.ErrMalformed) || (err == nil && !ballot.IsProofError(encErr)) {
+				t.Fatalf("offset %d bit %x: decoding says %v, the encoded path says %v", off+flip.at, flip.bit, err, encErr)
+			}
 			if err != nil {
 				if !errors.Is(err, ballot.ErrMalformed) {
 					t.Fatalf("offset %d: decode error %v is not ErrMalformed", off, err)
@@ -180,6 +184,33 @@ func TestTamper(t *testing.T) {
 	e2, _ := ballottest.Election(t, m)
 	if err := e2.Validate(b); !ballot.IsProofError(err) {
 		t.Errorf("ballot replayed under another election key: %v", err)
+	}
+}
+
+// validateEncoded checks an encoded ballot through the byte-based batch path.
+func validateEncoded(e *ballot.Election, enc []byte) error {
+	batch, _ := crypto.NewBatch(nil)
+	entry, err := e.AddToBatchEncoded(batch, enc)
+	if err != nil {
+		return err
+	}
+	return entry.Failed(batch.Verify())
+}
+
+func TestEncodedPathAcceptsValidBallots(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	for range 3 {
+		b, _, err := e.Encrypt(rand.Reader, ballottest.Credential(), ballottest.FirstChoices(m, ballot.DefaultStyleID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validateEncoded(e, b.Encode()); err != nil {
+			t.Fatal(err)
+		}
+		if ballot.HashEncoding(b.Encode()) != b.Hash() {
+			t.Fatal("HashEncoding differs from Hash")
+		}
 	}
 }
 
@@ -320,7 +351,10 @@ func TestCiphertextBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc := b.Encode()
-	got := e.CiphertextBytes(enc, b)
+	got, err := e.CiphertextBytes(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var want []byte
 	for _, c := range b.Contests {
 		for _, s := range c.Selections {

@@ -90,3 +90,34 @@ func splitLP(b []byte, n int) ([][]byte, error) {
 	}
 	return out, nil
 }
+
+// CastInfo is what InspectCast learns about a cast ballot without decoding
+// its ciphertexts and proofs.
+type CastInfo struct {
+	Ballot     []byte   // the ballot's canonical encoding
+	Hash       [32]byte // the ballot hash
+	Credential []byte
+	Style      string
+}
+
+// InspectCast splits a cast ballot's encoding, checks the ballot's header
+// and size against the election, and verifies the credential's signature. It
+// does not check the proofs (see AddToBatchEncoded) nor the roll.
+func (e *Election) InspectCast(cast []byte) (*CastInfo, error) {
+	parts, err := splitLP(cast, 2)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cast: %w", ErrMalformed, err)
+	}
+	h, err := e.parseHeader(parts[0])
+	if err != nil {
+		return nil, err
+	}
+	if len(parts[1]) != ed25519.SignatureSize {
+		return nil, fmt.Errorf("%w: signature is %d bytes, want %d", ErrMalformed, len(parts[1]), ed25519.SignatureSize)
+	}
+	info := &CastInfo{Ballot: parts[0], Hash: HashEncoding(parts[0]), Credential: h.credential, Style: h.style}
+	if err := credential.VerifyBallot(h.credential, e.BaseHash, info.Hash, parts[1]); err != nil {
+		return nil, fmt.Errorf("ballot: signature: %w", err)
+	}
+	return info, nil
+}

@@ -22,6 +22,16 @@ type Election struct {
 	Key      crypto.Point
 	// BaseHash is H("evote/v1/election-base", manifest hash, key).
 	BaseHash crypto.Context
+
+	keyEnc crypto.EncodedKey // Key with its encoding, set by NewElection
+}
+
+// encodedKey returns the election key with its encoding.
+func (e *Election) encodedKey() crypto.EncodedKey {
+	if e.keyEnc.Point != nil {
+		return e.keyEnc
+	}
+	return crypto.NewEncodedKey(e.Key)
 }
 
 // NewElection binds a validated manifest to its joint public key.
@@ -34,7 +44,8 @@ func NewElection(m *Manifest, key crypto.Point) (*Election, error) {
 	}
 	mh := m.Hash()
 	k := crypto.EncodePoint(key)
-	return &Election{Manifest: m, Key: key, BaseHash: crypto.Context(crypto.Hash(tagElectionBase, mh[:], k[:]))}, nil
+	return &Election{Manifest: m, Key: key, BaseHash: crypto.Context(crypto.Hash(tagElectionBase, mh[:], k[:])),
+		keyEnc: crypto.EncodedKey{Point: key, Encoded: k}}, nil
 }
 
 // ballotContext is the context of every proof of one ballot: the base hash

@@ -1,7 +1,6 @@
 package ballot
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -130,42 +129,11 @@ func NormalizeTrackingCode(s string) (string, error) {
 // the structure against the manifest (election, style, sizes, canonical
 // points and scalars) but not the proofs: see Validate.
 func (e *Election) Decode(data []byte) (*Ballot, error) {
-	r := bytes.NewReader(data)
-	field := func(what string, max int) ([]byte, error) {
-		var n uint64
-		if err := binary.Read(r, binary.BigEndian, &n); err != nil || n > uint64(max) || n > uint64(r.Len()) {
-			return nil, fmt.Errorf("%w: %s: bad length", ErrMalformed, what)
-		}
-		b := make([]byte, n)
-		_, _ = r.Read(b)
-		return b, nil
-	}
-	eid, err := field("election id", 64)
+	h, err := e.parseHeader(data)
 	if err != nil {
 		return nil, err
 	}
-	if string(eid) != e.Manifest.ElectionID {
-		return nil, fmt.Errorf("%w: ballot is for election %q, not %q", ErrMalformed, eid, e.Manifest.ElectionID)
-	}
-	style, err := field("style", 64)
-	if err != nil {
-		return nil, err
-	}
-	cred, err := field("credential", CredentialSize)
-	if err != nil {
-		return nil, err
-	}
-	if len(cred) != CredentialSize {
-		return nil, fmt.Errorf("%w: credential is %d bytes, want %d", ErrMalformed, len(cred), CredentialSize)
-	}
-	contests, err := e.Manifest.StyleContests(string(style))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	rest := data[len(data)-r.Len():]
-	if want := encodedContestsSize(contests); len(rest) != want {
-		return nil, fmt.Errorf("%w: style %q needs %d bytes of contests, ballot has %d", ErrMalformed, style, want, len(rest))
-	}
+	eid, style, cred, contests, rest := e.Manifest.ElectionID, h.style, h.credential, h.contests, h.rest
 	b := &Ballot{ElectionID: string(eid), StyleID: string(style), Credential: cred, Contests: make([]EncryptedContest, len(contests))}
 	for i, c := range contests {
 		ec := EncryptedContest{ContestID: c.ID, Selections: make([]EncryptedSelection, len(c.Selections))}
@@ -195,6 +163,61 @@ func (e *Election) Decode(data []byte) (*Ballot, error) {
 	return b, nil
 }
 
+// header is the parsed start of a ballot's encoding.
+type header struct {
+	style      string
+	credential []byte
+	contests   []*Contest
+	rest       []byte // the contests' ciphertexts and proofs, of the exact size
+}
+
+// parseHeader reads the three length-prefixed fields of a ballot encoding
+// and checks them and the total size against the manifest.
+func (e *Election) parseHeader(data []byte) (*header, error) {
+	field := func(what string, max int) ([]byte, error) {
+		if len(data) < 8 {
+			return nil, fmt.Errorf("%w: %s: truncated", ErrMalformed, what)
+		}
+		n := binary.BigEndian.Uint64(data)
+		if n > uint64(max) || n > uint64(len(data)-8) {
+			return nil, fmt.Errorf("%w: %s: bad length", ErrMalformed, what)
+		}
+		f := data[8 : 8+n]
+		data = data[8+n:]
+		return f, nil
+	}
+	eid, err := field("election id", 64)
+	if err != nil {
+		return nil, err
+	}
+	if string(eid) != e.Manifest.ElectionID {
+		return nil, fmt.Errorf("%w: ballot is for election %q, not %q", ErrMalformed, eid, e.Manifest.ElectionID)
+	}
+	style, err := field("style", 64)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := field("credential", CredentialSize)
+	if err != nil {
+		return nil, err
+	}
+	if len(cred) != CredentialSize {
+		return nil, fmt.Errorf("%w: credential is %d bytes, want %d", ErrMalformed, len(cred), CredentialSize)
+	}
+	contests, err := e.Manifest.StyleContests(string(style))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if want := encodedContestsSize(contests); len(data) != want {
+		return nil, fmt.Errorf("%w: style %q needs %d bytes of contests, ballot has %d", ErrMalformed, style, want, len(data))
+	}
+	return &header{style: string(style), credential: append([]byte(nil), cred...), contests: contests, rest: data}, nil
+}
+
+// HashEncoding returns the hash of a ballot from its canonical encoding,
+// equal to Ballot.Hash of the decoded ballot.
+func HashEncoding(encoding []byte) [32]byte { return crypto.Hash(tagBallot, encoding) }
+
 // encodedContestsSize is the size of the contests part of a ballot of the
 // given contests.
 func encodedContestsSize(contests []*Contest) int {
@@ -207,22 +230,23 @@ func encodedContestsSize(contests []*Contest) int {
 }
 
 // CiphertextBytes returns the encodings of a ballot's selection ciphertexts,
-// in ballot order, sliced out of its canonical encoding (which must have
-// been decoded successfully with Decode): 64 bytes per selection. Keeping
-// them costs no re-encoding.
-func (e *Election) CiphertextBytes(encoding []byte, b *Ballot) []byte {
-	header := 3*8 + len(b.ElectionID) + len(b.StyleID) + len(b.Credential)
-	rest := encoding[header:]
-	contests, _ := e.Manifest.StyleContests(b.StyleID)
+// in ballot order, sliced out of its canonical encoding: 64 bytes per
+// selection. Keeping them costs no re-encoding.
+func (e *Election) CiphertextBytes(encoding []byte) ([]byte, error) {
+	h, err := e.parseHeader(encoding)
+	if err != nil {
+		return nil, err
+	}
+	rest := h.rest
 	var out []byte
-	for _, c := range contests {
+	for _, c := range h.contests {
 		for range c.Selections {
 			out = append(out, rest[:crypto.CiphertextSize]...)
 			rest = rest[crypto.CiphertextSize+crypto.ZeroOneProofSize:]
 		}
 		rest = rest[(c.MaxSelections()-c.MinSelections()+1)*crypto.RangeBranchSize:]
 	}
-	return out
+	return out, nil
 }
 
 // TotalsLayout returns, for every contest of the manifest in order, the

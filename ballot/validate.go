@@ -69,16 +69,22 @@ func (e *Election) CheckStructure(b *Ballot) error {
 	return nil
 }
 
-// proofRef locates one proof of a ballot in a batch.
+// proofRef names one proof of a ballot in a batch.
 type proofRef struct {
-	contest, selection int // selection −1 for the range proof
+	contest, selection string // selection "" for the contest's range proof
 }
 
 // BatchEntry records where a ballot's proofs sit in a crypto.Batch.
 type BatchEntry struct {
-	ballot *Ballot
-	first  int // index of the ballot's first proof in the batch
-	refs   []proofRef
+	first int // index of the ballot's first proof in the batch
+	refs  []proofRef
+}
+
+func (be *BatchEntry) add(index int, contest, selection string) {
+	if len(be.refs) == 0 {
+		be.first = index
+	}
+	be.refs = append(be.refs, proofRef{contest, selection})
 }
 
 // AddToBatch checks the ballot's structure and adds all its proofs to batch,
@@ -90,18 +96,56 @@ func (e *Election) AddToBatch(batch *crypto.Batch, b *Ballot) (*BatchEntry, erro
 	}
 	contests, _ := e.Manifest.StyleContests(b.StyleID)
 	ctx := e.ballotContext(b.Credential, b.StyleID)
-	entry := &BatchEntry{ballot: b, first: batch.Len()}
+	entry := &BatchEntry{}
 	for i, c := range contests {
 		ec := &b.Contests[i]
 		sum := crypto.ZeroCiphertext()
 		for k := range ec.Selections {
 			s := &ec.Selections[k]
-			batch.AddZeroOne(selectionContext(ctx, c.ID, s.SelectionID), e.Key, s.Ciphertext, s.Proof)
-			entry.refs = append(entry.refs, proofRef{i, k})
+			entry.add(batch.AddZeroOne(selectionContext(ctx, c.ID, s.SelectionID), e.Key, s.Ciphertext, s.Proof), c.ID, s.SelectionID)
 			sum = sum.Add(s.Ciphertext)
 		}
-		batch.AddRange(crypto.TagRange, contestContext(ctx, c.ID), e.Key, sum, uint64(c.MinSelections()), uint64(c.MaxSelections()), ec.Range)
-		entry.refs = append(entry.refs, proofRef{i, -1})
+		entry.add(batch.AddRange(crypto.TagRange, contestContext(ctx, c.ID), e.Key, sum, uint64(c.MinSelections()), uint64(c.MaxSelections()), ec.Range), c.ID, "")
+	}
+	return entry, nil
+}
+
+// AddToBatchEncoded is AddToBatch for a ballot's canonical encoding: it
+// decodes as it goes and computes the proofs' challenges from the received
+// bytes, without re-encoding any point. It accepts and rejects exactly what
+// Decode followed by AddToBatch would.
+func (e *Election) AddToBatchEncoded(batch *crypto.Batch, encoding []byte) (*BatchEntry, error) {
+	h, err := e.parseHeader(encoding)
+	if err != nil {
+		return nil, err
+	}
+	key := e.encodedKey()
+	ctx := e.ballotContext(h.credential, h.style)
+	rest := h.rest
+	entry := &BatchEntry{}
+	for _, c := range h.contests {
+		sum := crypto.ZeroCiphertext()
+		for _, s := range c.Selections {
+			ct, idx, err := batch.AddRangeEncoded(crypto.TagZeroOne, selectionContext(ctx, c.ID, s.ID), key,
+				rest[:crypto.CiphertextSize], rest[crypto.CiphertextSize:crypto.CiphertextSize+crypto.ZeroOneProofSize], 0, 1)
+			if err != nil {
+				return nil, fmt.Errorf("%w: contest %q, selection %q: %w", ErrMalformed, c.ID, s.ID, err)
+			}
+			if ct.Alpha.IsIdentity() {
+				return nil, fmt.Errorf("%w: contest %q, selection %q: ciphertext with α = O", ErrMalformed, c.ID, s.ID)
+			}
+			entry.add(idx, c.ID, s.ID)
+			sum = sum.Add(ct)
+			rest = rest[crypto.CiphertextSize+crypto.ZeroOneProofSize:]
+		}
+		lo, hi := uint64(c.MinSelections()), uint64(c.MaxSelections())
+		n := int(hi-lo+1) * crypto.RangeBranchSize
+		_, idx, err := batch.AddRangeEncoded(crypto.TagRange, contestContext(ctx, c.ID), key, sum.Encode(), rest[:n], lo, hi)
+		if err != nil {
+			return nil, fmt.Errorf("%w: contest %q, range proof: %w", ErrMalformed, c.ID, err)
+		}
+		entry.add(idx, c.ID, "")
+		rest = rest[n:]
 	}
 	return entry, nil
 }
@@ -115,11 +159,7 @@ func (be *BatchEntry) Failed(failed []int) error {
 			continue
 		}
 		ref := be.refs[f-be.first]
-		c := &be.ballot.Contests[ref.contest]
-		if ref.selection < 0 {
-			return &ProofError{Contest: c.ContestID, Err: crypto.ErrProof}
-		}
-		return &ProofError{Contest: c.ContestID, Selection: c.Selections[ref.selection].SelectionID, Err: crypto.ErrProof}
+		return &ProofError{Contest: ref.contest, Selection: ref.selection, Err: crypto.ErrProof}
 	}
 	return nil
 }

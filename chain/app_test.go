@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
 // harness drives an App through the ABCI calls CometBFT makes.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	app    *chain.App
 	st     interface{ Close() error }
 	dir    string
@@ -29,7 +29,9 @@ type harness struct {
 	hashes []string // app hash after each block
 }
 
-func newHarness(t *testing.T, appState []byte) *harness {
+func newHarness(t *testing.T, appState []byte) *harness { return newHarnessB(t, appState) }
+
+func newHarnessB(t testing.TB, appState []byte) *harness {
 	h := &harness{t: t, dir: t.TempDir(), clock: t0.Add(time.Hour)}
 	h.open()
 	if _, err := h.app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: "test-chain", AppStateBytes: appState}); err != nil {

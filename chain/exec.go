@@ -369,25 +369,45 @@ func cacheKey(e *ballot.Election, raw []byte) [32]byte {
 	return crypto.Hash("evote/v1/verify-cache", e.BaseHash[:], h[:])
 }
 
-// pureBallot decodes a cast ballot and checks its signature and proofs.
+// pureBallot checks a cast ballot's encoding, signature and proofs, from its
+// bytes (no point is re-encoded).
 func pureBallot(e *ballot.Election, field []byte) *pureResult {
-	c, err := e.DecodeCast(field)
+	info, res := inspectCast(e, field)
+	if res != nil {
+		return res
+	}
+	batch, err := crypto.NewBatch(nil)
+	if err != nil {
+		return &pureResult{err: err}
+	}
+	batch.Workers = 1
+	entry, err := e.AddToBatchEncoded(batch, info.Ballot)
 	if err != nil {
 		return &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)}
 	}
-	if err := e.VerifyCast(c, func(ed25519.PublicKey) bool { return true }); err != nil {
-		return &pureResult{err: txErr(CodeBadSignature, "%v", err)}
-	}
-	if err := e.Validate(c.Ballot); err != nil {
+	if err := entry.Failed(batch.Verify()); err != nil {
 		return &pureResult{err: txErr(CodeInvalidProof, "%v", err)}
 	}
-	return castResult(e, field, c)
+	return castResult(e, info)
+}
+
+// inspectCast checks a cast's structure and signature; a non-nil result is
+// the rejection.
+func inspectCast(e *ballot.Election, field []byte) (*ballot.CastInfo, *pureResult) {
+	info, err := e.InspectCast(field)
+	switch {
+	case errors.Is(err, ballot.ErrMalformed):
+		return nil, &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)}
+	case err != nil:
+		return nil, &pureResult{err: txErr(CodeBadSignature, "%v", err)}
+	}
+	return info, nil
 }
 
 // castResult is the pure result of a valid cast: what applying it needs.
-func castResult(e *ballot.Election, field []byte, c *ballot.Cast) *pureResult {
-	ballotBytes := field[8 : 8+binary.BigEndian.Uint64(field)]
-	return &pureResult{hash: c.Ballot.Hash(), credential: c.Ballot.Credential, style: c.Ballot.StyleID, cts: e.CiphertextBytes(ballotBytes, c.Ballot)}
+func castResult(e *ballot.Election, info *ballot.CastInfo) *pureResult {
+	cts, _ := e.CiphertextBytes(info.Ballot) // the header was checked already
+	return &pureResult{hash: info.Hash, credential: info.Credential, style: info.Style, cts: cts}
 }
 
 func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
@@ -516,13 +536,9 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs [][]byte) {
 			continue
 		}
 		e := ec.election
-		c, err := e.DecodeCast(tx.Fields[0])
-		if err != nil {
-			a.verified.put(ck, &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)})
-			continue
-		}
-		if err := e.VerifyCast(c, func(ed25519.PublicKey) bool { return true }); err != nil {
-			a.verified.put(ck, &pureResult{err: txErr(CodeBadSignature, "%v", err)})
+		info, res := inspectCast(e, tx.Fields[0])
+		if res != nil {
+			a.verified.put(ck, res)
 			continue
 		}
 		if batch == nil {
@@ -530,12 +546,12 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs [][]byte) {
 				return // the ballots are then verified one by one
 			}
 		}
-		entry, err := e.AddToBatch(batch, c.Ballot)
+		entry, err := e.AddToBatchEncoded(batch, info.Ballot)
 		if err != nil {
 			a.verified.put(ck, &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)})
 			continue
 		}
-		todo = append(todo, pending{ck, entry, castResult(e, tx.Fields[0], c)})
+		todo = append(todo, pending{ck, entry, castResult(e, info)})
 	}
 	if batch == nil {
 		return

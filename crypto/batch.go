@@ -108,6 +108,12 @@ func (b *Batch) AddRange(tag string, ctx Context, pk Point, ct Ciphertext, lo, h
 	if err := p.checkChallenges(tag, ctx, pk, ct, lo, hi); err != nil {
 		return b.add(batchItem{bad: true})
 	}
+	return b.addRangeEquations(pk, ct, lo, p)
+}
+
+// addRangeEquations adds a range proof's weighted equations, once its
+// challenges are known to be right.
+func (b *Batch) addRangeEquations(pk Point, ct Ciphertext, lo uint64, p RangeProof) int {
 	it := batchItem{gCoef: NewScalar(), terms: make([]term, 0, 2*len(p.Branches)+3)}
 	alpha, beta, key := NewScalar(), NewScalar(), NewScalar()
 	for i, br := range p.Branches {

@@ -162,6 +162,11 @@ func (p RangeProof) Verify(tag string, ctx Context, pk Point, ct Ciphertext, lo,
 	if err := p.checkChallenges(tag, ctx, pk, ct, lo, hi); err != nil {
 		return err
 	}
+	return p.verifyEquations(pk, ct, lo)
+}
+
+// verifyEquations checks every branch's two equations, one by one.
+func (p RangeProof) verifyEquations(pk Point, ct Ciphertext, lo uint64) error {
 	for i, b := range p.Branches {
 		j := lo + uint64(i)
 		lhs := BaseMul(b.Response)

@@ -143,3 +143,34 @@ func TestMSMMatchesNaive(t *testing.T) {
 		}
 	}
 }
+
+// TestEncodedPathAgrees checks the byte-based batch and single verifiers
+// against the point-based verifier on valid proofs and on every single-byte
+// corruption of a proof's first branch.
+func TestEncodedPathAgrees(t *testing.T) {
+	ctx := testContext("encoded")
+	_, pk := keyPair(t)
+	key := NewEncodedKey(pk)
+	ct, r, _ := Encrypt(rand.Reader, pk, 1)
+	p, _ := ProveZeroOne(rand.Reader, ctx, pk, ct, 1, r)
+	enc, ctEnc := p.Encode(), ct.Encode()
+	for i := -1; i < RangeBranchSize; i++ {
+		mut := slices.Clone(enc)
+		if i >= 0 {
+			mut[i] ^= 0x04
+		}
+		var want error
+		if q, err := DecodeRangeProof(mut, 0, 1); err != nil {
+			want = err
+		} else {
+			want = q.VerifyZeroOne(ctx, pk, ct)
+		}
+		_, single := VerifyRangeEncoded(TagZeroOne, ctx, key, ctEnc, mut, 0, 1)
+		b, _ := NewBatch(nil)
+		_, _, berr := b.AddRangeEncoded(TagZeroOne, ctx, key, ctEnc, mut, 0, 1)
+		batchOK := berr == nil && b.Verify() == nil
+		if (want == nil) != (single == nil) || (want == nil) != batchOK {
+			t.Fatalf("byte %d: point-based %v, encoded single %v, encoded batch ok %v", i, want, single, batchOK)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package chain_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/chain/chaintest"
+)
+
+// BenchmarkBlock100Ballots finalises and commits blocks of 100 ballots on a
+// node that has not seen them in CheckTx (so their proofs are verified in one
+// batch per block), per ballot; and the CheckTx cost of one ballot.
+func BenchmarkBlock100Ballots(b *testing.B) {
+	t := &testing.T{}
+	e := chaintest.New(t, "test-chain", "city-2026", 100, t0, t0.Add(12*time.Hour))
+	choices := ballottest.FirstChoices(e.Manifest, ballot.DefaultStyleID)
+	setupBlocks := e.SetupBlocks(t)
+	be := e.BallotElection(t)
+	var txs [][]byte
+	for i := range 100 {
+		tx, _ := e.Cast(t, be, i, choices)
+		txs = append(txs, tx)
+	}
+	b.Run("finalize", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			h := newHarnessB(b, e.GenesisAppState())
+			for _, blk := range setupBlocks {
+				h.block(blk...)
+			}
+			b.StartTimer()
+			h.block(txs...)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/ballot")
+	})
+	b.Run("checktx", func(b *testing.B) {
+		h := newHarnessB(b, e.GenesisAppState())
+		for _, blk := range setupBlocks {
+			h.block(blk...)
+		}
+		i := 0
+		for b.Loop() {
+			// A fresh node each 100 ballots so the cache never answers.
+			if i == len(txs) {
+				b.StopTimer()
+				h = newHarnessB(b, e.GenesisAppState())
+				for _, blk := range setupBlocks {
+					h.block(blk...)
+				}
+				i = 0
+				b.StartTimer()
+			}
+			if r, _ := h.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: txs[i]}); r.Code != 0 {
+				b.Fatal(r.Log)
+			}
+			i++
+		}
+	})
+}
