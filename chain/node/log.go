@@ -17,8 +17,8 @@ import (
 //
 // A peer that goes away or cannot be reached is routine in a network that
 // tolerates faulty nodes: CometBFT's error lines about it are logged as
-// warnings (peerTrouble). Once the node is being stopped, CometBFT reports its listeners and peers
-// closing as errors; those lines are logged at Info instead.
+// warnings (peerTrouble). Once the node is being stopped, CometBFT reports
+// its listeners and peers closing as errors; those lines are logged at Info.
 type cmtLogger struct {
 	l        *slog.Logger
 	min      slog.Leveler

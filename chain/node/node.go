@@ -125,6 +125,10 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	if err := n.Start(); err != nil {
+		// Undo what did start (listeners, reactors) before closing the
+		// databases under it.
+		logger.stopping.Store(true)
+		_ = catch("node: start", n.OnStop)
 		dbs.closeAll()
 		return nil, fmt.Errorf("node: start: %w", err)
 	}

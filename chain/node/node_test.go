@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,6 +180,24 @@ func TestSingleNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A node whose p2p port is taken does not start, and leaves nothing
+	// open behind it.
+	l, err := net.Listen("tcp", nodes[0].P2PAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t, nodes[0].Home)
+	app, err := chain.NewApp(st, chain.AppOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = node.Start(context.Background(), node.Config{Home: nodes[0].Home, App: app, Logger: testLogger(t)})
+	if err == nil || !strings.HasPrefix(err.Error(), "node: ") {
+		t.Fatalf("Start with its p2p port taken: %v", err)
+	}
+	l.Close()
+	st.Close()
+
 	n, stop := startNode(t, nodes[0].Home)
 	if n.ChainID() != "evote-test" {
 		t.Errorf("chain id %q", n.ChainID())
