@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -19,6 +20,14 @@ import (
 // tell "already there" from failure.
 func Submit(ctx context.Context, c rpcclient.Client, tx []byte, wait bool) (*coretypes.ResultTx, error) {
 	res, err := c.BroadcastTxSync(ctx, tx)
+	if err != nil && strings.Contains(err.Error(), "tx already exists in cache") {
+		// The node has seen these exact bytes: the transaction is in its
+		// mempool or already in a block. Report what became of it.
+		if !wait {
+			return nil, nil
+		}
+		return WaitTx(ctx, c, types.Tx(tx).Hash())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("chain: sending the transaction: %w", err)
 	}
