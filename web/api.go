@@ -1,0 +1,347 @@
+package web
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	cmtjson "github.com/cometbft/cometbft/libs/json"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/chain"
+)
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /ws", s.serveWS)
+	m.HandleFunc("GET /healthz", s.healthz)
+	api := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.cors(h)) }
+	api("GET /api/status", s.status)
+	api("GET /api/validators", s.validators)
+	api("GET /api/elections/{id}", s.election)
+	api("GET /api/elections/{id}/ballots/{tracking}", s.ballot)
+	api("GET /api/blocks/{height}", s.block)
+	api("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	api("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, 0, fmt.Sprintf("web: no endpoint %s", r.URL.Path))
+	})
+	s.mux = m
+}
+
+// cors answers cross-origin reads from the allowed origins.
+func (s *Server) cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" {
+			w.Header().Add("Vary", "Origin")
+			if s.originAllowed(r) {
+				w.Header().Set("Access-Control-Allow-Origin", origin)
+				w.Header().Set("Access-Control-Allow-Methods", "GET, OPTIONS")
+				w.Header().Set("Access-Control-Max-Age", "600")
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// apiError is the body of every error answer.
+type apiError struct {
+	Error  string `json:"error"`
+	Status int    `json:"status"`
+	Code   uint32 `json:"code,omitempty"` // the chain's rejection code, when there is one
+}
+
+func writeError(w http.ResponseWriter, _ *http.Request, status int, code uint32, msg string) {
+	writeJSON(w, status, apiError{Error: msg, Status: status, Code: code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b, _ = json.Marshal(apiError{Error: "web: encoding the answer: " + err.Error(), Status: status})
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func reqCtx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), 10*time.Second)
+}
+
+// caughtUp answers 503 and returns false when the node cannot answer from
+// current state.
+func (s *Server) caughtUp(w http.ResponseWriter, r *http.Request) bool {
+	ctx, cancel := reqCtx(r)
+	defer cancel()
+	st, err := s.rpc.Status(ctx)
+	if err != nil {
+		writeError(w, r, http.StatusServiceUnavailable, 0, "web: node status unavailable: "+err.Error())
+		return false
+	}
+	if st.SyncInfo.CatchingUp {
+		writeError(w, r, http.StatusServiceUnavailable, 0, fmt.Sprintf("web: the node is catching up (at height %d); ask another node or retry", st.SyncInfo.LatestBlockHeight))
+		return false
+	}
+	return true
+}
+
+// StatusInfo is the answer of /api/status.
+type StatusInfo struct {
+	ChainID       string    `json:"chain_id"`
+	NodeID        string    `json:"node_id"`
+	Moniker       string    `json:"moniker"`
+	Version       string    `json:"version"`
+	LatestHeight  int64     `json:"latest_height"`
+	LatestHash    string    `json:"latest_block_hash"`
+	LatestAppHash string    `json:"latest_app_hash"`
+	LatestTime    time.Time `json:"latest_block_time"`
+	CatchingUp    bool      `json:"catching_up"`
+	Peers         int       `json:"peers"`
+	Validator     string    `json:"validator_address,omitempty"`
+	VotingPower   int64     `json:"voting_power"`
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := reqCtx(r)
+	defer cancel()
+	st, err := s.rpc.Status(ctx)
+	if err != nil {
+		writeError(w, r, http.StatusServiceUnavailable, 0, "web: node status unavailable: "+err.Error())
+		return
+	}
+	out := StatusInfo{ChainID: st.NodeInfo.Network, NodeID: string(st.NodeInfo.DefaultNodeID), Moniker: st.NodeInfo.Moniker,
+		Version: st.NodeInfo.Version, LatestHeight: st.SyncInfo.LatestBlockHeight, LatestHash: hex.EncodeToString(st.SyncInfo.LatestBlockHash),
+		LatestAppHash: hex.EncodeToString(st.SyncInfo.LatestAppHash), LatestTime: st.SyncInfo.LatestBlockTime,
+		CatchingUp: st.SyncInfo.CatchingUp, VotingPower: st.ValidatorInfo.VotingPower}
+	if st.ValidatorInfo.VotingPower > 0 {
+		out.Validator = st.ValidatorInfo.Address.String()
+	}
+	if ni, err := s.rpc.NetInfo(ctx); err == nil {
+		out.Peers = ni.NPeers
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := reqCtx(r)
+	defer cancel()
+	st, err := s.rpc.Status(ctx)
+	switch {
+	case err != nil:
+		writeError(w, r, http.StatusServiceUnavailable, 0, "web: node status unavailable: "+err.Error())
+	case st.SyncInfo.CatchingUp:
+		writeError(w, r, http.StatusServiceUnavailable, 0, "web: the node is catching up")
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": st.SyncInfo.LatestBlockHeight})
+	}
+}
+
+// validatorsJSON is the answer of /api/validators. Validators are in
+// CometBFT's JSON encoding.
+type validatorsJSON struct {
+	ChainID        string          `json:"chain_id"`
+	Height         int64           `json:"block_height"`
+	ValidatorsHash string          `json:"validators_hash"` // hex
+	Validators     json.RawMessage `json:"validators"`
+}
+
+func (s *Server) validators(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := reqCtx(r)
+	defer cancel()
+	var height *int64
+	if q := r.URL.Query().Get("height"); q != "" {
+		h, err := strconv.ParseInt(q, 10, 64)
+		if err != nil || h <= 0 {
+			writeError(w, r, http.StatusBadRequest, 0, fmt.Sprintf("web: height %q is not a positive integer", safe(q)))
+			return
+		}
+		height = &h
+	}
+	var vals []*types.Validator
+	var at int64
+	perPage := 100
+	for page := 1; ; page++ {
+		p := page
+		res, err := s.rpc.Validators(ctx, height, &p, &perPage)
+		if err != nil {
+			writeError(w, r, http.StatusNotFound, 0, "web: validators: "+err.Error())
+			return
+		}
+		vals = append(vals, res.Validators...)
+		at = res.BlockHeight
+		if len(vals) >= res.Total || len(res.Validators) == 0 {
+			break
+		}
+	}
+	raw, err := cmtjson.Marshal(vals)
+	if err != nil {
+		writeError(w, r, http.StatusInternalServerError, 0, "web: validators: "+err.Error())
+		return
+	}
+	set := types.NewValidatorSet(vals)
+	writeJSON(w, http.StatusOK, validatorsJSON{ChainID: s.chainID, Height: at, ValidatorsHash: hex.EncodeToString(set.Hash()), Validators: raw})
+}
+
+// DecodeValidators reads the answer of /api/validators into a validator
+// set, checking it against the hash the answer names. Pin the set from the
+// genesis or a node you trust: a node could answer with a set of its own.
+func DecodeValidators(data []byte) (*types.ValidatorSet, string, error) {
+	var j validatorsJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, "", fmt.Errorf("web: validators: %w", err)
+	}
+	var vals []*types.Validator
+	if err := cmtjson.Unmarshal(j.Validators, &vals); err != nil {
+		return nil, "", fmt.Errorf("web: validators: %w", err)
+	}
+	if len(vals) == 0 {
+		return nil, "", errors.New("web: validators: the set is empty")
+	}
+	set, err := types.ValidatorSetFromExistingValidators(vals)
+	if err != nil {
+		return nil, "", fmt.Errorf("web: validators: %w", err)
+	}
+	if h := hex.EncodeToString(set.Hash()); j.ValidatorsHash != "" && h != j.ValidatorsHash {
+		return nil, "", fmt.Errorf("web: validators: the set hashes to %s, the answer says %s", h, j.ValidatorsHash)
+	}
+	return set, j.ChainID, nil
+}
+
+// chainError answers an error of the application with its HTTP status.
+func chainError(w http.ResponseWriter, r *http.Request, err error) {
+	var te *chain.TxError
+	if !errors.As(err, &te) {
+		writeError(w, r, http.StatusInternalServerError, chain.CodeInternal, "web: internal error reading the state")
+		return
+	}
+	status := http.StatusBadRequest
+	switch te.Code {
+	case chain.CodeUnknownElection, chain.CodeNotFound:
+		status = http.StatusNotFound
+	case chain.CodeInternal:
+		status = http.StatusInternalServerError
+	}
+	writeError(w, r, status, te.Code, te.Msg)
+}
+
+// ElectionInfo is the answer of /api/elections/{id}.
+type ElectionInfo struct {
+	Election string                `json:"election"`
+	Counted  int                   `json:"counted"` // ballots that count: one per credential
+	Record   *chain.ElectionRecord `json:"record"`  // with the manifest (canonical JSON)
+}
+
+func (s *Server) election(w http.ResponseWriter, r *http.Request) {
+	if !s.caughtUp(w, r) {
+		return
+	}
+	ctx, cancel := reqCtx(r)
+	defer cancel()
+	id := r.PathValue("id")
+	rec, err := s.app.ElectionRecord(ctx, id)
+	if err != nil {
+		chainError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ElectionInfo{Election: id, Counted: rec.Counted(), Record: rec})
+}
+
+// BallotInfo is the answer of /api/elections/{id}/ballots/{tracking}.
+type BallotInfo struct {
+	Election     string              `json:"election"`
+	TrackingCode string              `json:"tracking_code"`
+	Audited      bool                `json:"audited"`
+	Record       *chain.BallotRecord `json:"record"`
+	Receipt      *Receipt            `json:"receipt"`
+}
+
+func (s *Server) ballot(w http.ResponseWriter, r *http.Request) {
+	if !s.caughtUp(w, r) {
+		return
+	}
+	ctx, cancel := reqCtx(r)
+	defer cancel()
+	id, code := r.PathValue("id"), r.PathValue("tracking")
+	if _, err := s.app.ElectionRecord(ctx, id); err != nil {
+		chainError(w, r, err)
+		return
+	}
+	rec, audited, err := s.app.BallotByTrackingCode(ctx, id, code)
+	if err != nil {
+		chainError(w, r, err)
+		return
+	}
+	kind := KindBallot
+	if audited {
+		kind = KindAudit
+	}
+	rc, err := BuildReceipt(ctx, s.rpc, id, kind, rec.TrackingCode, rec.Height, rec.Index, nil)
+	if err != nil {
+		s.log.Error("web: building a receipt", "election", id, "height", rec.Height, "err", err)
+		writeError(w, r, http.StatusServiceUnavailable, 0, "web: the node cannot read the ballot's block")
+		return
+	}
+	writeJSON(w, http.StatusOK, BallotInfo{Election: id, TrackingCode: rec.TrackingCode, Audited: audited, Record: rec, Receipt: rc})
+}
+
+// blockJSON is the answer of /api/blocks/{height}; CometBFT's objects are in
+// CometBFT's JSON encoding.
+type blockJSON struct {
+	Height    int64           `json:"height"`
+	BlockID   json.RawMessage `json:"block_id"`
+	Header    json.RawMessage `json:"header"`
+	Commit    json.RawMessage `json:"commit"`
+	Canonical bool            `json:"canonical_commit"`
+	Txs       []string        `json:"txs"` // SHA-256 of each transaction, hex
+}
+
+func (s *Server) block(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := reqCtx(r)
+	defer cancel()
+	q := r.PathValue("height")
+	h, err := strconv.ParseInt(q, 10, 64)
+	if err != nil || h <= 0 {
+		writeError(w, r, http.StatusBadRequest, 0, fmt.Sprintf("web: height %q is not a positive integer", safe(q)))
+		return
+	}
+	st, err := s.rpc.Status(ctx)
+	if err != nil {
+		writeError(w, r, http.StatusServiceUnavailable, 0, "web: node status unavailable: "+err.Error())
+		return
+	}
+	if h > st.SyncInfo.LatestBlockHeight || h < st.SyncInfo.EarliestBlockHeight {
+		writeError(w, r, http.StatusNotFound, 0, fmt.Sprintf("web: no block %d (the node has %d to %d)", h, st.SyncInfo.EarliestBlockHeight, st.SyncInfo.LatestBlockHeight))
+		return
+	}
+	rb, err := s.rpc.Block(ctx, &h)
+	if err != nil || rb == nil || rb.Block == nil {
+		writeError(w, r, http.StatusNotFound, 0, fmt.Sprintf("web: block %d unavailable", h))
+		return
+	}
+	rc, err := s.rpc.Commit(ctx, &h)
+	if err != nil || rc == nil || rc.Commit == nil {
+		writeError(w, r, http.StatusNotFound, 0, fmt.Sprintf("web: commit of block %d unavailable", h))
+		return
+	}
+	out := blockJSON{Height: h, Canonical: rc.CanonicalCommit, Txs: []string{}}
+	for _, tx := range rb.Block.Txs {
+		out.Txs = append(out.Txs, hex.EncodeToString(tx.Hash()))
+	}
+	var e1, e2, e3 error
+	out.BlockID, e1 = cmtjson.Marshal(rb.BlockID)
+	out.Header, e2 = cmtjson.Marshal(rb.Block.Header)
+	out.Commit, e3 = cmtjson.Marshal(rc.Commit)
+	if err := errors.Join(e1, e2, e3); err != nil {
+		writeError(w, r, http.StatusInternalServerError, 0, "web: encoding block: "+err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}

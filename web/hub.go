@@ -1,0 +1,235 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cometbft/cometbft/types"
+)
+
+// txOutcome is where a transaction landed and its block result.
+type txOutcome struct {
+	height int64
+	index  int
+	code   uint32
+	log    string
+}
+
+// hub follows the node's blocks with one subscription and fans them out:
+// to casts waiting for their transaction, and to the connections
+// subscribed to a topic.
+type hub struct {
+	s      *Server
+	name   string // subscriber name at the node's event bus
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu      sync.Mutex
+	waiters map[[32]byte][]chan txOutcome
+	topics  map[string]map[*conn]struct{}
+	last    int64 // height of the last block processed
+}
+
+const newBlockQuery = "tm.event='NewBlock'"
+
+// startHub subscribes to the node's new blocks.
+func startHub(s *Server) (*hub, error) {
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	h := &hub{s: s, name: "evote-web-" + hex.EncodeToString(nonce[:]), done: make(chan struct{}),
+		waiters: map[[32]byte][]chan txOutcome{}, topics: map[string]map[*conn]struct{}{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	ch, err := s.rpc.Subscribe(ctx, h.name, newBlockQuery, 100)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("web: subscribing to new blocks: %w", err)
+	}
+	go h.run(ctx, ch)
+	return h, nil
+}
+
+func (h *hub) stop() {
+	h.cancel()
+	<-h.done
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = h.s.rpc.UnsubscribeAll(ctx, h.name)
+}
+
+func (h *hub) run(ctx context.Context, ch <-chan ctypes.ResultEvent) {
+	defer close(h.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-ch:
+			if !ok {
+				return
+			}
+			nb, ok := ev.Data.(types.EventDataNewBlock)
+			if !ok || nb.Block == nil {
+				continue
+			}
+			h.fillGap(ctx, nb.Block.Height)
+			h.process(nb.Block, nb.BlockID, nb.ResultFinalizeBlock.TxResults)
+		}
+	}
+}
+
+// fillGap fetches blocks the subscription missed (the node's event bus
+// drops events for a full channel), at most 100.
+func (h *hub) fillGap(ctx context.Context, height int64) {
+	h.mu.Lock()
+	last := h.last
+	h.mu.Unlock()
+	if last == 0 || height <= last+1 {
+		return
+	}
+	from := max(last+1, height-100)
+	for k := from; k < height; k++ {
+		rb, err := h.s.rpc.Block(ctx, &k)
+		if err != nil || rb == nil || rb.Block == nil {
+			return
+		}
+		rr, err := h.s.rpc.BlockResults(ctx, &k)
+		if err != nil || rr == nil {
+			return
+		}
+		h.process(rb.Block, rb.BlockID, rr.TxResults)
+	}
+}
+
+func (h *hub) process(b *types.Block, id types.BlockID, results []*abci.ExecTxResult) {
+	h.mu.Lock()
+	if b.Height <= h.last {
+		h.mu.Unlock()
+		return
+	}
+	h.last = b.Height
+	hashes := make([]string, len(b.Txs))
+	for i, tx := range b.Txs {
+		sum := sha256.Sum256(tx)
+		hashes[i] = hex.EncodeToString(sum[:])
+		var out txOutcome
+		out.height, out.index = b.Height, i
+		if i < len(results) && results[i] != nil {
+			out.code, out.log = results[i].Code, results[i].Log
+		}
+		for _, w := range h.waiters[sum] {
+			select {
+			case w <- out:
+			default:
+			}
+		}
+		delete(h.waiters, sum)
+	}
+	var events []topicEvent
+	if len(h.topics[TopicBlocks]) > 0 {
+		t := b.Time
+		events = append(events, topicEvent{TopicBlocks, &Message{Type: TypeBlock, Height: b.Height, Hash: hex.EncodeToString(id.Hash), Time: &t, Txs: hashes}})
+	}
+	for i, r := range results {
+		if r == nil || r.Code != 0 || i >= len(hashes) {
+			continue
+		}
+		for _, e := range r.Events {
+			var typ string
+			switch e.Type {
+			case "ballot":
+				typ = TypeBallot
+			case "audit":
+				typ = TypeAudited
+			default:
+				continue
+			}
+			m := &Message{Type: typ, Height: b.Height, TxHash: hashes[i]}
+			for _, a := range e.Attributes {
+				switch a.Key {
+				case "election":
+					m.Election = a.Value
+				case "tracking_code":
+					m.TrackingCode = a.Value
+				case "replaces":
+					m.Replaces = a.Value
+				}
+			}
+			if topic := TopicBallots + m.Election; len(h.topics[topic]) > 0 {
+				events = append(events, topicEvent{topic, m})
+			}
+		}
+	}
+	type delivery struct {
+		c   *conn
+		msg *Message
+	}
+	var out []delivery
+	for _, e := range events {
+		for c := range h.topics[e.topic] {
+			out = append(out, delivery{c, e.msg})
+		}
+	}
+	h.mu.Unlock()
+	for _, d := range out {
+		d.c.event(d.msg)
+	}
+}
+
+type topicEvent struct {
+	topic string
+	msg   *Message
+}
+
+// watch registers interest in a transaction's block. The channel receives
+// at most one outcome; cancel forgets the registration.
+func (h *hub) watch(hash [32]byte) (<-chan txOutcome, func()) {
+	ch := make(chan txOutcome, 1)
+	h.mu.Lock()
+	h.waiters[hash] = append(h.waiters[hash], ch)
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		ws := h.waiters[hash]
+		for i, w := range ws {
+			if w == ch {
+				ws = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(ws) == 0 {
+			delete(h.waiters, hash)
+		} else {
+			h.waiters[hash] = ws
+		}
+	}
+}
+
+func (h *hub) subscribe(c *conn, topics []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, t := range topics {
+		if h.topics[t] == nil {
+			h.topics[t] = map[*conn]struct{}{}
+		}
+		h.topics[t][c] = struct{}{}
+	}
+}
+
+func (h *hub) unsubscribeAll(c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for t, cs := range h.topics {
+		delete(cs, c)
+		if len(cs) == 0 {
+			delete(h.topics, t)
+		}
+	}
+}

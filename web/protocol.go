@@ -1,0 +1,75 @@
+package web
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Message types of the websocket protocol (docs/api.md).
+const (
+	// Client to server.
+	TypeCast      = "cast"
+	TypeAudit     = "audit"
+	TypeReceipt   = "receipt" // also the server's answer
+	TypeSubscribe = "subscribe"
+
+	// Server to client.
+	TypeAck        = "ack"
+	TypeRejected   = "rejected"
+	TypeCommitted  = "committed"
+	TypePending    = "pending"
+	TypeThrottled  = "throttled"
+	TypeSubscribed = "subscribed"
+	TypeError      = "error"
+	TypeBlock      = "block"
+	TypeBallot     = "ballot"
+	TypeAudited    = "audited"
+)
+
+// Topics of subscriptions: TopicBlocks, or TopicBallots followed by an
+// election id.
+const (
+	TopicBlocks  = "blocks"
+	TopicBallots = "ballots:"
+)
+
+// Close codes the server uses (RFC 6455, section 7.4.1).
+const (
+	CloseGoingAway      = 1001 // the server shuts down
+	CloseUnsupported    = 1003 // a binary frame
+	CloseInvalidPayload = 1007 // not UTF-8, not JSON, bad base64
+	ClosePolicy         = 1008 // unknown type, missing field, rate limit, slow subscriber
+	CloseTooBig         = 1009 // a message over the size limit
+	CloseInternal       = 1011 // a bug on the server
+)
+
+// Message is one websocket message in either direction; Type says which
+// fields are set. Clients must ignore fields they do not know.
+type Message struct {
+	Type string `json:"type"`
+	// ID is chosen by the client and echoed in every answer to the request.
+	ID string `json:"id,omitempty"`
+
+	// Requests.
+	Election     string          `json:"election,omitempty"`
+	Cast         string          `json:"cast,omitempty"`  // cast: base64 of the ballot.Cast encoding
+	Audit        json.RawMessage `json:"audit,omitempty"` // audit: the audited-ballot JSON object
+	TrackingCode string          `json:"tracking_code,omitempty"`
+	Topics       []string        `json:"topics,omitempty"`
+
+	// Answers.
+	TxHash       string   `json:"tx_hash,omitempty"` // hex, lower case
+	Code         uint32   `json:"code,omitempty"`    // rejected: the chain's rejection code
+	Reason       string   `json:"reason,omitempty"`
+	CloseCode    int      `json:"close_code,omitempty"` // error: the close code that follows
+	RetryAfterMS int64    `json:"retry_after_ms,omitempty"`
+	Receipt      *Receipt `json:"receipt,omitempty"`
+	Audited      bool     `json:"audited,omitempty"` // receipt: the ballot was audited, not cast
+
+	// Events.
+	Height   int64      `json:"height,omitempty"`
+	Hash     string     `json:"hash,omitempty"` // block: block id hash, hex
+	Time     *time.Time `json:"time,omitempty"`
+	Txs      []string   `json:"txs,omitempty"`      // block: transaction hashes, hex
+	Replaces string     `json:"replaces,omitempty"` // ballot: tracking code of the ballot it replaces
+}

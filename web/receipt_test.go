@@ -1,0 +1,208 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	cmted "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/web"
+	"github.com/evote/evote/web/webtest"
+)
+
+// TestReceiptAndAPI casts two ballots into one block (so their proofs have
+// aunts), then breaks each part of a receipt, and reads the HTTP API.
+func TestReceiptAndAPI(t *testing.T) {
+	env := webtest.Start(t, 4, 300*time.Millisecond)
+	_, ts := startServer(t, env, web.Config{})
+	e := webtest.ElectionID
+	c := dial(t, ts, nil)
+	castA, codeA := env.Cast(t, 0)
+	castB, codeB := env.Cast(t, 1)
+	c.send(castMsg("a", e, castA))
+	c.send(castMsg("b", e, castB))
+	var receipts []*web.Receipt
+	for len(receipts) < 2 {
+		m, err := c.read(10 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == web.TypeCommitted {
+			receipts = append(receipts, m.Receipt)
+		}
+	}
+	r := receipts[0]
+	for _, x := range receipts {
+		checkReceipt(t, env, x, map[bool]string{true: codeA, false: codeB}[x.TrackingCode == codeA])
+		if len(x.Proof.Proof.Aunts) > 0 {
+			r = x
+		}
+	}
+
+	clone := func() *web.Receipt {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out web.Receipt
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		return &out
+	}
+	if err := web.VerifyReceipt(clone(), env.ChainID, env.Validators); err != nil {
+		t.Fatalf("after a JSON round trip: %v", err)
+	}
+	otherKey := cmted.GenPrivKey().PubKey()
+	otherVals := types.NewValidatorSet([]*types.Validator{types.NewValidator(otherKey, 10)})
+	flip := func(b []byte) { b[len(b)/2] ^= 1 }
+	cases := []struct {
+		name   string
+		mutate func(r *web.Receipt) *types.ValidatorSet
+		step   string
+	}{
+		{"proof leaf hash", func(r *web.Receipt) *types.ValidatorSet { flip(r.Proof.Proof.LeafHash); return nil }, web.StepProof},
+		{"proof aunt", func(r *web.Receipt) *types.ValidatorSet {
+			if len(r.Proof.Proof.Aunts) == 0 {
+				t.Skip("both ballots landed in different blocks: no aunt")
+			}
+			flip(r.Proof.Proof.Aunts[0])
+			return nil
+		}, web.StepProof},
+		{"proof index", func(r *web.Receipt) *types.ValidatorSet { r.Proof.Proof.Index++; return nil }, web.StepProof},
+		{"proof root", func(r *web.Receipt) *types.ValidatorSet { flip(r.Proof.RootHash); return nil }, web.StepProof},
+		{"header data hash", func(r *web.Receipt) *types.ValidatorSet { flip(r.Header.DataHash); return nil }, web.StepDataHash},
+		{"header app hash", func(r *web.Receipt) *types.ValidatorSet { flip(r.Header.AppHash); return nil }, web.StepBlockID},
+		{"header time", func(r *web.Receipt) *types.ValidatorSet { r.Header.Time = r.Header.Time.Add(time.Second); return nil }, web.StepBlockID},
+		{"header chain id", func(r *web.Receipt) *types.ValidatorSet { r.Header.ChainID = "other"; return nil }, web.StepHeader},
+		{"height", func(r *web.Receipt) *types.ValidatorSet { r.Height++; return nil }, web.StepHeader},
+		{"block id", func(r *web.Receipt) *types.ValidatorSet { flip(r.BlockID.Hash); return nil }, web.StepBlockID},
+		{"commit height", func(r *web.Receipt) *types.ValidatorSet { r.Commit.Height++; return nil }, web.StepCommit},
+		{"commit block id", func(r *web.Receipt) *types.ValidatorSet { flip(r.Commit.BlockID.Hash); return nil }, web.StepCommit},
+		{"commit signature", func(r *web.Receipt) *types.ValidatorSet { flip(r.Commit.Signatures[0].Signature); return nil }, web.StepSignatures},
+		{"other validators", func(*web.Receipt) *types.ValidatorSet { return otherVals }, web.StepValidators},
+		{"tx byte", func(r *web.Receipt) *types.ValidatorSet { flip(r.Proof.Data); return nil }, web.StepTxHash},
+		{"tx and its hash", func(r *web.Receipt) *types.ValidatorSet {
+			r.Proof.Data[len(r.Proof.Data)-1] ^= 1
+			h := r.Proof.Data.Hash()
+			r.TxHash = h
+			return nil
+		}, web.StepProof},
+		{"election", func(r *web.Receipt) *types.ValidatorSet { r.Election = "other"; return nil }, web.StepTx},
+		{"kind", func(r *web.Receipt) *types.ValidatorSet { r.Kind = web.KindAudit; return nil }, web.StepTx},
+		{"tracking code", func(r *web.Receipt) *types.ValidatorSet {
+			r.TrackingCode = map[bool]string{true: codeB, false: codeA}[r.TrackingCode == codeA]
+			return nil
+		}, web.StepTrackingCode},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := clone()
+			vals := tc.mutate(m)
+			if vals == nil {
+				vals = env.Validators
+			}
+			err := web.VerifyReceipt(m, env.ChainID, vals)
+			if err == nil {
+				err = web.VerifyTrackingCode(m, env.Ballot)
+			}
+			var re *web.ReceiptError
+			if !errors.As(err, &re) || re.Step != tc.step {
+				t.Fatalf("got %v, want a failure at step %q", err, tc.step)
+			}
+			t.Log(err)
+		})
+	}
+
+	get := func(path string, status int, v any) {
+		t.Helper()
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != status {
+			t.Fatalf("GET %s: %d %s, want %d", path, resp.StatusCode, b, status)
+		}
+		if v != nil {
+			if err := json.Unmarshal(b, v); err != nil {
+				t.Fatalf("GET %s: %v: %s", path, err, b)
+			}
+		}
+	}
+	t.Run("api", func(t *testing.T) {
+		var st web.StatusInfo
+		get("/api/status", 200, &st)
+		if st.ChainID != env.ChainID || st.LatestHeight < r.Height || st.Moniker != "webtest" {
+			t.Fatalf("status %+v", st)
+		}
+		get("/healthz", 200, nil)
+		resp, err := http.Get(ts.URL + "/api/validators")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		vals, chainID, err := web.DecodeValidators(b)
+		if err != nil || chainID != env.ChainID || !bytes.Equal(vals.Hash(), env.Validators.Hash()) {
+			t.Fatalf("validators %s: %v", b, err)
+		}
+		var ei web.ElectionInfo
+		get("/api/elections/"+e, 200, &ei)
+		if ei.Counted != 2 || ei.Record.Phase != chain.PhaseOpen || len(ei.Record.Manifest) == 0 {
+			t.Fatalf("election %+v", ei)
+		}
+		var bi web.BallotInfo
+		get("/api/elections/"+e+"/ballots/"+codeA, 200, &bi)
+		checkReceipt(t, env, bi.Receipt, codeA)
+		if bi.Record == nil || bi.Audited {
+			t.Fatalf("ballot %+v", bi)
+		}
+		var ae struct {
+			Code   uint32 `json:"code"`
+			Status int    `json:"status"`
+			Error  string `json:"error"`
+		}
+		get("/api/elections/nope", 404, &ae)
+		if ae.Code != chain.CodeUnknownElection {
+			t.Fatalf("unknown election: %+v", ae)
+		}
+		get("/api/elections/"+e+"/ballots/not-a-code", 400, &ae)
+		_, never := env.Cast(t, 3)
+		get("/api/elections/"+e+"/ballots/"+never, 404, &ae)
+		get("/api/blocks/0", 400, nil)
+		get("/api/blocks/99999999", 404, nil)
+		var blk struct {
+			Height int64    `json:"height"`
+			Txs    []string `json:"txs"`
+		}
+		get("/api/blocks/"+itoa(r.Height), 200, &blk)
+		if blk.Height != r.Height || len(blk.Txs) == 0 {
+			t.Fatalf("block %+v", blk)
+		}
+		get("/api/nothing", 404, nil)
+
+		req, _ := http.NewRequestWithContext(context.Background(), "GET", ts.URL+"/api/status", nil)
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Fatal("CORS header for a foreign origin")
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
