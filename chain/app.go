@@ -176,7 +176,12 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 		results[i] = res
 	}
 	x.flushTotals()
-	appHash := nextAppHash(a.lastAppHash, req.Height, o.changesHash())
+	appHash := a.lastAppHash
+	if len(o.writes) > 0 {
+		// A block that changes nothing keeps the app hash, so an idle chain
+		// needs no proof blocks and CometBFT can stop making blocks.
+		appHash = nextAppHash(a.lastAppHash, req.Height, o.changesHash())
+	}
 	a.block = o
 	a.pending = &store.Changes{Height: req.Height, AppHash: appHash, Writes: o.writes}
 	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: appHash}, nil
