@@ -1,0 +1,354 @@
+// Package voters simulates voters: it makes random valid choices, encrypts
+// and signs ballots (in parallel, before any is sent), casts them over
+// websockets from many concurrent clients, audits some, re-votes some, sends
+// some invalid ones, and keeps what the chain should count so that the
+// result can be compared. `evote load` and `evote demo` use it.
+package voters
+
+import (
+	"context"
+	cryptorand "crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mathrand "math/rand/v2"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/credential"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/web/client"
+)
+
+// Kind of a prepared request.
+type Kind string
+
+// Kinds of requests.
+const (
+	Cast       Kind = "cast"        // a valid ballot
+	Audit      Kind = "audit"       // a ballot audited instead of cast
+	BadProof   Kind = "bad-proof"   // a ballot whose proof does not verify
+	BadSig     Kind = "bad-sig"     // a ballot whose signature is forged
+	AuditCast  Kind = "audit-cast"  // the audited ballot sent again as a cast
+	ReplayCast Kind = "replay-cast" // a ballot cast twice
+)
+
+// Request is one prepared request of a simulated voter.
+type Request struct {
+	Voter     int
+	Kind      Kind
+	Payload   []byte // the cast encoding, or the audit file
+	Choices   *ballot.Plaintext
+	Tracking  string
+	WantCode  uint32 // 0 for accepted
+	Phase     int    // requests of phase 0 are all sent before those of phase 1 (re-votes)
+}
+
+// Plan is what the simulated voters will send, and what the chain should
+// count.
+type Plan struct {
+	Requests []*Request
+	// Final holds, per voter that cast a ballot, the choices that count
+	// (the last cast).
+	Final map[int]*ballot.Plaintext
+}
+
+// Options shape a plan.
+type Options struct {
+	Voters  int     // how many of the credentials vote (at most all)
+	Revote  float64 // fraction of voters who cast a second ballot later
+	Audit   float64 // fraction of voters who audit a ballot before casting
+	Invalid float64 // fraction of voters who also send an invalid ballot
+	Seed    uint64
+}
+
+// RandomChoices picks valid choices at random for a voter of the style.
+func RandomChoices(m *ballot.Manifest, style string, rng *mathrand.Rand) *ballot.Plaintext {
+	p := &ballot.Plaintext{StyleID: style, Choices: map[string][]string{}}
+	cs, _ := m.StyleContests(style)
+	for _, c := range cs {
+		n := c.MinSelections() + rng.IntN(c.MaxSelections()-c.MinSelections()+1)
+		perm := rng.Perm(len(c.Selections))[:n]
+		sort.Ints(perm)
+		for _, i := range perm {
+			p.Choices[c.ID] = append(p.Choices[c.ID], c.Selections[i].ID)
+		}
+	}
+	return p
+}
+
+// Prepare encrypts and signs every request of a plan, on all cores.
+func Prepare(e *ballot.Election, creds []*credential.Credential, o Options) (*Plan, error) {
+	if o.Voters <= 0 || o.Voters > len(creds) {
+		o.Voters = len(creds)
+	}
+	rng := mathrand.New(mathrand.NewPCG(o.Seed, 7))
+	styles := e.Manifest.BallotStyles()
+	id := e.Manifest.ElectionID
+	type job struct {
+		voter   int
+		kind    Kind
+		choices *ballot.Plaintext
+		phase   int
+	}
+	var jobs []job
+	for v := range o.Voters {
+		style := styles[v%len(styles)].ID
+		if rng.Float64() < o.Audit {
+			jobs = append(jobs, job{v, Audit, RandomChoices(e.Manifest, style, rng), 0})
+		}
+		if rng.Float64() < o.Invalid {
+			k := []Kind{BadProof, BadSig}[rng.IntN(2)]
+			jobs = append(jobs, job{v, k, RandomChoices(e.Manifest, style, rng), 0})
+		}
+		jobs = append(jobs, job{v, Cast, RandomChoices(e.Manifest, style, rng), 0})
+		if rng.Float64() < o.Revote {
+			jobs = append(jobs, job{v, Cast, RandomChoices(e.Manifest, style, rng), 1})
+		}
+	}
+	reqs := make([]*Request, len(jobs))
+	var extra []*Request
+	var mu sync.Mutex
+	var firstErr error
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(jobs) {
+					return
+				}
+				j := jobs[i]
+				r, more, err := prepare(e, id, creds[j.voter], j.voter, j.kind, j.choices)
+				if err != nil {
+					mu.Lock()
+					firstErr = errors.Join(firstErr, err)
+					mu.Unlock()
+					return
+				}
+				r.Phase = j.phase
+				reqs[i] = r
+				if more != nil {
+					mu.Lock()
+					extra = append(extra, more)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	plan := &Plan{Final: map[int]*ballot.Plaintext{}}
+	for _, r := range reqs {
+		if r.Kind == Cast {
+			plan.Final[r.Voter] = r.Choices // later jobs of a voter come later
+		}
+	}
+	// Replays and casts of audited ballots go last, after everything else is
+	// on the chain.
+	for _, r := range extra {
+		r.Phase = 2
+	}
+	plan.Requests = append(reqs, extra...)
+	return plan, nil
+}
+
+// prepare makes one request, and for audits and some casts a second one
+// that must be refused (an audited ballot cast; a replayed cast).
+func prepare(e *ballot.Election, id string, cr *credential.Credential, voter int, kind Kind, choices *ballot.Plaintext) (*Request, *Request, error) {
+	b, sec, err := e.Encrypt(cryptorand.Reader, cr.PublicKey(), choices)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch kind {
+	case Audit:
+		data, err := json.Marshal(&ballot.Audit{Ballot: b, Secrets: sec})
+		if err != nil {
+			return nil, nil, err
+		}
+		c, _ := e.Sign(cr, b)
+		again := &Request{Voter: voter, Kind: AuditCast, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: chain.CodeAudited}
+		return &Request{Voter: voter, Kind: Audit, Payload: data, Choices: choices, Tracking: b.TrackingCode()}, again, nil
+	case BadProof:
+		// Claim another selection's ciphertext for the first one.
+		s := b.Contests[0].Selections
+		if len(s) > 1 {
+			s[0].Ciphertext = s[1].Ciphertext
+		}
+		c, _ := e.Sign(cr, b)
+		return &Request{Voter: voter, Kind: kind, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: chain.CodeInvalidProof}, nil, nil
+	case BadSig:
+		c, _ := e.Sign(cr, b)
+		c.Signature[7] ^= 0x20
+		return &Request{Voter: voter, Kind: kind, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: chain.CodeBadSignature}, nil, nil
+	}
+	c, err := e.Sign(cr, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := &Request{Voter: voter, Kind: Cast, Payload: c.Encode(), Choices: choices, Tracking: b.TrackingCode()}
+	var replay *Request
+	if voter%50 == 7 {
+		replay = &Request{Voter: voter, Kind: ReplayCast, Payload: r.Payload, Tracking: r.Tracking, WantCode: chain.CodeDuplicate}
+	}
+	return r, replay, nil
+}
+
+// Expected returns the counts the chain should publish: per contest of the
+// manifest, per selection.
+func (p *Plan) Expected(m *ballot.Manifest) map[string][]uint64 {
+	out := map[string][]uint64{}
+	for _, c := range m.Contests {
+		out[c.ID] = make([]uint64, len(c.Selections))
+	}
+	for _, pt := range p.Final {
+		for cid, sel := range pt.Choices {
+			c, _ := m.Contest(cid)
+			for _, s := range sel {
+				k := slices.IndexFunc(c.Selections, func(x ballot.Selection) bool { return x.ID == s })
+				out[cid][k]++
+			}
+		}
+	}
+	return out
+}
+
+// Stats summarise a run.
+type Stats struct {
+	Sent, Committed, Rejected, Unexpected int
+	ByKind                                map[Kind]int
+	Duration                              time.Duration
+	Latencies                             []time.Duration // cast → committed receipt, accepted casts
+	Problems                              []string
+}
+
+// Percentile returns the q-quantile (0..1) of the commit latencies.
+func (s *Stats) Percentile(q float64) time.Duration {
+	if len(s.Latencies) == 0 {
+		return 0
+	}
+	l := slices.Clone(s.Latencies)
+	slices.Sort(l)
+	return l[min(len(l)-1, int(q*float64(len(l))))]
+}
+
+// Throughput returns committed casts per second.
+func (s *Stats) Throughput() float64 {
+	if s.Duration <= 0 {
+		return 0
+	}
+	return float64(s.Committed) / s.Duration.Seconds()
+}
+
+// Run sends the plan's requests phase by phase from `clients` concurrent
+// websocket clients spread over the node URLs, waits for every committed
+// receipt (verified against validators if opts pins them), and checks that
+// each request got the outcome it should. progress, if not nil, is called
+// after each request.
+func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, clients int, electionID string, progress func(done, total int)) (*Stats, error) {
+	st := &Stats{ByKind: map[Kind]int{}}
+	conns := make([]*client.Client, clients)
+	for i := range conns {
+		// Spread the clients: each starts at a different node.
+		rot := append(slices.Clone(urls[i%len(urls):]), urls[:i%len(urls)]...)
+		c, err := client.Dial(ctx, rot, opts)
+		if err != nil {
+			return nil, fmt.Errorf("voters: %w", err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	var mu sync.Mutex
+	done := 0
+	start := time.Now()
+	for phase := 0; phase <= 2; phase++ {
+		var reqs []*Request
+		for _, r := range plan.Requests {
+			if r.Phase == phase {
+				reqs = append(reqs, r)
+			}
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for _, c := range conns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= len(reqs) || ctx.Err() != nil {
+						return
+					}
+					r := reqs[i]
+					code, lat, err := send(ctx, c, electionID, r)
+					mu.Lock()
+					st.Sent++
+					st.ByKind[r.Kind]++
+					switch {
+					case err != nil:
+						st.Unexpected++
+						st.Problems = append(st.Problems, fmt.Sprintf("voter %d %s %s: %v", r.Voter, r.Kind, r.Tracking, err))
+					case code != r.WantCode:
+						st.Unexpected++
+						st.Problems = append(st.Problems, fmt.Sprintf("voter %d %s %s: code %d, want %d", r.Voter, r.Kind, r.Tracking, code, r.WantCode))
+					case code == 0:
+						st.Committed++
+						if r.Kind == Cast {
+							st.Latencies = append(st.Latencies, lat)
+						}
+					default:
+						st.Rejected++
+					}
+					done++
+					if progress != nil {
+						progress(done, len(plan.Requests))
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	st.Duration = time.Since(start)
+	return st, ctx.Err()
+}
+
+// send sends one request and waits for its outcome: 0 and the latency to a
+// committed receipt, or the rejection code.
+func send(ctx context.Context, c *client.Client, electionID string, r *Request) (uint32, time.Duration, error) {
+	t0 := time.Now()
+	var ack *client.Ack
+	var err error
+	if r.Kind == Audit {
+		ack, err = c.Audit(ctx, electionID, r.Payload)
+	} else {
+		ack, err = c.Cast(ctx, electionID, r.Payload)
+	}
+	var rj *client.Rejected
+	if errors.As(err, &rj) {
+		return rj.Code, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if ack.Duplicate {
+		return chain.CodeDuplicate, 0, nil
+	}
+	if _, err := c.WaitCommitted(ctx, ack); err != nil {
+		if errors.As(err, &rj) {
+			return rj.Code, 0, nil
+		}
+		return 0, 0, err
+	}
+	return 0, time.Since(t0), nil
+}
