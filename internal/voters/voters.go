@@ -40,13 +40,13 @@ const (
 
 // Request is one prepared request of a simulated voter.
 type Request struct {
-	Voter     int
-	Kind      Kind
-	Payload   []byte // the cast encoding, or the audit file
-	Choices   *ballot.Plaintext
-	Tracking  string
-	WantCode  uint32 // 0 for accepted
-	Phase     int    // requests of phase 0 are all sent before those of phase 1 (re-votes)
+	Voter    int
+	Kind     Kind
+	Payload  []byte // the cast encoding, or the audit file
+	Choices  *ballot.Plaintext
+	Tracking string
+	WantCode uint32 // 0 for accepted
+	Phase    int    // requests of phase 0 are all sent before those of phase 1 (re-votes)
 }
 
 // Plan is what the simulated voters will send, and what the chain should
