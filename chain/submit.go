@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +31,12 @@ func Submit(ctx context.Context, c rpcclient.Client, tx []byte, wait bool) (*cor
 		return WaitTx(ctx, c, types.Tx(tx).Hash())
 	}
 	if err != nil {
+		// CometBFT v1 returns a CheckTx rejection as an error of the RPC
+		// call; recover the application's code and message from it.
+		if m := checkTxRejection.FindStringSubmatch(err.Error()); m != nil {
+			code, _ := strconv.ParseUint(m[1], 10, 32)
+			return nil, &TxError{Code: uint32(code), Msg: m[2]}
+		}
 		return nil, fmt.Errorf("chain: sending the transaction: %w", err)
 	}
 	if res.Code != 0 {
@@ -39,6 +47,10 @@ func Submit(ctx context.Context, c rpcclient.Client, tx []byte, wait bool) (*cor
 	}
 	return WaitTx(ctx, c, types.Tx(tx).Hash())
 }
+
+// checkTxRejection matches CometBFT's "tx … is invalid: code=N, data=…,
+// log='…', codespace='evote'" error.
+var checkTxRejection = regexp.MustCompile(`code=(\d+), data=[^,]*, log='(.*)', codespace='evote'`)
 
 // WaitTx polls for a transaction until it is in a committed block.
 func WaitTx(ctx context.Context, c rpcclient.Client, hash []byte) (*coretypes.ResultTx, error) {

@@ -346,8 +346,14 @@ func (c *Ceremony) Deal(k *Key, t *Transcript) (*Message, error) {
 	if err := c.waiting(KindRegister, t.Registered); err != nil {
 		return nil, err
 	}
-	if k.Ceremony != nil && k.Ceremony.Coefficients != nil {
-		return nil, fmt.Errorf("trustee: %s has already dealt in this ceremony; dealing twice would be equivocation", c.Name(me))
+	mh := c.Manifest.Hash()
+	if st := k.Ceremonies[c.Manifest.ElectionID]; st != nil {
+		if !bytes.Equal(st.ManifestHash, mh[:]) {
+			return nil, fmt.Errorf("trustee: %s's key file holds a ceremony for another definition of election %q; refusing to deal for this one", c.Name(me), c.Manifest.ElectionID)
+		}
+		if st.Coefficients != nil {
+			return nil, fmt.Errorf("trustee: %s has already dealt in this ceremony; dealing twice would be equivocation", c.Name(me))
+		}
 	}
 	coeffs := make([]crypto.Scalar, c.Params.K)
 	enc := make([][]byte, c.Params.K)
@@ -362,37 +368,50 @@ func (c *Ceremony) Deal(k *Key, t *Transcript) (*Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	mh := c.Manifest.Hash()
-	k.Ceremony = &CeremonyState{ElectionID: c.Manifest.ElectionID, ManifestHash: mh[:], Index: me, Coefficients: enc}
+	if k.Ceremonies == nil {
+		k.Ceremonies = map[string]*CeremonyState{}
+	}
+	k.Ceremonies[c.Manifest.ElectionID] = &CeremonyState{ElectionID: c.Manifest.ElectionID, ManifestHash: mh[:], Index: me, Coefficients: enc}
 	return c.sign(k, KindDealing, d.Encode())
+}
+
+// state returns k's state in this ceremony, which must have reached the deal
+// round.
+func (c *Ceremony) state(k *Key) (*CeremonyState, error) {
+	mh := c.Manifest.Hash()
+	st := k.Ceremonies[c.Manifest.ElectionID]
+	if st == nil || st.Coefficients == nil || !bytes.Equal(st.ManifestHash, mh[:]) {
+		return nil, fmt.Errorf("trustee: %q has not dealt in the ceremony of election %q (run the deal round first)", k.Name, c.Manifest.ElectionID)
+	}
+	return st, nil
 }
 
 // dealerSecret rebuilds k's polynomial from its key file.
 func (c *Ceremony) dealerSecret(k *Key) (*crypto.DealerSecret, int, error) {
-	mh := c.Manifest.Hash()
-	if k.Ceremony == nil || k.Ceremony.Coefficients == nil || !bytes.Equal(k.Ceremony.ManifestHash, mh[:]) {
-		return nil, 0, fmt.Errorf("trustee: %q has not dealt in the ceremony of election %q (run the deal round first)", k.Name, c.Manifest.ElectionID)
+	st, err := c.state(k)
+	if err != nil {
+		return nil, 0, err
 	}
-	coeffs := make([]crypto.Scalar, len(k.Ceremony.Coefficients))
-	for j, raw := range k.Ceremony.Coefficients {
+	coeffs := make([]crypto.Scalar, len(st.Coefficients))
+	for j, raw := range st.Coefficients {
 		s, err := crypto.DecodeScalar(raw)
 		if err != nil {
 			return nil, 0, fmt.Errorf("trustee: key file: coefficient %d: %w", j, err)
 		}
 		coeffs[j] = s
 	}
-	s, err := crypto.NewDealerSecret(c.Params, k.Ceremony.Index, coeffs)
-	return s, k.Ceremony.Index, err
+	s, err := crypto.NewDealerSecret(c.Params, st.Index, coeffs)
+	return s, st.Index, err
 }
 
 // Check is round 2: it needs every dealing, opens the shares dealt to k and
 // returns the complaints message (possibly with no complaint). A dealing
 // that fails its public checks needs no complaint: everyone disqualifies it.
 func (c *Ceremony) Check(k *Key, t *Transcript) (*Message, []crypto.Complaint, error) {
-	if _, _, err := c.dealerSecret(k); err != nil {
+	_, me, err := c.dealerSecret(k)
+	if err != nil {
 		return nil, nil, err
 	}
-	me := k.Ceremony.Index
 	if err := c.waiting(KindDealing, t.DealtBy); err != nil {
 		return nil, nil, err
 	}
@@ -462,7 +481,8 @@ func (c *Ceremony) Resolve(t *Transcript, force bool) (*crypto.DKGResult, error)
 
 // Finish resolves the ceremony and computes k's secret share of the
 // election key, checked against its public verification key. It stores the
-// share and the public results in k.Ceremony (save the key file afterwards).
+// share and the public results in k's ceremony state (save the key file
+// afterwards).
 func (c *Ceremony) Finish(k *Key, t *Transcript, force bool) (*crypto.DKGResult, error) {
 	sec, me, err := c.dealerSecret(k)
 	if err != nil {
@@ -495,23 +515,25 @@ func (c *Ceremony) Finish(k *Key, t *Transcript, force bool) (*crypto.DKGResult,
 	if err != nil {
 		return nil, err
 	}
+	st := k.Ceremonies[c.Manifest.ElectionID]
 	xe := crypto.EncodeScalar(x)
 	jk := crypto.EncodePoint(res.PublicKey)
-	k.Ceremony.Share, k.Ceremony.JointKey = xe[:], jk[:]
-	k.Ceremony.VerificationKeys = nil
+	st.Share, st.JointKey = xe[:], jk[:]
+	st.VerificationKeys = nil
 	for _, vk := range res.VerificationKeys {
 		e := crypto.EncodePoint(vk)
-		k.Ceremony.VerificationKeys = append(k.Ceremony.VerificationKeys, e[:])
+		st.VerificationKeys = append(st.VerificationKeys, e[:])
 	}
 	return res, nil
 }
 
-// SecretShare returns the trustee's secret share x_l of the election key and
-// its index, after Finish.
-func (k *Key) SecretShare() (crypto.Scalar, int, error) {
-	if k.Ceremony == nil || k.Ceremony.Share == nil {
-		return nil, 0, fmt.Errorf("trustee: %q has no share of an election key yet (finish the key ceremony first)", k.Name)
+// SecretShare returns the trustee's secret share x_l of an election's key
+// and its index, after Finish.
+func (k *Key) SecretShare(electionID string) (crypto.Scalar, int, error) {
+	st := k.Ceremonies[electionID]
+	if st == nil || st.Share == nil {
+		return nil, 0, fmt.Errorf("trustee: %q has no share of the key of election %q (finish the key ceremony first)", k.Name, electionID)
 	}
-	x, err := crypto.DecodeScalar(k.Ceremony.Share)
-	return x, k.Ceremony.Index, err
+	x, err := crypto.DecodeScalar(st.Share)
+	return x, st.Index, err
 }

@@ -119,7 +119,7 @@ func TestCeremonyThroughFiles(t *testing.T) {
 	ct, _, _ := crypto.Encrypt(rand.Reader, joint, 42)
 	var shares []crypto.DecryptionShare
 	for _, k := range []*Key{keys[1], keys[2]} {
-		x, l, err := k.SecretShare()
+		x, l, err := k.SecretShare(c.Manifest.ElectionID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -236,5 +236,36 @@ func TestNotATrustee(t *testing.T) {
 	m := ballottest.Mixed()
 	if _, err := NewCeremony(m); err == nil || !strings.Contains(err.Error(), "has no public_key") {
 		t.Fatalf("manifest without trustee keys: %v", err)
+	}
+}
+
+// TestTwoElectionsOneKey: a trustee takes part in two elections with the
+// same key file; each keeps its own state and share.
+func TestTwoElectionsOneKey(t *testing.T) {
+	c1, keys, dir1 := setup(t)
+	m2 := *c1.Manifest
+	m2.ElectionID = "second-election"
+	c2, err := NewCeremony(&m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir2 := t.TempDir()
+	runRounds(t, c1, keys, dir1)
+	runRounds(t, c2, keys, dir2)
+	for _, k := range keys {
+		if _, err := c1.Finish(k, load(t, c1, dir1), false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c2.Finish(k, load(t, c2, dir2), false); err != nil {
+			t.Fatal(err)
+		}
+		x1, _, err1 := k.SecretShare(c1.Manifest.ElectionID)
+		x2, _, err2 := k.SecretShare(m2.ElectionID)
+		if err1 != nil || err2 != nil || x1.IsEqual(x2) {
+			t.Fatalf("%s: shares %v %v", k.Name, err1, err2)
+		}
+	}
+	if _, err := c1.Deal(keys[0], load(t, c1, dir1)); err == nil {
+		t.Fatal("dealt twice in one ceremony")
 	}
 }

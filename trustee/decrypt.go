@@ -20,19 +20,35 @@ func shareContext(baseHash crypto.Context, l int, share []byte) crypto.Context {
 	return baseHash.Derive(tagShareContext, u64(l), h[:])
 }
 
+// StateFor returns the ceremony state of the election with the given base
+// hash: the one whose manifest hash and joint key hash to it.
+func (k *Key) StateFor(baseHash crypto.Context) (*CeremonyState, error) {
+	for _, st := range k.Ceremonies {
+		if st.JointKey != nil && crypto.Context(crypto.Hash("evote/v1/election-base", st.ManifestHash, st.JointKey)) == baseHash {
+			return st, nil
+		}
+	}
+	return nil, fmt.Errorf("trustee: %q holds no share of the key of the election with base hash %s (finish its key ceremony first)", k.Name, baseHash)
+}
+
 // Decrypt computes the trustee's partial decryption of the encrypted totals
 // of an election, with a Chaum-Pedersen proof per ciphertext in the context
-// baseHash (the election base hash), and signs it with the trustee's identity
-// key. It needs the trustee's share from the key ceremony.
+// baseHash (the election base hash, which names the election and its key),
+// and signs it with the trustee's identity key. It needs the trustee's share
+// from that election's key ceremony.
 func (k *Key) Decrypt(baseHash crypto.Context, totals []crypto.Ciphertext) (crypto.DecryptionShare, crypto.SchnorrProof, error) {
-	x, l, err := k.SecretShare()
+	st, err := k.StateFor(baseHash)
 	if err != nil {
 		return crypto.DecryptionShare{}, crypto.SchnorrProof{}, err
 	}
-	if l < 1 || l > len(k.Ceremony.VerificationKeys) {
+	x, l, err := k.SecretShare(st.ElectionID)
+	if err != nil {
+		return crypto.DecryptionShare{}, crypto.SchnorrProof{}, err
+	}
+	if l < 1 || l > len(st.VerificationKeys) {
 		return crypto.DecryptionShare{}, crypto.SchnorrProof{}, fmt.Errorf("trustee: key file: no verification key for trustee %d", l)
 	}
-	kl, err := crypto.DecodeNonIdentityPoint(k.Ceremony.VerificationKeys[l-1])
+	kl, err := crypto.DecodeNonIdentityPoint(st.VerificationKeys[l-1])
 	if err != nil {
 		return crypto.DecryptionShare{}, crypto.SchnorrProof{}, fmt.Errorf("trustee: key file: verification key: %w", err)
 	}

@@ -45,8 +45,9 @@ type Key struct {
 	Public
 	identity crypto.Scalar
 	hpke     *crypto.HPKEPrivateKey
-	// Ceremony state, per election.
-	Ceremony *CeremonyState
+	// Ceremonies holds the trustee's state in each election's key ceremony,
+	// by election id.
+	Ceremonies map[string]*CeremonyState
 }
 
 // CeremonyState is what a trustee keeps across the rounds of one key
@@ -69,7 +70,7 @@ type CeremonyState struct {
 type secretPart struct {
 	Identity []byte         `json:"identity"`
 	HPKE     []byte         `json:"hpke"`
-	Ceremony *CeremonyState `json:"ceremony,omitempty"`
+	Ceremonies map[string]*CeremonyState `json:"ceremonies,omitempty"`
 }
 
 // NewKey makes a trustee key with fresh identity and HPKE key pairs.
@@ -86,13 +87,13 @@ func NewKey(rand io.Reader, name string) (*Key, error) {
 		return nil, err
 	}
 	id := crypto.EncodePoint(crypto.BaseMul(x))
-	return &Key{Public: Public{Name: name, Identity: id[:], HPKE: h.Public().Encode()}, identity: x, hpke: h}, nil
+	return &Key{Public: Public{Name: name, Identity: id[:], HPKE: h.Public().Encode()}, identity: x, hpke: h, Ceremonies: map[string]*CeremonyState{}}, nil
 }
 
 // Seal returns the key file's bytes, encrypted under passphrase.
 func (k *Key) Seal(passphrase []byte, kdf keyfile.KDF) ([]byte, error) {
 	id := crypto.EncodeScalar(k.identity)
-	sec, err := json.Marshal(secretPart{Identity: id[:], HPKE: k.hpke.Encode(), Ceremony: k.Ceremony})
+	sec, err := json.Marshal(secretPart{Identity: id[:], HPKE: k.hpke.Encode(), Ceremonies: k.Ceremonies})
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +132,7 @@ func Open(data, passphrase []byte) (*Key, error) {
 	if string(id[:]) != string(pub.Identity) || string(h.Public().Encode()) != string(pub.HPKE) {
 		return nil, fmt.Errorf("trustee: key file: public keys do not match the secret keys")
 	}
-	return &Key{Public: pub, identity: x, hpke: h, Ceremony: sec.Ceremony}, nil
+	return &Key{Public: pub, identity: x, hpke: h, Ceremonies: sec.Ceremonies}, nil
 }
 
 // Load reads and decrypts a key file.

@@ -136,7 +136,7 @@ func (e *Election) SetupBlocks(tb testing.TB) [][][]byte {
 // the trustees have finished the ceremony (after SetupBlocks).
 func (e *Election) BallotElection(tb testing.TB) *ballot.Election {
 	tb.Helper()
-	k, err := crypto.DecodeNonIdentityPoint(e.Trustees[0].Ceremony.JointKey)
+	k, err := crypto.DecodeNonIdentityPoint(e.Trustees[0].Ceremonies[e.Manifest.ElectionID].JointKey)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func trusteeDecrypt(c *cli.Context) error {
 	if mh := m.Hash(); string(rec.ManifestHash) != string(mh[:]) {
 		return fmt.Errorf("the chain's election %q differs from %s: do not decrypt until this is explained", m.ElectionID, c.String("election"))
 	}
-	if k.Ceremony == nil || string(k.Ceremony.JointKey) != string(rec.JointKey) {
+	if st := k.Ceremonies[m.ElectionID]; st == nil || string(st.JointKey) != string(rec.JointKey) {
 		return fmt.Errorf("your key file holds no share of the key of election %q (finish the key ceremony first)", m.ElectionID)
 	}
 	if rec.TotalsHeight == 0 {

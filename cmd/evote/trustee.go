@@ -296,7 +296,7 @@ func ceremonyFinish(c *cli.Context) error {
 		return err
 	}
 	jk := crypto.EncodePoint(res.PublicKey)
-	fmt.Fprintf(c.App.Writer, "%s: your share of the election key is in %s\n", cer.Name(k.Ceremony.Index), c.String("key"))
+	fmt.Fprintf(c.App.Writer, "%s: your share of the election key is in %s\n", cer.Name(k.Ceremonies[cer.Manifest.ElectionID].Index), c.String("key"))
 	fmt.Fprintf(c.App.Writer, "election key: %s\n", base64.StdEncoding.EncodeToString(jk[:]))
 	return nil
 }
