@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/chain/chaintest"
+	"github.com/evote/evote/chain/node"
+	"github.com/evote/evote/chain/store/pebblestore"
+	"github.com/evote/evote/crypto"
+)
+
+// TestTallyCommand runs `evote tally --once` against a node's RPC endpoint
+// as a script would: after close it publishes the totals and waits for the
+// trustees; once two of three have decrypted, a second run publishes and
+// prints the result.
+func TestTallyCommand(t *testing.T) {
+	now := time.Now().Truncate(time.Second)
+	const chainID, id = "evote-cli-tally", "cli-tally"
+	e := chaintest.New(t, chainID, id, 3, now.Add(-time.Hour), now.Add(time.Hour))
+	infos, err := node.GenerateTestnet(t.TempDir(), node.TestnetOptions{
+		Nodes: 1, ChainID: chainID, IdleBlockInterval: 100 * time.Millisecond,
+		Officials: []string{ballot.FormatEd25519Key(e.Official.Public().(ed25519.PublicKey))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := pebblestore.New(t.Context(), pebblestore.Config{Dir: filepath.Join(infos[0].Home, node.StateDir)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := chain.NewApp(st, chain.AppOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Start(t.Context(), node.Config{Home: infos[0].Home, App: app})
+	if err != nil {
+		st.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		n.Stop()
+		st.Close()
+	})
+	c := n.Client()
+	submit := func(txs ...[]byte) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		defer cancel()
+		for _, tx := range txs {
+			if _, err := chain.Submit(ctx, c, tx, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tx := range txs {
+			if _, err := chain.WaitTx(ctx, c, types.Tx(tx).Hash()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, block := range e.SetupBlocks(t) {
+		submit(block...)
+	}
+	be := e.BallotElection(t)
+	vote := func(choices ...string) *ballot.Plaintext {
+		p := &ballot.Plaintext{StyleID: ballot.DefaultStyleID, Choices: map[string][]string{}}
+		for i, ch := range choices {
+			if ch != "" {
+				p.Choices[fmt.Sprintf("contest-%d", i+1)] = strings.Split(ch, ",")
+			}
+		}
+		return p
+	}
+	v0, _ := e.Cast(t, be, 0, vote("option-1", "option-2", "option-1", ""))
+	v1, _ := e.Cast(t, be, 1, vote("option-2", "option-2,option-3", "option-1,option-2", "option-3"))
+	submit(v0, v1)
+	v0again, _ := e.Cast(t, be, 0, vote("option-2", "", "option-3", "option-1,option-2"))
+	submit(v0again, chain.CloseTx(chainID, id, e.Official).Encode())
+
+	rpc := "http://" + infos[0].RPCAddr
+	data := filepath.Join(t.TempDir(), "tally")
+	args := []string{"tally", "--node", rpc, "--election-id", id, "--data", data, "--once"}
+	out := mustEvote(t, args...)
+	for _, want := range []string{
+		"election cli-tally: phase closed",
+		"ballots: 2 counted (3 cast, 1 replaced by re-votes), 0 audited",
+		"state: waiting-for-shares: waiting for 2 shares: have 0 of 2",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first run: no %q in\n%s", want, out)
+		}
+	}
+	var totals struct{ Totals []byte }
+	if err := chain.QueryJSON(t.Context(), c, "totals/"+id, &totals); err != nil {
+		t.Fatal(err)
+	}
+	var cts []crypto.Ciphertext
+	for i := 0; i < len(totals.Totals); i += crypto.CiphertextSize {
+		ct, err := crypto.DecodeCiphertext(totals.Totals[i : i+crypto.CiphertextSize])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cts = append(cts, ct)
+	}
+	share := func(i int) []byte {
+		s, sig, err := e.Trustees[i].Decrypt(be.BaseHash, cts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return chain.NewShareTx(id, s.Trustee, s.Encode(), sig.Encode()).Encode()
+	}
+	submit(share(1))
+	out = mustEvote(t, args...)
+	if !strings.Contains(out, "waiting for 2 shares: have 1 of 2") {
+		t.Errorf("one share: %s", out)
+	}
+	submit(share(2))
+	out = mustEvote(t, args...)
+	for _, want := range []string{
+		"state: tallied",
+		"result (on the chain at height",
+		// contest-1: voter 0's second ballot and voter 1 both chose option-2.
+		"  Contest 1\n    Option 1: 0\n    Option 2: 2\n    Option 3: 0\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tallied: no %q in\n%s", want, out)
+		}
+	}
+	if rec, _ := app.ElectionRecord(t.Context(), id); rec.Phase != chain.PhaseTallied || rec.Result[0].Counts[1] != 2 {
+		t.Errorf("chain: %s %+v", rec.Phase, rec.Result)
+	}
+
+	// Usage errors are clear.
+	_, errOut, code := evote(t, "tally", "--node", rpc, "--election-id", id, "--once")
+	if code != 2 || !strings.Contains(errOut, "give --data DIR or --database-url URL") {
+		t.Errorf("no store: exit %d %s", code, errOut)
+	}
+}
