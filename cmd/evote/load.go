@@ -27,7 +27,9 @@ func init() {
 	register(&cli.Command{
 		Name:  "load",
 		Usage: "cast ballots of simulated voters at authority nodes over websockets and measure throughput and latency",
-		Description: "Reads private credential codes (codes.csv), encrypts and signs one ballot per voter in advance\n" +
+		Description: "Nodes limit casts and connections per address: start them with --cast-rate-per-ip and\n" +
+			"--max-conns-per-ip (or $EVOTE_CAST_RATE_PER_IP, $EVOTE_MAX_CONNS_PER_IP) raised for a load test from one machine.\n" +
+			"Reads private credential codes (codes.csv), encrypts and signs one ballot per voter in advance\n" +
 			"(plus re-votes, audits and invalid ballots as asked), then casts them from many concurrent websocket\n" +
 			"clients spread over the nodes, waits for every committed receipt (verified against the validator set)\n" +
 			"and reports ballots per second and receipt latency. For test elections only: it needs the voters' codes.",
@@ -36,7 +38,8 @@ func init() {
 			&cli.StringFlag{Name: "election-id", Required: true, Usage: "the election `ID`"},
 			&cli.StringFlag{Name: "codes", Required: true, Usage: "the private codes `FILE` (codes.csv of evote credentials generate)"},
 			&cli.IntFlag{Name: "voters", Usage: "how many of the voters cast (default: all)"},
-			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent websocket clients"},
+			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent websocket clients (voters' connections)"},
+			&cli.IntFlag{Name: "inflight", Value: 1, Usage: "requests in flight per connection"},
 			&cli.Float64Flag{Name: "revote", Value: 0, Usage: "fraction of voters who cast a second ballot"},
 			&cli.Float64Flag{Name: "audit", Value: 0, Usage: "fraction of voters who audit a ballot first"},
 			&cli.Float64Flag{Name: "invalid", Value: 0, Usage: "fraction of voters who also send an invalid ballot"},
@@ -190,7 +193,7 @@ func loadAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := voters.Run(ctx, wsURLs(urls), opts, plan, c.Int("clients"), id, nil)
+	st, err := voters.Run(ctx, wsURLs(urls), opts, plan, c.Int("clients"), c.Int("inflight"), id, nil)
 	if err != nil {
 		return err
 	}

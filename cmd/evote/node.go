@@ -106,13 +106,13 @@ func init() {
 				Description: "The application state is kept in HOME/" + node.StateDir + " (Pebble), or in PostgreSQL when\n" +
 					"--database-url (or $" + envDatabaseURL + ") is given, in the schema --database-schema,\n" +
 					"database_schema of config/evote.toml, or evote_<moniker>.",
-				Flags: []cli.Flag{
+				Flags: append([]cli.Flag{
 					homeFlag,
 					&cli.StringFlag{Name: "database-url", EnvVars: []string{envDatabaseURL}, Usage: "PostgreSQL `URL` of the application state (default: embedded Pebble)"},
 					&cli.StringFlag{Name: "database-schema", Usage: "PostgreSQL `SCHEMA` of the application state"},
 					&cli.StringFlag{Name: "http", Usage: "`HOST:PORT` of evote's HTTP server for this run (default: http_addr of config/evote.toml)"},
 					logLevelFlag,
-				},
+				}, webLimitFlags...),
 				Action: nodeStart,
 			},
 		},
@@ -291,6 +291,7 @@ func nodeStart(c *cli.Context) error {
 	}
 	httpDone := make(chan error, 1)
 	if serveHTTP != nil && httpAddr != "" {
+		webLimits = webLimitsFromFlags(c)
 		go func() { httpDone <- serveHTTP(ctx, httpAddr, n, app) }()
 	} else {
 		log.Info("node: no HTTP server in this build", "http", httpAddr)

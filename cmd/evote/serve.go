@@ -3,15 +3,38 @@ package main
 import (
 	"context"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/node"
 	"github.com/evote/evote/web"
 )
 
+// webLimitFlags set the web server's per-address limits. They default to
+// what a public deployment needs; a load test from one machine, where every
+// simulated voter shares 127.0.0.1, raises them. Environment variables let
+// `evote cluster start` pass them to its nodes.
+var webLimitFlags = []cli.Flag{
+	&cli.IntFlag{Name: "max-conns-per-ip", EnvVars: []string{"EVOTE_MAX_CONNS_PER_IP"}, Usage: "websocket connections allowed from one address (default 32)"},
+	&cli.Float64Flag{Name: "cast-rate-per-ip", EnvVars: []string{"EVOTE_CAST_RATE_PER_IP"}, Usage: "casts and audits per second allowed from one address (default 5, burst 4× the rate)"},
+	&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"EVOTE_ALLOW_ORIGIN"}, Usage: "a browser `ORIGIN` allowed to use the API across origins (repeatable; default: same host only)"},
+}
+
+// webLimits is the web configuration of this run of `evote node start`.
+var webLimits web.Config
+
+func webLimitsFromFlags(c *cli.Context) web.Config {
+	cfg := web.Config{MaxConnsPerIP: c.Int("max-conns-per-ip"), CastRate: c.Float64("cast-rate-per-ip"), AllowedOrigins: c.StringSlice("allow-origin")}
+	if cfg.CastRate > 0 {
+		cfg.CastBurst = int(4*cfg.CastRate) + 1
+		cfg.MessageRate, cfg.MessageBurst = 4*cfg.CastRate, int(8*cfg.CastRate)+1
+	}
+	return cfg
+}
+
 // The voters' and observers' HTTP and websocket server of `evote node start`.
 func init() {
 	serveHTTP = func(ctx context.Context, addr string, n *node.Node, app *chain.App) error {
-		s := web.New(web.Config{}, app, n.Client(), n.ChainID())
-		return s.ListenAndServe(ctx, addr)
+		return web.New(webLimits, app, n.Client(), n.ChainID()).ListenAndServe(ctx, addr)
 	}
 }

@@ -255,7 +255,11 @@ func (s *Stats) Throughput() float64 {
 // receipt (verified against validators if opts pins them), and checks that
 // each request got the outcome it should. progress, if not nil, is called
 // after each request.
-func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, clients int, electionID string, progress func(done, total int)) (*Stats, error) {
+//
+// Each client connection carries up to inflight requests at once (a voter's
+// page has one; a load test may pipeline several per connection).
+func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, clients, inflight int, electionID string, progress func(done, total int)) (*Stats, error) {
+	inflight = max(inflight, 1)
 	st := &Stats{ByKind: map[Kind]int{}}
 	conns := make([]*client.Client, clients)
 	for i := range conns {
@@ -280,7 +284,8 @@ func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, cl
 		}
 		var next atomic.Int64
 		var wg sync.WaitGroup
-		for _, c := range conns {
+		for w := range len(conns) * inflight {
+			c := conns[w%len(conns)]
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
