@@ -1,0 +1,458 @@
+package verify
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/evote/evote/ballot/credential"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/record"
+	"github.com/evote/evote/trustee"
+)
+
+// finish applies the last queued blocks, then compares the record's
+// convenience files with what the re-execution derived from the blocks.
+func (e *engine) finish() {
+	e.flush()
+	v := e.v
+	if e.manifest == nil {
+		v.check(CheckDefinition).fail(&Failure{Message: fmt.Sprintf("election %q is not defined in the record's blocks", e.id)})
+		for n := CheckCeremony; n <= CheckCounts; n++ {
+			v.check(n).skipped = "no election definition"
+		}
+		return
+	}
+	v.timed(CheckDefinition, e.compareManifest)
+	v.timed(CheckCeremony, e.compareCeremony)
+	v.timed(CheckRoll, e.compareRoll)
+	v.timed(CheckRevote, e.compareBallots)
+	v.timed(CheckAudits, e.compareAudits)
+	v.timed(CheckTotals, e.compareTotals)
+	v.timed(CheckShares, e.compareShares)
+	v.timed(CheckCounts, e.compareResult)
+	e.compareState()
+	if len(e.cast) == 0 {
+		v.check(CheckBallots).skipped = "no ballot was cast"
+		v.check(CheckRevote).skipped = "no ballot was cast"
+	}
+	if len(e.audited) == 0 && v.check(CheckAudits).FailureCount == 0 {
+		v.check(CheckAudits).skipped = "no audited ballot"
+	}
+	if e.heights["totals"] == 0 {
+		v.check(CheckTotals).skipped = "no encrypted totals published yet"
+	}
+	if len(e.shares) == 0 {
+		v.check(CheckShares).skipped = "no decryption share published yet"
+	}
+	if e.counts == nil {
+		v.check(CheckCombination).skipped = "no result published yet"
+		v.check(CheckCounts).skipped = "no result published yet"
+	}
+	var replaced int64
+	for _, ci := range e.order {
+		if ci.replacedBy != nil {
+			replaced++
+		}
+	}
+	c := v.check(CheckRevote)
+	c.add("credentials that voted", int64(len(e.current)))
+	c.add("ballots replaced by a re-vote", replaced)
+}
+
+func (e *engine) fileFailure(n int, file string, f *Failure) {
+	f.File = file
+	e.v.check(n).fail(f)
+}
+
+// readJSON reads an optional convenience file; ok is false if absent.
+func (e *engine) readJSON(n int, file string, v any) bool {
+	if !e.v.rec.Has(file) {
+		return false
+	}
+	raw, err := e.v.rec.ReadFile(file)
+	if err == nil {
+		err = json.Unmarshal(raw, v)
+	}
+	if err != nil {
+		e.fileFailure(n, file, &Failure{Message: err.Error()})
+		return false
+	}
+	return true
+}
+
+func (e *engine) compareManifest() {
+	if !e.v.rec.Has(record.ManifestFile) {
+		e.fileFailure(CheckDefinition, record.ManifestFile, &Failure{Message: "missing"})
+		return
+	}
+	raw, err := e.v.rec.ReadFile(record.ManifestFile)
+	if err != nil || !bytes.Equal(raw, e.manifestRaw) {
+		e.fileFailure(CheckDefinition, record.ManifestFile, &Failure{Message: "differs from the manifest of the election definition on the chain"})
+	}
+}
+
+func (e *engine) compareCeremony() {
+	var files []json.RawMessage
+	if !e.readJSON(CheckCeremony, record.CeremonyFile, &files) {
+		if e.v.rec.Has(record.CeremonyFile) || len(e.msgOrder) == 0 {
+			return
+		}
+		e.fileFailure(CheckCeremony, record.CeremonyFile, &Failure{Message: "missing"})
+		return
+	}
+	got := map[string]*trustee.Message{}
+	for i, f := range files {
+		m, err := trustee.DecodeMessage(f)
+		if err != nil {
+			e.fileFailure(CheckCeremony, record.CeremonyFile, &Failure{Message: fmt.Sprintf("message %d: %v", i, err)})
+			continue
+		}
+		got[ceremonyKey(m.Kind, m.From)] = m
+	}
+	for k, m := range e.msgs {
+		g, ok := got[k]
+		if !ok {
+			e.fileFailure(CheckCeremony, record.CeremonyFile, &Failure{Trustee: m.From, Message: fmt.Sprintf("the %s message on the chain is missing", m.Kind)})
+			continue
+		}
+		if !bytes.Equal(g.Payload, m.Payload) || !bytes.Equal(g.Signature.Encode(), m.Signature.Encode()) || g.ElectionID != m.ElectionID {
+			e.fileFailure(CheckCeremony, record.CeremonyFile, &Failure{Trustee: m.From, Message: fmt.Sprintf("the %s message differs from the one on the chain", m.Kind)})
+		}
+		delete(got, k)
+	}
+	for _, g := range got {
+		e.fileFailure(CheckCeremony, record.CeremonyFile, &Failure{Trustee: g.From, Message: fmt.Sprintf("a %s message that is not on the chain", g.Kind)})
+	}
+}
+
+func (e *engine) compareRoll() {
+	c := e.v.check(CheckRoll)
+	if !e.rollComplete {
+		if len(e.rollChunks) == 0 {
+			c.skipped = "no credential roll on the chain"
+		} else {
+			c.note("the roll is incomplete: %d chunks", len(e.rollChunks))
+		}
+		return
+	}
+	if !e.v.rec.Has(record.RollFile) {
+		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: "missing"})
+		return
+	}
+	raw, err := e.v.rec.ReadFile(record.RollFile)
+	if err != nil {
+		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: err.Error()})
+		return
+	}
+	roll, err := credential.ReadJSON(bytes.NewReader(raw))
+	if err != nil {
+		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: err.Error()})
+		return
+	}
+	if h := roll.Hash(); !bytes.Equal(h[:], e.rollHash) {
+		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("roll hash %x, the chain's roll hashes to %x", h, e.rollHash)})
+	}
+	if roll.Len() != len(e.creds) {
+		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("%d credentials, the chain's roll has %d", roll.Len(), len(e.creds))})
+	}
+	for i := range roll.Len() {
+		var k [32]byte
+		copy(k[:], roll.Key(i))
+		if pos, ok := e.creds[k]; !ok || pos != i {
+			e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("credential %d (%x) is not the chain's credential %d", i, k, i)})
+		}
+	}
+}
+
+func (e *engine) compareBallots() {
+	const file = record.BallotsFile
+	if !e.v.rec.Has(file) {
+		if len(e.order) > 0 {
+			e.fileFailure(CheckRevote, file, &Failure{Message: "missing"})
+		}
+		return
+	}
+	// A merge of the file and the accepted ballots by height (both are in
+	// chain order), matched by ballot hash within a height, so that one
+	// missing or extra ballot is named alone.
+	i := 0
+	var group []record.BallotEntry
+	var groupHeight int64
+	compare := func() {
+		chainAt := map[string]*castInfo{}
+		for ; i < len(e.order) && e.order[i].height <= groupHeight; i++ {
+			ci := e.order[i]
+			if ci.height < groupHeight {
+				e.fileFailure(CheckRevote, file, &Failure{TrackingCode: ci.code, Height: ci.height, TxIndex: intp(ci.index), Message: "an accepted ballot is missing from the index"})
+				continue
+			}
+			chainAt[hex.EncodeToString(ci.hash[:])] = ci
+		}
+		for _, b := range group {
+			ci, ok := chainAt[b.Hash]
+			if !ok {
+				e.fileFailure(CheckRevote, file, &Failure{TrackingCode: b.TrackingCode, Height: b.Height, TxIndex: intp(b.Index), Message: "listed as accepted, but the chain holds no such accepted ballot"})
+				continue
+			}
+			delete(chainAt, b.Hash)
+			want := record.BallotEntry{TrackingCode: ci.code, Hash: hex.EncodeToString(ci.hash[:]), Credential: hex.EncodeToString(ci.cred[:]), Height: ci.height, Index: ci.index}
+			if ci.replacedBy != nil {
+				want.ReplacedBy = ci.replacedBy.code
+			}
+			if b != want {
+				msg := fmt.Sprintf("the index says %+v, the chain gives %+v", b, want)
+				if b.ReplacedBy != want.ReplacedBy {
+					msg = fmt.Sprintf("replaced by %q, but by the re-vote rule it is replaced by %q", b.ReplacedBy, want.ReplacedBy)
+				}
+				e.fileFailure(CheckRevote, file, &Failure{TrackingCode: ci.code, Height: ci.height, TxIndex: intp(ci.index), Message: msg})
+			}
+		}
+		for _, ci := range chainAt {
+			e.fileFailure(CheckRevote, file, &Failure{TrackingCode: ci.code, Height: ci.height, TxIndex: intp(ci.index), Message: "an accepted ballot is missing from the index"})
+		}
+		group = group[:0]
+	}
+	err := e.v.rec.Lines(file, func(n int, line []byte) error {
+		var b record.BallotEntry
+		if err := json.Unmarshal(line, &b); err != nil {
+			e.fileFailure(CheckRevote, fmt.Sprintf("%s line %d", file, n), &Failure{Message: err.Error()})
+			return nil
+		}
+		if b.Height != groupHeight && len(group) > 0 {
+			compare()
+		}
+		groupHeight = b.Height
+		group = append(group, b)
+		return nil
+	})
+	if err != nil {
+		e.fileFailure(CheckRevote, file, &Failure{Message: err.Error()})
+	}
+	compare()
+	groupHeight = 1 << 62
+	compare()
+}
+
+func (e *engine) compareAudits() {
+	const file = record.AuditsFile
+	if !e.v.rec.Has(file) {
+		if len(e.auditOrder) > 0 {
+			e.fileFailure(CheckAudits, file, &Failure{Message: "missing"})
+		}
+		return
+	}
+	i := 0
+	err := e.v.rec.Lines(file, func(n int, line []byte) error {
+		var a record.AuditEntry
+		if err := json.Unmarshal(line, &a); err != nil || i >= len(e.auditOrder) {
+			e.fileFailure(CheckAudits, fmt.Sprintf("%s line %d", file, n), &Failure{TrackingCode: a.TrackingCode, Message: "not an audited ballot of the chain"})
+			i++
+			return nil
+		}
+		ai := e.auditOrder[i]
+		want := record.AuditEntry{TrackingCode: ai.code, Hash: hex.EncodeToString(ai.hash[:]), Height: ai.height, Index: ai.index}
+		if a != want {
+			e.fileFailure(CheckAudits, file, &Failure{TrackingCode: ai.code, Height: ai.height, TxIndex: intp(ai.index), Message: fmt.Sprintf("line %d says %+v, the chain gives %+v", n, a, want)})
+		}
+		i++
+		return nil
+	})
+	if err != nil {
+		e.fileFailure(CheckAudits, file, &Failure{Message: err.Error()})
+	}
+	for ; i < len(e.auditOrder); i++ {
+		ai := e.auditOrder[i]
+		e.fileFailure(CheckAudits, file, &Failure{TrackingCode: ai.code, Height: ai.height, TxIndex: intp(ai.index), Message: "an audited ballot is missing from the index"})
+	}
+}
+
+func (e *engine) compareTotals() {
+	var t struct {
+		Totals []byte `json:"totals"`
+	}
+	if !e.readJSON(CheckTotals, record.TotalsFile, &t) {
+		if e.heights["totals"] != 0 && !e.v.rec.Has(record.TotalsFile) {
+			e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: "missing"})
+		}
+		return
+	}
+	if e.manifest == nil || e.election == nil {
+		return
+	}
+	mine, err := e.recomputeTotals()
+	if err != nil {
+		e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: err.Error()})
+		return
+	}
+	want := encodeCiphertexts(mine)
+	if len(t.Totals) != len(want) {
+		e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: fmt.Sprintf("%d bytes, want %d", len(t.Totals), len(want))})
+		return
+	}
+	for i := range mine {
+		if !bytes.Equal(t.Totals[i*64:(i+1)*64], want[i*64:(i+1)*64]) {
+			c, s := e.position(i)
+			e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Contest: c, Selection: s, Message: "differs from the sum of the counted ballots"})
+		}
+	}
+}
+
+func (e *engine) compareShares() {
+	var s struct {
+		Shares [][]byte `json:"shares"`
+	}
+	if !e.readJSON(CheckShares, record.SharesFile, &s) {
+		if len(e.shares) > 0 && !e.v.rec.Has(record.SharesFile) {
+			e.fileFailure(CheckShares, record.SharesFile, &Failure{Message: "missing"})
+		}
+		return
+	}
+	seen := map[int]bool{}
+	for i, raw := range s.Shares {
+		sh, err := crypto.DecodeDecryptionShare(raw)
+		if err != nil {
+			e.fileFailure(CheckShares, record.SharesFile, &Failure{Message: fmt.Sprintf("share %d: %v", i, err)})
+			continue
+		}
+		seen[sh.Trustee] = true
+		if !bytes.Equal(raw, e.shareRaw[sh.Trustee]) {
+			e.fileFailure(CheckShares, record.SharesFile, &Failure{Trustee: sh.Trustee, Message: "differs from the trustee's share on the chain"})
+		}
+	}
+	for l := range e.shares {
+		if !seen[l] {
+			e.fileFailure(CheckShares, record.SharesFile, &Failure{Trustee: l, Message: "the trustee's share on the chain is missing"})
+		}
+	}
+}
+
+func (e *engine) compareResult() {
+	var r record.Result
+	if !e.readJSON(CheckCounts, record.ResultFile, &r) {
+		if e.counts != nil && !e.v.rec.Has(record.ResultFile) {
+			e.fileFailure(CheckCounts, record.ResultFile, &Failure{Message: "missing"})
+		}
+		return
+	}
+	if e.counts == nil {
+		e.fileFailure(CheckCounts, record.ResultFile, &Failure{Message: "a result, but none is on the chain"})
+		return
+	}
+	want, _ := record.MakeResult(e.manifest, e.heights["result"], e.counts)
+	if want == nil {
+		return
+	}
+	if r.ElectionID != want.ElectionID || r.Height != want.Height || len(r.Contests) != len(want.Contests) {
+		e.fileFailure(CheckCounts, record.ResultFile, &Failure{Message: "election, height or contests differ from the result on the chain"})
+		return
+	}
+	for i, c := range want.Contests {
+		g := r.Contests[i]
+		if g.Contest != c.Contest || len(g.Selections) != len(c.Selections) {
+			e.fileFailure(CheckCounts, record.ResultFile, &Failure{Contest: c.Contest, Message: "contest differs from the manifest"})
+			continue
+		}
+		for k, s := range c.Selections {
+			if g.Selections[k] != s {
+				e.fileFailure(CheckCounts, record.ResultFile, &Failure{Contest: c.Contest, Selection: s.Selection,
+					Message: fmt.Sprintf("count %d, the result on the chain says %d", g.Selections[k].Count, s.Count)})
+			}
+		}
+	}
+}
+
+// compareState compares the node's own account of the election
+// (election.json) with the re-execution, field by field.
+func (e *engine) compareState() {
+	var st chain.ElectionRecord
+	if !e.readJSON(CheckDefinition, record.ElectionFile, &st) {
+		return
+	}
+	const f = record.ElectionFile
+	bad := func(n int, field string, got, want any) {
+		e.fileFailure(n, f, &Failure{Message: fmt.Sprintf("%s is %v, re-execution gives %v", field, got, want)})
+	}
+	if !bytes.Equal(st.Manifest, e.manifestRaw) {
+		bad(CheckDefinition, "manifest", "other bytes", "the manifest on the chain")
+	}
+	if st.Phase != e.phase {
+		bad(CheckDefinition, "phase", st.Phase, e.phase)
+	}
+	heights := []struct {
+		n    int
+		name string
+		got  int64
+	}{{CheckDefinition, "defined", st.DefinedHeight}, {CheckCeremony, "keyed", st.KeyHeight}, {CheckDefinition, "opened", st.OpenedHeight},
+		{CheckDefinition, "closed", st.ClosedHeight}, {CheckTotals, "totals", st.TotalsHeight}, {CheckCounts, "result", st.ResultHeight}}
+	for _, h := range heights {
+		if h.got != e.heights[h.name] {
+			bad(h.n, h.name+" height", h.got, e.heights[h.name])
+		}
+	}
+	if e.election != nil {
+		jk := crypto.EncodePoint(e.election.Key)
+		if !bytes.Equal(st.JointKey, jk[:]) {
+			bad(CheckCeremony, "joint key", hex.EncodeToString(st.JointKey), hex.EncodeToString(jk[:]))
+		}
+		if !bytes.Equal(st.BaseHash, e.election.BaseHash[:]) {
+			bad(CheckCeremony, "base hash", hex.EncodeToString(st.BaseHash), hex.EncodeToString(e.election.BaseHash[:]))
+		}
+		if len(st.VerificationKeys) != len(e.vks) {
+			bad(CheckCeremony, "number of verification keys", len(st.VerificationKeys), len(e.vks))
+		} else {
+			for i, vk := range e.vks {
+				w := crypto.EncodePoint(vk)
+				if !bytes.Equal(st.VerificationKeys[i], w[:]) {
+					e.fileFailure(CheckCeremony, f, &Failure{Trustee: i + 1, Message: fmt.Sprintf("verification key %x, the ceremony's resolution gives %x", st.VerificationKeys[i], w)})
+				}
+			}
+		}
+		if !slices.Equal(st.Qualified, e.qualified) {
+			bad(CheckCeremony, "qualified trustees", st.Qualified, e.qualified)
+		}
+	} else if st.JointKey != nil {
+		bad(CheckCeremony, "joint key", hex.EncodeToString(st.JointKey), "none (the ceremony did not resolve)")
+	}
+	if st.RollComplete != e.rollComplete || !bytes.Equal(st.RollHash, e.rollHash) || (e.rollComplete && st.RollCount != len(e.creds)) {
+		bad(CheckRoll, "roll (complete, hash, count)", fmt.Sprintf("%v %x %d", st.RollComplete, st.RollHash, st.RollCount), fmt.Sprintf("%v %x %d", e.rollComplete, e.rollHash, len(e.creds)))
+	}
+	replaced := 0
+	for _, ci := range e.order {
+		if ci.replacedBy != nil {
+			replaced++
+		}
+	}
+	if st.BallotsCast != len(e.order) || st.BallotsReplaced != replaced {
+		bad(CheckRevote, "ballots cast / replaced", fmt.Sprintf("%d / %d", st.BallotsCast, st.BallotsReplaced), fmt.Sprintf("%d / %d", len(e.order), replaced))
+	}
+	if st.Audited != len(e.auditOrder) {
+		bad(CheckAudits, "audited ballots", st.Audited, len(e.auditOrder))
+	}
+	var ls []int
+	for l := range e.shares {
+		ls = append(ls, l)
+	}
+	slices.Sort(ls)
+	if !slices.Equal(st.Shares, ls) {
+		bad(CheckShares, "trustees with shares", st.Shares, ls)
+	}
+	if e.counts != nil && e.phase == chain.PhaseTallied {
+		i := 0
+		var got []uint64
+		for _, cr := range st.Result {
+			got = append(got, cr.Counts...)
+		}
+		for _, c := range e.manifest.Contests {
+			for _, s := range c.Selections {
+				if i >= len(got) || got[i] != e.counts[i] {
+					e.fileFailure(CheckCounts, f, &Failure{Contest: c.ID, Selection: s.ID, Message: "the node's result differs from the result transaction"})
+				}
+				i++
+			}
+		}
+	}
+}

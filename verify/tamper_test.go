@@ -1,0 +1,392 @@
+package verify_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/record"
+	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/verify"
+)
+
+func copyRecord(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "record")
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		in, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		out, err := os.Create(filepath.Join(dst, rel))
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		_, err = io.Copy(out, in)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+const blocksFile = "blocks/00000001.jsonl"
+
+func loadEntries(t *testing.T, dir string) []*record.Entry {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, blocksFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []*record.Entry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		e, err := record.DecodeEntry(sc.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func saveEntries(t *testing.T, dir string, es []*record.Entry) {
+	t.Helper()
+	var buf bytes.Buffer
+	for _, e := range es {
+		b, err := record.EncodeEntry(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf.Write(append(b, '\n'))
+	}
+	if err := os.WriteFile(filepath.Join(dir, blocksFile), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// find returns the position of the n-th accepted transaction of type typ
+// (from 0) for which ok holds.
+func find(t *testing.T, es []*record.Entry, typ chain.TxType, n int, ok func(*chain.Tx) bool) (int, int, *chain.Tx) {
+	t.Helper()
+	for k, e := range es {
+		for i, raw := range e.Block.Txs {
+			tx, err := chain.DecodeTx(raw)
+			if err != nil || tx.Type != typ || e.Results[i].Code != 0 || (ok != nil && !ok(tx)) {
+				continue
+			}
+			if n == 0 {
+				return k, i, tx
+			}
+			n--
+		}
+	}
+	t.Fatalf("no %s transaction", typ)
+	return 0, 0, nil
+}
+
+// setTx replaces transaction i of entry k.
+func setTx(es []*record.Entry, k, i int, tx *chain.Tx) {
+	es[k].Block.Txs[i] = tx.Encode()
+}
+
+// ballotParts splits a ballot transaction's field into the ballot encoding
+// and the signature.
+func ballotParts(field []byte) ([]byte, []byte) {
+	l := binary.BigEndian.Uint64(field)
+	b := append([]byte(nil), field[8:8+l]...)
+	sig := append([]byte(nil), field[16+l:]...)
+	return b, sig
+}
+
+func castField(b, sig []byte) []byte {
+	out := binary.BigEndian.AppendUint64(nil, uint64(len(b)))
+	out = append(out, b...)
+	out = binary.BigEndian.AppendUint64(out, uint64(len(sig)))
+	return append(out, sig...)
+}
+
+// ctOffset is the offset of the first selection ciphertext in a ballot
+// encoding.
+func ctOffset(b []byte) int {
+	off := 0
+	for range 3 {
+		off += 8 + int(binary.BigEndian.Uint64(b[off:]))
+	}
+	return off
+}
+
+func TestTamper(t *testing.T) {
+	f := getFixture(t)
+	m := f.election.Manifest
+	first := fmt.Sprintf("contest %q, selection %q", m.Contests[0].ID, m.Contests[0].Selections[0].ID)
+	counted := func(tx *chain.Tx) bool { // a ballot of voter 2 (never replaced)
+		_, cred, _ := record.CastInfo(tx.Fields[0])
+		return bytes.Equal(cred, f.election.Credentials[2].PublicKey())
+	}
+	type tcase struct {
+		name   string
+		edit   func(t *testing.T, dir string) []string // returns the strings the failure must name
+		check  int
+		rehash bool
+		also   []int // other checks that must fail
+	}
+	where := func(es []*record.Entry, k, i int) string {
+		return fmt.Sprintf("height %d, tx %d", es[k].Height, i)
+	}
+	cases := []tcase{
+		{name: "file", check: verify.CheckIntegrity, edit: func(t *testing.T, dir string) []string {
+			appendFile(t, filepath.Join(dir, record.BallotsFile), "\n")
+			return []string{record.BallotsFile}
+		}},
+		{name: "ballot ciphertext", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks, verify.CheckTotals}, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
+			b, sig := ballotParts(tx.Fields[0])
+			off := ctOffset(b)
+			a := append([]byte(nil), b[off:off+32]...)
+			copy(b[off:off+32], b[off+32:off+64])
+			copy(b[off+32:off+64], a)
+			tx.Fields[0] = castField(b, sig)
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), "signature"}
+		}},
+		{name: "proof", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
+			b, _ := ballotParts(tx.Fields[0])
+			off := ctOffset(b) + 64 + 96 // the response of the first branch of the first 0/1 proof
+			b[off] ^= 1
+			sig := f.election.Credentials[2].SignBallot(f.be.BaseHash, ballot.HashEncoding(b))
+			tx.Fields[0] = castField(b, sig)
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), first, ballot.TrackingCode(ballot.HashEncoding(b))}
+		}},
+		{name: "credential signature", check: verify.CheckBallots, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
+			b, sig := ballotParts(tx.Fields[0])
+			sig[10] ^= 1
+			tx.Fields[0] = castField(b, sig)
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), "signature", ballot.TrackingCode(ballot.HashEncoding(b))}
+		}},
+		{name: "header field", check: verify.CheckBlocks, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			es[4].Block.Header.Time = es[4].Block.Header.Time.Add(time.Millisecond)
+			saveEntries(t, dir, es)
+			return []string{"height 5: block id"}
+		}},
+		{name: "commit signature", check: verify.CheckBlocks, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			es[5].Commit.Signatures[0].Signature[3] ^= 1
+			saveEntries(t, dir, es)
+			return []string{"height 6: commit"}
+		}},
+		{name: "roll credential", check: verify.CheckRoll, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxCredentialRoll, 0, nil)
+			tx.Fields[2][5] ^= 1
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), "signature"}
+		}},
+		{name: "ceremony commitment", check: verify.CheckCeremony, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxCeremony, 0, func(tx *chain.Tx) bool {
+				return string(tx.Fields[0]) == trustee.KindDealing && binary.BigEndian.Uint64(tx.Fields[1]) == 2
+			})
+			tx.Fields[2][3+40] ^= 1 // inside the first coefficient's proof
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), "trustee 2"}
+		}},
+		{name: "total", check: verify.CheckTotals, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxTotals, 0, nil)
+			tot := tx.Fields[0]
+			a := append([]byte(nil), tot[:64]...)
+			copy(tot[:64], tot[64:128])
+			copy(tot[64:128], a)
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{first}
+		}},
+		{name: "share", check: verify.CheckShares, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxShare, 1, nil)
+			tx.Fields[1][5+40] ^= 1
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), "trustee 2"}
+		}},
+		{name: "count", check: verify.CheckCounts, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxResult, 0, nil)
+			tx.Fields[0][7]++
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), first}
+		}},
+		{name: "drop ballot", check: verify.CheckRevote, rehash: true, also: []int{verify.CheckBlocks, verify.CheckTotals}, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
+			h, _, _ := record.CastInfo(tx.Fields[0])
+			b := es[k].Block
+			b.Txs = append(b.Txs[:i:i], b.Txs[i+1:]...)
+			es[k].Results = append(es[k].Results[:i:i], es[k].Results[i+1:]...)
+			saveEntries(t, dir, es)
+			return []string{ballot.TrackingCode(h), "no such accepted ballot"}
+		}},
+		{name: "add ballot", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			_, _, tx := find(t, es, chain.TxBallot, 0, counted)
+			kc, _, _ := find(t, es, chain.TxClose, 0, nil)
+			h, _, _ := record.CastInfo(tx.Fields[0])
+			k := kc - 1 // the block before the close: the election is open
+			es[k].Block.Txs = append(es[k].Block.Txs, tx.Encode())
+			es[k].Results = append(es[k].Results, record.TxResult{})
+			saveEntries(t, dir, es)
+			return []string{fmt.Sprintf("height %d, tx %d", es[k].Height, len(es[k].Block.Txs)-1), ballot.TrackingCode(h), "already on the chain"}
+		}},
+		{name: "reorder blocks", check: verify.CheckBlocks, rehash: true, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			es[3], es[4] = es[4], es[3]
+			saveEntries(t, dir, es)
+			return []string{"height 4"}
+		}},
+		{name: "ballots index", check: verify.CheckRevote, rehash: true, edit: func(t *testing.T, dir string) []string {
+			p := filepath.Join(dir, record.BallotsFile)
+			raw, _ := os.ReadFile(p)
+			lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+			var be record.BallotEntry
+			json.Unmarshal([]byte(lines[0]), &be)
+			code := be.TrackingCode
+			be.ReplacedBy = ""
+			b, _ := json.Marshal(be)
+			lines[0] = string(b)
+			os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+			return []string{code, "re-vote rule"}
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			dir := copyRecord(t, f.dir)
+			want := tc.edit(t, dir)
+			if tc.rehash {
+				if err := record.Rehash(dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := verifyDir(t, dir)
+			var buf bytes.Buffer
+			r.WriteText(&buf)
+			if r.OK() {
+				t.Fatalf("verification passed:\n%s", buf.String())
+			}
+			c := r.Check(tc.check)
+			if c.Status != verify.Fail {
+				t.Fatalf("check %d passed:\n%s", tc.check, buf.String())
+			}
+			named := false
+			for _, fl := range c.Failures {
+				s := fl.String()
+				all := true
+				for _, w := range want {
+					all = all && strings.Contains(s, w)
+				}
+				named = named || all
+			}
+			if !named {
+				t.Errorf("no failure of check %d names %q:\n%s", tc.check, want, buf.String())
+			}
+			for _, n := range tc.also {
+				if r.Check(n).Status != verify.Fail {
+					t.Errorf("check %d passed too:\n%s", n, buf.String())
+				}
+			}
+			if testing.Verbose() {
+				t.Log("\n" + buf.String())
+			}
+		})
+	}
+}
+
+func appendFile(t *testing.T, p, s string) {
+	t.Helper()
+	fh, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteString(s)
+	fh.Close()
+}
+
+// TestFork compares two records that differ at one height: the fork is
+// reported with both block ids.
+func TestFork(t *testing.T) {
+	f := getFixture(t)
+	dir := copyRecord(t, f.dir)
+	es := loadEntries(t, dir)
+	es[6].Block.Header.Time = es[6].Block.Header.Time.Add(time.Second)
+	es[6].BlockID = types.BlockID{Hash: es[6].Block.Header.Hash(), PartSetHeader: es[6].BlockID.PartSetHeader}
+	saveEntries(t, dir, es)
+	if err := record.Rehash(dir); err != nil {
+		t.Fatal(err)
+	}
+	fork, err := verify.CompareRecords(context.Background(), f.dir, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fork == nil || fork.Height != 7 || fork.BlockA == fork.BlockB || fork.BlockA == "" || len(fork.HeaderA) == 0 || len(fork.HeaderB) == 0 {
+		t.Fatalf("fork %+v", fork)
+	}
+	if same, err := verify.CompareRecords(context.Background(), f.dir, f.dir); err != nil || same != nil {
+		t.Fatalf("a record against itself: %+v, %v", same, err)
+	}
+}
+
+// TestHostileRecord: garbage in every file gives failed checks or an error,
+// never a panic.
+func TestHostileRecord(t *testing.T) {
+	f := getFixture(t)
+	for _, name := range []string{record.GenesisFile, blocksFile, record.ElectionFile, record.CeremonyFile, record.RollFile, record.BallotsFile, record.TotalsFile, record.SharesFile, record.ResultFile} {
+		for _, junk := range []string{"", "{", "null\n", `{"height":"1","block":{"header":{"height":"-1"}}}` + "\n", "[1,2,3]\n"} {
+			dir := copyRecord(t, f.dir)
+			os.WriteFile(filepath.Join(dir, name), []byte(junk), 0o644)
+			record.Rehash(dir)
+			r, err := verify.Record(context.Background(), dir, verify.Options{})
+			if err == nil && r.OK() {
+				t.Errorf("%s = %q: verification passed", name, junk)
+			}
+		}
+	}
+}
