@@ -283,7 +283,7 @@ func (s *Server) ballot(w http.ResponseWriter, r *http.Request) {
 	if audited {
 		kind = KindAudit
 	}
-	rc, err := BuildReceipt(ctx, s.rpc, id, kind, rec.TrackingCode, rec.Height, rec.Index, nil)
+	rc, err := s.blocks.receipt(ctx, id, kind, rec.TrackingCode, rec.Height, rec.Index, nil)
 	if err != nil {
 		s.log.Error("web: building a receipt", "election", id, "height", rec.Height, "err", err)
 		writeError(w, r, http.StatusServiceUnavailable, 0, "web: the node cannot read the ballot's block")

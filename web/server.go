@@ -23,6 +23,7 @@ type Server struct {
 	cfg      Config
 	app      *chain.App
 	rpc      rpcclient.Client
+	blocks   *blockCache
 	chainID  string
 	log      *slog.Logger
 	upgrader websocket.Upgrader
@@ -50,7 +51,7 @@ type Server struct {
 // started client), on the chain chainID.
 func New(cfg Config, app *chain.App, client rpcclient.Client, chainID string) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{cfg: cfg, app: app, rpc: client, chainID: chainID, log: cfg.Logger.With("component", "web"),
+	s := &Server{cfg: cfg, app: app, rpc: client, blocks: newBlockCache(client, 16), chainID: chainID, log: cfg.Logger.With("component", "web"),
 		conns: map[*conn]struct{}{}, perIP: map[string]int{}, casts: map[string]*bucket{}}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{

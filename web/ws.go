@@ -401,7 +401,7 @@ func (c *conn) broadcast(id, election, kind string, tx, payload []byte) {
 		c.send(&Message{Type: TypeRejected, ID: id, Code: out.code, Reason: out.log, TxHash: txHash, TrackingCode: tracking, Height: out.height})
 		return
 	}
-	r, err := BuildReceipt(ctx, c.s.rpc, election, kind, tracking, out.height, out.index, hash[:])
+	r, err := c.s.blocks.receipt(ctx, election, kind, tracking, out.height, out.index, hash[:])
 	if err != nil {
 		c.log.Warn("web: building a receipt", "tx", txHash, "height", out.height, "err", err)
 		c.send(&Message{Type: TypePending, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash})
@@ -532,7 +532,7 @@ func (s *Server) lookupReceipt(ctx context.Context, election, tracking string) (
 	if audited {
 		kind = KindAudit
 	}
-	r, err := BuildReceipt(ctx, s.rpc, election, kind, rec.TrackingCode, rec.Height, rec.Index, nil)
+	r, err := s.blocks.receipt(ctx, election, kind, rec.TrackingCode, rec.Height, rec.Index, nil)
 	if err != nil {
 		s.log.Error("web: building a receipt", "election", election, "height", rec.Height, "err", err)
 		return nil, false, chain.CodeInternal, "the node cannot read the ballot's block"
