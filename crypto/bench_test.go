@@ -137,7 +137,7 @@ func BenchmarkVerifySelectionDecodeBatch(b *testing.B) {
 }
 
 func BenchmarkMSM(b *testing.B) {
-	for _, n := range []int{8, 64, 1024, 8192} {
+	for _, n := range []int{8, 64, 128, 256, 512, 1024, 8192} {
 		scalars := make([]Scalar, n)
 		points := make([]Point, n)
 		for i := range n {

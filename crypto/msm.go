@@ -6,13 +6,15 @@ import (
 )
 
 // naiveMSMThreshold is the number of terms below which a multi-scalar
-// multiplication is done term by term; above it Pippenger's bucket method is
-// faster (see BenchmarkMSM).
-const naiveMSMThreshold = 16
+// multiplication is done term by term (a single term); from it up to
+// strausThreshold Straus's method is used, above that Pippenger's buckets
+// (see BenchmarkMSM).
+const naiveMSMThreshold = 2
 
-// VarTimeMultiScalarMul returns Σ scalars[i]·points[i] using Pippenger's
-// bucket method with signed digits over circl's group operations, split over
-// up to workers goroutines. It is variable-time: use it on public data only
+// VarTimeMultiScalarMul returns Σ scalars[i]·points[i] using Straus's method
+// for small inputs and Pippenger's bucket method for large ones, both with
+// signed digits over circl's group operations, split over up to workers
+// goroutines. It is variable-time: use it on public data only
 // (verification). It panics if the slices differ in length.
 func VarTimeMultiScalarMul(scalars []Scalar, points []Point, workers int) Point {
 	if len(scalars) != len(points) {
@@ -61,6 +63,9 @@ func msmSerial(scalars []Scalar, points []Point) Point {
 		}
 		return sum
 	}
+	if n < strausThreshold {
+		return msmStraus(scalars, points)
+	}
 	c := pippengerWindow(n)
 	nw := (254+int(c)-1)/int(c) + 1 // windows, with room for the last carry
 	digits := make([]int32, n*nw)
@@ -103,6 +108,62 @@ func msmSerial(scalars []Scalar, points []Point) Point {
 			windowSum.Add(windowSum, running)
 		}
 		sum.Add(sum, windowSum)
+	}
+	return sum
+}
+
+// strausThreshold is the number of terms below which Straus's interleaved
+// method beats Pippenger's buckets (see BenchmarkMSM).
+const strausThreshold = 192
+
+// strausWindow is the signed window width of msmStraus: digits in [−8, 8),
+// eight precomputed multiples per point.
+const strausWindow = 4
+
+// msmStraus computes Σ sᵢ·Pᵢ with one shared chain of doublings and, per
+// point, a table of its multiples 1..8 (Straus's method with signed
+// fixed-window digits). Scalars with zero high digits (the 128-bit batch
+// weights) cost proportionally fewer additions.
+func msmStraus(scalars []Scalar, points []Point) Point {
+	n := len(scalars)
+	const nw = 256/strausWindow + 1
+	half := 1 << (strausWindow - 1)
+	digits := make([]int32, n*nw)
+	tables := make([][]Point, n)
+	top := 0
+	for i, s := range scalars {
+		b := EncodeScalar(s)
+		d := digits[i*nw : (i+1)*nw]
+		signedDigits(&b, strausWindow, d)
+		for w := nw - 1; w > top; w-- {
+			if d[w] != 0 {
+				top = w
+				break
+			}
+		}
+		t := make([]Point, half)
+		t[0] = NewPoint().Set(points[i])
+		for k := 1; k < half; k++ {
+			t[k] = NewPoint().Add(t[k-1], points[i])
+		}
+		tables[i] = t
+	}
+	sum := NewPoint()
+	neg := NewPoint()
+	for w := top; w >= 0; w-- {
+		if w != top {
+			for range strausWindow {
+				sum.Dbl(sum)
+			}
+		}
+		for i := range n {
+			switch d := digits[i*nw+w]; {
+			case d > 0:
+				sum.Add(sum, tables[i][d-1])
+			case d < 0:
+				sum.Add(sum, neg.Neg(tables[i][-d-1]))
+			}
+		}
 	}
 	return sum
 }

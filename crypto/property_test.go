@@ -120,7 +120,7 @@ func TestHomomorphismRandom(t *testing.T) {
 // for sizes on both sides of the threshold, with zero and negative-digit
 // scalars.
 func TestMSMMatchesNaive(t *testing.T) {
-	for _, n := range []int{0, 1, 15, 16, 17, 100, 1100} {
+	for _, n := range []int{0, 1, 2, 3, 15, 16, 17, 100, 191, 192, 193, 1100} {
 		scalars := make([]Scalar, n)
 		points := make([]Point, n)
 		want := NewPoint()
