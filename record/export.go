@@ -68,9 +68,9 @@ func ExportWithOptions(ctx context.Context, c rpcclient.Client, electionID, dir 
 	if err := w.WriteFile(GenesisFile, append(genJSON, '\n')); err != nil {
 		return err
 	}
-	d := &deriver{electionID: electionID, credIndex: map[string]int{}}
+	d := NewDeriver(electionID)
 	if err := fetchBlocks(ctx, c, height, opts, func(e *Entry) error {
-		d.block(e)
+		d.Block(e)
 		if err := w.AddBlock(e); err != nil {
 			return err
 		}
@@ -81,43 +81,45 @@ func ExportWithOptions(ctx context.Context, c rpcclient.Client, electionID, dir 
 	}); err != nil {
 		return err
 	}
-	if err := d.write(w, st); err != nil {
+	if err := d.WriteFiles(w, st); err != nil {
 		return err
 	}
 	return w.Close()
 }
 
-// state is what the node's queries say about the election.
-type state struct {
-	election json.RawMessage
-	ceremony json.RawMessage
-	totals   json.RawMessage
-	shares   json.RawMessage
+// NodeState is what a node's queries say about the election: the values
+// of the queries election/ID, ceremony/ID, totals/ID and shares/ID
+// (chain.App.Query).
+type NodeState struct {
+	Election json.RawMessage
+	Ceremony json.RawMessage
+	Totals   json.RawMessage
+	Shares   json.RawMessage
 	rec      chain.ElectionRecord
 }
 
 // queryState asks the node for the election's state, all at one height:
 // it repeats the queries until the election query's height does not move.
-func queryState(ctx context.Context, c rpcclient.Client, id string) (*state, int64, error) {
+func queryState(ctx context.Context, c rpcclient.Client, id string) (*NodeState, int64, error) {
 	for range 20 {
-		var st state
-		h1, err := query(ctx, c, "election/"+id, &st.election)
+		var st NodeState
+		h1, err := query(ctx, c, "election/"+id, &st.Election)
 		if err != nil {
 			return nil, 0, err
 		}
-		if err := json.Unmarshal(st.election, &st.rec); err != nil {
+		if err := json.Unmarshal(st.Election, &st.rec); err != nil {
 			return nil, 0, fmt.Errorf("record: the node's election record: %w", err)
 		}
-		if _, err := query(ctx, c, "ceremony/"+id, &st.ceremony); err != nil {
+		if _, err := query(ctx, c, "ceremony/"+id, &st.Ceremony); err != nil {
 			return nil, 0, err
 		}
 		if st.rec.TotalsHeight != 0 {
-			if _, err := query(ctx, c, "totals/"+id, &st.totals); err != nil {
+			if _, err := query(ctx, c, "totals/"+id, &st.Totals); err != nil {
 				return nil, 0, err
 			}
 		}
 		if len(st.rec.Shares) > 0 {
-			if _, err := query(ctx, c, "shares/"+id, &st.shares); err != nil {
+			if _, err := query(ctx, c, "shares/"+id, &st.Shares); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -211,9 +213,9 @@ func fetchBlock(ctx context.Context, c rpcclient.Client, h int64) (*Entry, error
 	return e, nil
 }
 
-// deriver builds the convenience files from the blocks and their results,
+// Deriver builds the convenience files from the blocks and their results,
 // as the node recorded them (the verifier re-derives them independently).
-type deriver struct {
+type Deriver struct {
 	electionID string
 	manifest   []byte
 	rollHeader []byte
@@ -225,7 +227,13 @@ type deriver struct {
 	resultAt   int64
 }
 
-func (d *deriver) block(e *Entry) {
+// NewDeriver returns a Deriver for election electionID.
+func NewDeriver(electionID string) *Deriver {
+	return &Deriver{electionID: electionID, credIndex: map[string]int{}}
+}
+
+// Block takes in the next block (in height order).
+func (d *Deriver) Block(e *Entry) {
 	for i, raw := range e.Block.Txs {
 		if i >= len(e.Results) || e.Results[i].Code != 0 {
 			continue
@@ -272,8 +280,10 @@ func (d *deriver) block(e *Entry) {
 	}
 }
 
-func (d *deriver) write(w *Writer, st *state) error {
-	if err := w.WriteFile(ElectionFile, append(st.election, '\n')); err != nil {
+// WriteFiles writes the convenience files: those derived from the blocks,
+// and the node's state.
+func (d *Deriver) WriteFiles(w *Writer, st *NodeState) error {
+	if err := w.WriteFile(ElectionFile, append(st.Election, '\n')); err != nil {
 		return err
 	}
 	if d.manifest != nil {
@@ -281,8 +291,8 @@ func (d *deriver) write(w *Writer, st *state) error {
 			return err
 		}
 	}
-	if len(st.ceremony) > 0 {
-		if err := w.WriteFile(CeremonyFile, append(st.ceremony, '\n')); err != nil {
+	if len(st.Ceremony) > 0 {
+		if err := w.WriteFile(CeremonyFile, append(st.Ceremony, '\n')); err != nil {
 			return err
 		}
 	}
@@ -297,13 +307,13 @@ func (d *deriver) write(w *Writer, st *state) error {
 	if err := WriteLines(w, AuditsFile, d.audits); err != nil {
 		return err
 	}
-	if len(st.totals) > 0 {
-		if err := w.WriteFile(TotalsFile, append(st.totals, '\n')); err != nil {
+	if len(st.Totals) > 0 {
+		if err := w.WriteFile(TotalsFile, append(st.Totals, '\n')); err != nil {
 			return err
 		}
 	}
-	if len(st.shares) > 0 {
-		if err := w.WriteFile(SharesFile, append(st.shares, '\n')); err != nil {
+	if len(st.Shares) > 0 {
+		if err := w.WriteFile(SharesFile, append(st.Shares, '\n')); err != nil {
 			return err
 		}
 	}
@@ -323,7 +333,7 @@ func (d *deriver) write(w *Writer, st *state) error {
 
 // roll rebuilds the credential roll's JSON form from the accepted chunks,
 // or returns nil if it is incomplete.
-func (d *deriver) roll() []byte {
+func (d *Deriver) roll() []byte {
 	if d.rollHeader == nil {
 		return nil
 	}

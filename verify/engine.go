@@ -266,8 +266,11 @@ func (e *engine) pureDecode(tx *chain.Tx) *pureBallot {
 		p.code, p.msg = chain.CodeMalformed, "ballot: "+err.Error()
 		return p
 	}
-	if err := e.election.VerifyCast(c, func(ed25519.PublicKey) bool { return true }); err != nil {
-		p.code, p.msg = chain.CodeBadSignature, err.Error()
+	// The signature covers the ballot hash, computed from the received
+	// bytes (the one canonical encoding): as VerifyCast, without encoding
+	// the decoded ballot again.
+	if err := credential.VerifyBallot(ed25519.PublicKey(c.Ballot.Credential), e.election.BaseHash, p.hash, c.Signature); err != nil {
+		p.code, p.msg = chain.CodeBadSignature, "ballot: signature: "+err.Error()
 		return p
 	}
 	p.ballot = c.Ballot

@@ -37,6 +37,7 @@ type fixture struct {
 	be       *ballot.Election
 	node     *node.Node
 	counts   []uint64
+	audit    []byte // an audited ballot file that is on the chain
 }
 
 var (
@@ -235,7 +236,7 @@ func runElection(t *onceTB) *fixture {
 	if err := record.Export(ctx, c, electionID, dir); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{dir: dir, election: e, be: be, node: n, counts: counts}
+	return &fixture{dir: dir, election: e, be: be, node: n, counts: counts, audit: auditFile}
 }
 
 func verifyDir(t *testing.T, dir string) *verify.Report {
@@ -282,5 +283,29 @@ func TestVerifyNodes(t *testing.T) {
 		var buf bytes.Buffer
 		r.WriteText(&buf)
 		t.Fatalf("verifying the node failed:\n%s", buf.String())
+	}
+}
+
+func TestAuditRecord(t *testing.T) {
+	f := getFixture(t)
+	r, err := verify.AuditRecord(context.Background(), f.dir, f.audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Valid || r.OnChain != "audited" || r.Height == 0 || len(r.Choices) != len(f.election.Manifest.Contests) {
+		t.Fatalf("audit report %+v", r)
+	}
+	// A revealed mark changed: invalid, still named by its tracking code.
+	var a map[string]any
+	json.Unmarshal(f.audit, &a)
+	marks := a["marks"].([]any)[0].([]any)
+	marks[0], marks[1] = marks[1], marks[0]
+	bad, _ := json.Marshal(a)
+	r, err = verify.AuditRecord(context.Background(), f.dir, bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Valid || r.Error == "" || r.TrackingCode == "" {
+		t.Fatalf("tampered audit: %+v", r)
 	}
 }

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	rpcclient "github.com/cometbft/cometbft/rpc/client"
+	"github.com/urfave/cli/v2"
+
+	"github.com/evote/evote/verify"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "verify",
+		Usage:     "verify an election from its exported record or from the authority nodes",
+		UsageText: "evote verify --record DIR\n   evote verify --node URL [--node URL …] --election-id ID",
+		Description: "Re-checks everything from public data and prints a numbered report (docs/spec-verify.md):\n" +
+			"the blocks and their commits, the election definition, the key ceremony, the credential roll,\n" +
+			"every ballot's signature and proofs, the re-vote rule, audits, the encrypted totals, the decryption\n" +
+			"shares, their combination and the counts. With several nodes it also compares their blocks and\n" +
+			"reports a fork. The exit status is 0 only if every check passes.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "record", Usage: "an exported record `DIR`"},
+			&cli.StringSliceFlag{Name: "node", Usage: "an authority node's RPC `URL` (repeat for several)"},
+			&cli.StringFlag{Name: "election-id", Usage: "the election's `ID` (with --node)"},
+			&cli.StringFlag{Name: "genesis-sha256", Usage: "the `HEX` SHA-256 of the genesis the authorities published; any other genesis fails"},
+			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
+			&cli.IntFlag{Name: "workers", Usage: "`N` goroutines verifying proofs (default: all cores)"},
+		},
+		Action: verifyCommand,
+	})
+	register(&cli.Command{
+		Name:      "verify-audit",
+		Usage:     "check an audited ballot file a voter saved, and show the choices it reveals",
+		UsageText: "evote verify-audit FILE --record DIR\n   evote verify-audit FILE --node URL",
+		Description: "Checks that the audited (spoiled) ballot encrypts exactly the choices it reveals, with the\n" +
+			"election's manifest and key re-derived from the record or the node, prints the choices with the\n" +
+			"contests' and selections' titles, and says whether the chain holds that audited ballot.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "record", Usage: "an exported record `DIR`"},
+			&cli.StringFlag{Name: "node", Usage: "an authority node's RPC `URL`"},
+			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
+		},
+		Action: verifyAuditCommand,
+	})
+}
+
+func verifyCommand(c *cli.Context) error {
+	ctx, cancel := commandContextFor(c, 24*time.Hour)
+	defer cancel()
+	opts := verify.Options{Workers: c.Int("workers"), GenesisSHA256: c.String("genesis-sha256")}
+	if !c.Bool("json") && isTerminal(os.Stderr) {
+		opts.Progress = c.App.ErrWriter
+	}
+	var rep *verify.Report
+	var err error
+	switch dir, nodes := c.String("record"), c.StringSlice("node"); {
+	case dir != "" && len(nodes) > 0:
+		return &exitError{2, "give either --record or --node, not both"}
+	case dir != "":
+		rep, err = verify.Record(ctx, dir, opts)
+	case len(nodes) > 0:
+		if c.String("election-id") == "" {
+			return &exitError{2, "--node needs --election-id"}
+		}
+		var clients []rpcclient.Client
+		for _, url := range nodes {
+			cl, _, derr := dialNode(ctx, url)
+			if derr != nil {
+				return derr
+			}
+			clients = append(clients, cl)
+		}
+		rep, err = verify.Nodes(ctx, clients, c.String("election-id"), verify.NodesOptions{Options: opts, Names: nodes})
+	default:
+		return &exitError{2, "nothing to verify: give --record DIR or --node URL --election-id ID"}
+	}
+	if err != nil && rep == nil {
+		return err
+	}
+	if c.Bool("json") {
+		rep.WriteJSON(c.App.Writer)
+	} else {
+		rep.WriteText(c.App.Writer)
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.OK() {
+		return &exitError{1, "verification FAILED"}
+	}
+	return nil
+}
+
+func verifyAuditCommand(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return &exitError{2, "give the audited ballot FILE"}
+	}
+	file, err := os.ReadFile(c.Args().First())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := commandContextFor(c, time.Hour)
+	defer cancel()
+	var r *verify.AuditReport
+	switch dir, url := c.String("record"), c.String("node"); {
+	case dir != "" && url != "":
+		return &exitError{2, "give either --record or --node, not both"}
+	case dir != "":
+		r, err = verify.AuditRecord(ctx, dir, file)
+	case url != "":
+		var head struct {
+			ElectionID string `json:"election_id"`
+		}
+		if json.Unmarshal(file, &head) != nil || head.ElectionID == "" {
+			return fmt.Errorf("%s is not an audited ballot file (no election_id)", c.Args().First())
+		}
+		cl, _, derr := dialNode(ctx, url)
+		if derr != nil {
+			return derr
+		}
+		r, err = verify.AuditNode(ctx, cl, head.ElectionID, file)
+	default:
+		return &exitError{2, "give --record DIR or --node URL"}
+	}
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	if c.Bool("json") {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.Encode(r)
+	} else {
+		fmt.Fprintf(w, "audited ballot %s of election %q\n", r.TrackingCode, r.ElectionID)
+		if r.Valid {
+			fmt.Fprintln(w, "VALID: the encrypted ballot holds exactly these choices:")
+			for _, cc := range r.Choices {
+				fmt.Fprintf(w, "  %s\n", cc.Title)
+				for _, s := range cc.Selections {
+					mark := "[ ]"
+					if s.Marked {
+						mark = "[x]"
+					}
+					fmt.Fprintf(w, "    %s %s\n", mark, s.Title)
+				}
+			}
+		} else {
+			fmt.Fprintf(w, "INVALID: %s\n", r.Error)
+		}
+		switch r.OnChain {
+		case "audited":
+			fmt.Fprintf(w, "on the chain: audited at height %d (transaction %d); it can never be cast\n", r.Height, r.TxIndex)
+		case "cast":
+			fmt.Fprintf(w, "WARNING: the chain holds this ballot as CAST at height %d (transaction %d)\n", r.Height, r.TxIndex)
+		default:
+			fmt.Fprintln(w, "not on the chain: the audit was not published (or not yet)")
+		}
+	}
+	if !r.Valid || r.OnChain == "cast" {
+		return &exitError{1, ""}
+	}
+	return nil
+}
+
+// commandContextFor bounds a long command's run time.
+func commandContextFor(c *cli.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Context, d)
+}
