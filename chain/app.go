@@ -165,7 +165,14 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 		tx, err := DecodeTx(raw)
 		var events []abci.Event
 		if err == nil {
+			// Each transaction writes to its own overlay, merged only if it is
+			// accepted: a rejected transaction changes nothing.
+			x.o = o.child()
 			events, err = x.apply(tx)
+			if err == nil {
+				o.merge(x.o)
+			}
+			x.o = o
 		}
 		if err != nil {
 			res.Code, res.Log = txErrorCode(err)

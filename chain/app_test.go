@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/chain/store/pebblestore"
@@ -262,5 +264,37 @@ func TestDeterminism(t *testing.T) {
 	}
 	if r := a.block(); len(r) != 0 {
 		t.Fatal("empty block has results")
+	}
+}
+
+// TestRejectedTxChangesNothing: a credential-roll chunk rejected for a
+// repeated key must not leave its first keys on the roll.
+func TestRejectedTxChangesNothing(t *testing.T) {
+	e := chaintest.New(t, "test-chain", "city-2026", 3, t0, t0.Add(12*time.Hour))
+	stranger := chaintest.New(t, "test-chain", "city-2026", 1, t0, t0.Add(12*time.Hour))
+	h := newHarness(t, e.GenesisAppState())
+	blocks := e.SetupBlocks(t) // define, 4 ceremony rounds, roll, open
+	for _, b := range blocks[:5] {
+		h.mustBlock(b...)
+	}
+	// A chunk of 3 keys: the stranger's, a voter's, the stranger's again.
+	bad, err := credential.NewRoll("city-2026", chaintest.CheapKDF, []ed25519.PublicKey{
+		stranger.Credentials[0].PublicKey(), e.Credentials[0].PublicKey(), e.Credentials[1].PublicKey()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs, _ := chain.RollTxs("test-chain", bad, e.Official)
+	tx, _ := chain.DecodeTx(txs[0].Encode())
+	copy(tx.Fields[2][64:96], stranger.Credentials[0].PublicKey()) // repeat the first key
+	chain.SignOfficial("test-chain", tx, e.Official)
+	if r := h.block(tx.Encode()); r[0].Code != chain.CodeRoll {
+		t.Fatalf("roll chunk with a repeated key: code %d %s", r[0].Code, r[0].Log)
+	}
+	h.mustBlock(blocks[5]...)
+	h.mustBlock(blocks[6]...)
+	be := e.BallotElection(t)
+	cast, _ := stranger.Cast(t, be, 0, ballottest.FirstChoices(e.Manifest, ballot.DefaultStyleID))
+	if r := h.block(cast); r[0].Code != chain.CodeNotOnRoll {
+		t.Fatalf("ballot of a key from the rejected chunk: code %d %s", r[0].Code, r[0].Log)
 	}
 }

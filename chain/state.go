@@ -113,11 +113,29 @@ func key(electionID string, parts ...[]byte) []byte {
 // block cleanly (CometBFT replays it).
 type overlay struct {
 	st     store.Store
+	parent *overlay // reads fall through to it before the store
 	writes []store.Write
 	index  map[string]int // bucket ‖ 0 ‖ key → position in writes
 }
 
 func newOverlay(st store.Store) *overlay { return &overlay{st: st, index: map[string]int{}} }
+
+// child returns an overlay on top of o whose writes reach o only through
+// merge: one transaction's changes, dropped whole if it is rejected.
+func (o *overlay) child() *overlay { return &overlay{st: o.st, parent: o, index: map[string]int{}} }
+
+// merge applies a child's writes to o, in order.
+func (o *overlay) merge(c *overlay) {
+	for _, w := range c.writes {
+		ik := w.Bucket + "\x00" + string(w.Key)
+		if i, ok := o.index[ik]; ok {
+			o.writes[i] = w
+			continue
+		}
+		o.index[ik] = len(o.writes)
+		o.writes = append(o.writes, w)
+	}
+}
 
 func (o *overlay) get(ctx context.Context, bucket string, k []byte) ([]byte, error) {
 	if i, ok := o.index[bucket+"\x00"+string(k)]; ok {
@@ -125,6 +143,9 @@ func (o *overlay) get(ctx context.Context, bucket string, k []byte) ([]byte, err
 			return nil, store.ErrNotFound
 		}
 		return o.writes[i].Value, nil
+	}
+	if o.parent != nil {
+		return o.parent.get(ctx, bucket, k)
 	}
 	return o.st.Get(ctx, bucket, k)
 }
