@@ -6,12 +6,17 @@ PKGS        := ./...
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1s
 
-.PHONY: all build test test-race fuzz check fmt vet staticcheck bench clean
+.PHONY: all build demo test test-race fuzz check fmt vet staticcheck bench clean
 
 all: build
 
 build:
 	$(GO) build -o bin/evote ./cmd/evote
+
+# A whole election on a local 4-node cluster, checked end to end (about a
+# minute). DEMOFLAGS=--serve keeps the cluster up afterwards.
+demo: build
+	./bin/evote demo $(DEMOFLAGS)
 
 # The whole suite, as CI runs it: unit, property, vector and CLI tests, then a
 # short pass of every fuzz target.
