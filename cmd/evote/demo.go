@@ -621,4 +621,3 @@ func (d *demo) report(rec *chain.ElectionRecord, plan *voters.Plan, verified boo
 	}
 	return nil
 }
-
