@@ -18,11 +18,12 @@ build:
 demo: build
 	./bin/evote demo $(DEMOFLAGS)
 
-# The whole suite, as CI runs it: unit, property, vector and CLI tests, then a
-# short pass of every fuzz target.
+# The whole suite, as CI runs it: a short pass of every fuzz target, then the
+# unit, property, vector, CLI, storage (PostgreSQL at 127.0.0.1:5432) and
+# multi-node tests.
 test:
-	$(GO) test -count=1 -timeout 20m $(PKGS)
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+	$(GO) test -count=1 -timeout 20m $(PKGS)
 
 test-race:
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)

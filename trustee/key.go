@@ -68,8 +68,8 @@ type CeremonyState struct {
 
 // secretPart is the encrypted part of the file.
 type secretPart struct {
-	Identity []byte         `json:"identity"`
-	HPKE     []byte         `json:"hpke"`
+	Identity   []byte                    `json:"identity"`
+	HPKE       []byte                    `json:"hpke"`
 	Ceremonies map[string]*CeremonyState `json:"ceremonies,omitempty"`
 }
 
