@@ -54,6 +54,10 @@ func init() {
 			&cli.StringFlag{Name: "config", Value: "election-configs/municipal-2027.yaml", Usage: "the election configuration `FILE` (its time window, trustees, officials and roll size are replaced)"},
 			&cli.IntFlag{Name: "voters", Value: 300, Usage: "number of simulated voters"},
 			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent websocket clients"},
+			&cli.StringFlag{Name: "bench-out", Usage: "append the casting figures to `FILE` in Go benchmark format (make bench reads them)"},
+			&cli.Float64Flag{Name: "revote", Value: 0.1, Usage: "fraction of voters who re-vote"},
+			&cli.Float64Flag{Name: "audit", Value: 0.05, Usage: "fraction of voters who audit a ballot first"},
+			&cli.Float64Flag{Name: "invalid", Value: 0.05, Usage: "fraction of voters who also send an invalid ballot"},
 			&cli.BoolFlag{Name: "serve", Usage: "after the voting, keep the cluster up with the election open, print the URLs and a few voter codes, and wait for Ctrl-C"},
 		},
 		Action: demoAction,
@@ -129,7 +133,7 @@ func demoAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := d.vote(ctx, e, creds, c.Int("clients"))
+	plan, err := d.vote(ctx, e, creds, c.Int("clients"), voters.Options{Revote: c.Float64("revote"), Audit: c.Float64("audit"), Invalid: c.Float64("invalid"), Seed: uint64(time.Now().UnixNano())}, c.String("bench-out"))
 	if err != nil {
 		return err
 	}
@@ -441,9 +445,9 @@ func (d *demo) startTally(ctx context.Context) (*tally.Service, chan struct{}, e
 	return svc, done, nil
 }
 
-func (d *demo) vote(ctx context.Context, e *ballot.Election, creds []*credential.Credential, clients int) (*voters.Plan, error) {
+func (d *demo) vote(ctx context.Context, e *ballot.Election, creds []*credential.Credential, clients int, o voters.Options, benchOut string) (*voters.Plan, error) {
 	d.stepf("%d simulated voters encrypt and cast over websockets", len(creds))
-	plan, err := voters.Prepare(e, creds, voters.Options{Revote: 0.1, Audit: 0.05, Invalid: 0.05, Seed: uint64(time.Now().UnixNano())})
+	plan, err := voters.Prepare(e, creds, o)
 	if err != nil {
 		return nil, err
 	}
@@ -464,6 +468,19 @@ func (d *demo) vote(ctx context.Context, e *ballot.Election, creds []*credential
 			fmt.Fprintln(d.w, "  unexpected:", p)
 		}
 		return nil, fmt.Errorf("demo: %d requests had an unexpected outcome", st.Unexpected)
+	}
+	if benchOut != "" {
+		selections := 0
+		for _, n := range d.manifest.TotalsLayout() {
+			selections += n
+		}
+		f, err := os.OpenFile(benchOut, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(f, "BenchmarkClusterCast/nodes=4/selections=%d/clients=%d \t 1 \t %d ns/op \t %.1f ballots/s \t %d p50-ns \t %d p99-ns\n",
+			selections, clients, st.Duration.Nanoseconds(), st.Throughput(), st.Percentile(0.5).Nanoseconds(), st.Percentile(0.99).Nanoseconds())
+		f.Close()
 	}
 	d.donef("%d committed (%d re-votes, %d audits); %d refused as they must be (bad proofs, forged signatures, replays, audited ballots cast); %.0f ballots/s, receipts p50 %s, p99 %s, every receipt verified",
 		st.Committed, st.ByKind[voters.Cast]-len(plan.Final), st.ByKind[voters.Audit], st.Rejected,
