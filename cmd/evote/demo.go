@@ -22,6 +22,7 @@ import (
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	"github.com/jackc/pgx/v5"
 	"github.com/urfave/cli/v2"
 
 	"github.com/evote/evote/ballot"
@@ -58,6 +59,7 @@ func init() {
 			&cli.Float64Flag{Name: "revote", Value: 0.1, Usage: "fraction of voters who re-vote"},
 			&cli.Float64Flag{Name: "audit", Value: 0.05, Usage: "fraction of voters who audit a ballot first"},
 			&cli.Float64Flag{Name: "invalid", Value: 0.05, Usage: "fraction of voters who also send an invalid ballot"},
+			&cli.StringFlag{Name: "database-url", EnvVars: []string{envDatabaseURL}, Usage: "keep the nodes' state in PostgreSQL at `URL` (schemas evote_demo_node0…) instead of embedded Pebble"},
 			&cli.BoolFlag{Name: "serve", Usage: "after the voting, keep the cluster up with the election open, print the URLs and a few voter codes, and wait for Ctrl-C"},
 		},
 		Action: demoAction,
@@ -69,6 +71,9 @@ const demoMarker = ".evote-demo"
 
 // demo is one run of the demo.
 type demo struct {
+	exe      string // the evote binary the nodes run (os.Executable() if empty)
+	dbURL    string // PostgreSQL URL of the nodes' state; embedded Pebble if empty
+	dbSchema string // prefix of the nodes' schemas (node name appended)
 	w        io.Writer
 	dir      string
 	step     int
@@ -99,7 +104,7 @@ func (d *demo) rpc(i int) *rpchttp.HTTP { return d.rpcs[i%len(d.rpcs)] }
 func demoAction(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := &demo{w: c.App.Writer, dir: c.String("dir"), steps: 11}
+	d := &demo{w: c.App.Writer, dir: c.String("dir"), steps: 11, dbURL: c.String("database-url"), dbSchema: "evote_demo_"}
 	start := time.Now()
 	fmt.Fprintf(d.w, "evote demo: a whole election on 4 authority nodes; data in %s/\n\n", d.dir)
 	if err := d.prepareDir(); err != nil {
@@ -179,21 +184,39 @@ func (d *demo) startCluster(ctx context.Context) error {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	d.official = priv
 	netDir := filepath.Join(d.dir, "net")
+	if d.dbURL != "" {
+		// A new chain: the nodes' schemas from an earlier run go.
+		if err := d.dropSchemas(ctx); err != nil {
+			return err
+		}
+	}
 	nodes, err := node.GenerateTestnet(netDir, node.TestnetOptions{Nodes: 4, Officials: []string{ballot.FormatEd25519Key(pub)}, IdleBlockInterval: 2 * time.Second})
 	if err != nil {
 		return err
 	}
 	d.nodes = nodes
-	exe, err := os.Executable()
-	if err != nil {
-		return err
+	exe := d.exe
+	if exe == "" {
+		if exe, err = os.Executable(); err != nil {
+			return err
+		}
 	}
 	// Every simulated voter comes from 127.0.0.1: raise the per-address
 	// limits the nodes apply to the public.
 	os.Setenv("EVOTE_CAST_RATE_PER_IP", "10000")
 	os.Setenv("EVOTE_MAX_CONNS_PER_IP", "10000")
 	for _, n := range nodes {
-		ch, err := startChild(exe, n, "error", "")
+		if d.dbURL != "" {
+			ec, err := node.LoadEvoteConfig(n.Home)
+			if err != nil {
+				return err
+			}
+			ec.DatabaseSchema = d.dbSchema + n.Name
+			if err := node.WriteEvoteConfig(n.Home, ec); err != nil {
+				return err
+			}
+		}
+		ch, err := startChild(exe, n, "error", d.dbURL)
 		if err != nil {
 			return err
 		}
@@ -222,6 +245,22 @@ func (d *demo) startCluster(ctx context.Context) error {
 	}
 	d.chainID = st.NodeInfo.Network
 	d.donef("chain %s", d.chainID)
+	return nil
+}
+
+// dropSchemas drops the PostgreSQL schemas of the demo's nodes.
+func (d *demo) dropSchemas(ctx context.Context) error {
+	conn, err := pgx.Connect(ctx, d.dbURL)
+	if err != nil {
+		return fmt.Errorf("demo: PostgreSQL: %w", err)
+	}
+	defer conn.Close(ctx)
+	for i := range 4 {
+		name := pgx.Identifier{fmt.Sprintf("%snode%d", d.dbSchema, i)}.Sanitize()
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+name+" CASCADE"); err != nil {
+			return fmt.Errorf("demo: PostgreSQL: %w", err)
+		}
+	}
 	return nil
 }
 

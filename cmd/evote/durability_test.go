@@ -1,0 +1,233 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evote/evote/ballot/config"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/voters"
+	"github.com/evote/evote/web/client"
+)
+
+// TestBallotsSurviveKills treats a 4-process cluster as a black box while
+// voters cast: clients connected to a node that is killed with SIGKILL
+// reconnect to another; the other three keep committing; the killed node
+// restarts and catches up to the same app hash; then all four are killed at
+// once and restarted, and every ballot that had a committed receipt is still
+// on every node.
+//
+// It runs on embedded Pebble and on PostgreSQL (each node in its own
+// schema, dropped afterwards).
+func TestBallotsSurviveKills(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 4-node cluster and kills its nodes")
+	}
+	exe := buildEvote(t)
+	t.Run("pebble", func(t *testing.T) { testBallotsSurviveKills(t, exe, "", "") })
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv("EVOTE_TEST_DATABASE_URL")
+		if url == "" {
+			url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+		}
+		if os.Getenv("EVOTE_SKIP_POSTGRES") == "1" {
+			t.Skip("EVOTE_SKIP_POSTGRES=1")
+		}
+		prefix := fmt.Sprintf("evote_kill_%d_", time.Now().UnixNano()%1e9)
+		d := &demo{dbURL: url, dbSchema: prefix}
+		t.Cleanup(func() {
+			if err := d.dropSchemas(context.Background()); err != nil {
+				t.Errorf("dropping the test schemas: %v", err)
+			}
+		})
+		testBallotsSurviveKills(t, exe, url, prefix)
+	})
+}
+
+func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	d := &demo{exe: exe, w: io.Discard, dir: t.TempDir(), steps: 11, dbURL: dbURL, dbSchema: schema}
+	if err := d.startCluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer d.stopCluster()
+	m, err := config.Load("../../election-configs/benchmark-10-selections.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	if err := d.publish(ctx, m, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ceremony(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e, creds, _, err := d.credentialsAndOpen(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := voters.Prepare(e, creds, voters.Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, nd := range d.nodes {
+		urls = append(urls, "ws://"+nd.HTTPAddr+"/ws")
+	}
+	opts, err := pinnedValidators(ctx, "http://"+d.nodes[0].HTTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every client prefers node 0, the one that will be killed.
+	var clients []*client.Client
+	for range 4 {
+		c, err := client.Dial(ctx, urls, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		clients = append(clients, c)
+	}
+
+	var mu sync.Mutex
+	receipted := map[string]bool{} // tracking codes with a verified committed receipt
+	cast := func(reqs []*voters.Request) {
+		var wg sync.WaitGroup
+		for i, r := range reqs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := clients[i%len(clients)]
+				ack, err := c.Cast(ctx, m.ElectionID, r.Payload)
+				if err != nil {
+					t.Errorf("cast %s: %v", r.Tracking, err)
+					return
+				}
+				if _, err := c.WaitCommitted(ctx, ack); err != nil {
+					t.Errorf("receipt %s: %v", r.Tracking, err)
+					return
+				}
+				mu.Lock()
+				receipted[r.Tracking] = true
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+	}
+	var reqs []*voters.Request
+	for _, r := range plan.Requests {
+		if r.Kind == voters.Cast {
+			reqs = append(reqs, r)
+		}
+	}
+	cast(reqs[:20])
+
+	// Kill node 0 while the next ballots are being cast.
+	done := make(chan struct{})
+	go func() {
+		cast(reqs[20:40])
+		close(done)
+	}()
+	time.Sleep(150 * time.Millisecond)
+	if err := d.children[0].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-d.children[0].done
+	<-done
+	h1, err := rpcHeight(ctx, d.nodes[1].RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range clients {
+		if c.URL() == urls[0] {
+			t.Fatalf("a client still uses the killed node")
+		}
+	}
+	// Restart node 0; it catches up to the same app hash as the others.
+	restart := func(i int) {
+		ch, err := startChild(d.exe, d.nodes[i], "error", d.dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.children[i] = ch
+	}
+	restart(0)
+	waitSameAppHash(t, ctx, d, h1)
+	cast(reqs[40:])
+
+	// Kill all four at once, restart them, and look up every receipted ballot.
+	last, err := rpcHeight(ctx, d.nodes[1].RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range d.children {
+		_ = ch.cmd.Process.Kill()
+	}
+	for _, ch := range d.children {
+		<-ch.done
+	}
+	for i := range d.nodes {
+		restart(i)
+	}
+	waitSameAppHash(t, ctx, d, last)
+	for code := range receipted {
+		for i := range d.nodes {
+			var rec chain.BallotRecord
+			if err := chain.QueryJSON(ctx, d.rpc(i), "ballot/"+m.ElectionID+"/"+code, &rec); err != nil || rec.TrackingCode != code {
+				t.Fatalf("node %d lost ballot %s after the restart: %v", i, code, err)
+			}
+		}
+	}
+	var rec chain.ElectionRecord
+	if err := chain.QueryJSON(ctx, d.rpc(2), "election/"+m.ElectionID, &rec); err != nil || rec.Counted() != len(receipted) {
+		t.Fatalf("after the restart: %d ballots counted, %d receipts given: %v", rec.Counted(), len(receipted), err)
+	}
+	if len(receipted) != len(reqs) {
+		t.Fatalf("%d of %d ballots got a receipt", len(receipted), len(reqs))
+	}
+}
+
+// waitHeight waits until node i has a block above min and returns its
+// height (0 and an error if the node does not answer).
+func waitHeight(ctx context.Context, d *demo, i int, min int64) (int64, error) {
+	for {
+		h, err := rpcHeight(ctx, d.nodes[i].RPCAddr)
+		if err == nil && h > min {
+			return h, nil
+		}
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitSameAppHash waits until every node is past height h and checks that
+// all report the same app hash at height h+1 (the header that signs the
+// state after block h).
+func waitSameAppHash(t *testing.T, ctx context.Context, d *demo, h int64) {
+	t.Helper()
+	var want []byte
+	for i := range d.nodes {
+		if _, err := waitHeight(ctx, d, i, h+1); err != nil {
+			t.Fatalf("node %d did not get past height %d: %v", i, h+1, err)
+		}
+		height := h + 1
+		b, err := d.rpc(i).Block(ctx, &height)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = b.Block.AppHash
+		} else if !bytes.Equal(want, b.Block.AppHash) {
+			t.Fatalf("node %d has app hash %X at height %d, node 0 %X", i, b.Block.AppHash, height, want)
+		}
+	}
+}
