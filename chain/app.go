@@ -54,11 +54,13 @@ type App struct {
 	initWrites  *overlay // InitChain's writes, committed with block 1
 	lastAppHash []byte
 
-	mu        sync.Mutex
-	chainID   string
-	officials []ed25519.PublicKey
-	elections map[string]*electionCache
-	verified  *verifyCache
+	mu              sync.Mutex
+	committedHeight int64
+	records         map[string]cachedRecord
+	chainID         string
+	officials       []ed25519.PublicKey
+	elections       map[string]*electionCache
+	verified        *verifyCache
 }
 
 var _ abci.Application = (*App)(nil)
@@ -83,7 +85,7 @@ func NewApp(st store.Store, opts AppOptions) (*App, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{store: st, log: log, now: now, elections: map[string]*electionCache{}, verified: newVerifyCache(200_000)}
+	a := &App{store: st, log: log, now: now, elections: map[string]*electionCache{}, records: map[string]cachedRecord{}, verified: newVerifyCache(200_000)}
 	ctx := context.Background()
 	if id, err := st.Get(ctx, bucketMeta, []byte("chain-id")); err == nil {
 		a.chainID = string(id)
@@ -101,7 +103,7 @@ func NewApp(st store.Store, opts AppOptions) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.lastAppHash = last.AppHash
+	a.lastAppHash, a.committedHeight = last.AppHash, last.Height
 	return a, nil
 }
 
@@ -138,7 +140,9 @@ func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (*abci.Chec
 	if err != nil {
 		return &abci.CheckTxResponse{Code: CodeMalformed, Log: err.Error(), Codespace: Codespace}, nil
 	}
-	x := &execution{app: a, ctx: ctx, o: newOverlay(a.store), time: a.now(), raw: req.Tx}
+	o := newOverlay(a.store)
+	o.committedView = true
+	x := &execution{app: a, ctx: ctx, o: o, time: a.now(), raw: req.Tx}
 	if _, err := x.apply(tx); err != nil {
 		code, log := txErrorCode(err)
 		return &abci.CheckTxResponse{Code: code, Log: log, Codespace: Codespace}, nil
@@ -205,19 +209,18 @@ func (a *App) Commit(ctx context.Context, _ *abci.CommitRequest) (*abci.CommitRe
 		return nil, fmt.Errorf("chain: committing block %d: %w", a.pending.Height, err)
 	}
 	a.lastAppHash = a.pending.AppHash
+	a.mu.Lock()
+	a.committedHeight = a.pending.Height
+	a.mu.Unlock()
 	a.pending, a.block = nil, nil
 	return &abci.CommitResponse{}, nil
 }
 
 // election returns the parsed election id as of the overlay's state.
 func (a *App) election(ctx context.Context, o *overlay, id string) (*ElectionRecord, *electionCache, error) {
-	var rec ElectionRecord
-	ok, err := o.getJSON(ctx, bucketElection, []byte(id), &rec)
+	rec, err := a.record(ctx, o, id)
 	if err != nil {
 		return nil, nil, err
-	}
-	if !ok {
-		return nil, nil, txErr(CodeUnknownElection, "no election %q on this chain", id)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -246,7 +249,44 @@ func (a *App) election(ctx context.Context, o *overlay, id string) (*ElectionRec
 			return nil, nil, err
 		}
 	}
-	return &rec, ec, nil
+	return rec, ec, nil
+}
+
+// record reads an election's record. On a view of the committed state (as in
+// CheckTx, which runs for every transaction and again for the whole mempool
+// after each block) it keeps the parsed record until the next commit and
+// hands out copies.
+func (a *App) record(ctx context.Context, o *overlay, id string) (*ElectionRecord, error) {
+	committed := o.parent == nil && len(o.writes) == 0 && o.committedView
+	a.mu.Lock()
+	height := a.committedHeight
+	if c, ok := a.records[id]; committed && ok && c.height == height {
+		a.mu.Unlock()
+		return c.rec.clone(), nil
+	}
+	a.mu.Unlock()
+	var rec ElectionRecord
+	ok, err := o.getJSON(ctx, bucketElection, []byte(id), &rec)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, txErr(CodeUnknownElection, "no election %q on this chain", id)
+	}
+	if committed {
+		a.mu.Lock()
+		// Read possibly after a commit: label it with the height seen before
+		// the read, so that an entry is never used for a later state.
+		a.records[id] = cachedRecord{height: height, rec: rec.clone()}
+		a.mu.Unlock()
+	}
+	return &rec, nil
+}
+
+// cachedRecord is a parsed election record of a committed height.
+type cachedRecord struct {
+	height int64
+	rec    *ElectionRecord
 }
 
 // ElectionRecord returns the committed state of an election.

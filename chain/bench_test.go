@@ -62,3 +62,22 @@ func BenchmarkBlock100Ballots(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRecheck measures CheckTx of a ballot already verified (as after
+// every block, when CometBFT rechecks the mempool).
+func BenchmarkRecheck(b *testing.B) {
+	t := &testing.T{}
+	e := chaintest.New(t, "test-chain", "city-2026", 2, t0, t0.Add(12*time.Hour))
+	h := newHarnessB(b, e.GenesisAppState())
+	for _, blk := range e.SetupBlocks(t) {
+		h.block(blk...)
+	}
+	tx, _ := e.Cast(t, e.BallotElection(t), 0, ballottest.FirstChoices(e.Manifest, ballot.DefaultStyleID))
+	req := &abci.CheckTxRequest{Tx: tx, Type: abci.CHECK_TX_TYPE_RECHECK}
+	h.app.CheckTx(context.Background(), req)
+	for b.Loop() {
+		if r, _ := h.app.CheckTx(context.Background(), req); r.Code != 0 {
+			b.Fatal(r.Log)
+		}
+	}
+}

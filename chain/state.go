@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sort"
 
 	"github.com/evote/evote/chain/store"
@@ -73,6 +74,17 @@ type ContestResult struct {
 	Counts  []uint64 `json:"counts"`
 }
 
+// clone returns a copy that shares nothing mutable with r.
+func (r *ElectionRecord) clone() *ElectionRecord {
+	c := *r
+	c.Qualified = slices.Clone(r.Qualified)
+	c.Faults = slices.Clone(r.Faults)
+	c.Shares = slices.Clone(r.Shares)
+	c.Result = slices.Clone(r.Result)
+	c.VerificationKeys = slices.Clone(r.VerificationKeys)
+	return &c
+}
+
 // Counted returns the number of ballots that count (one per credential).
 func (r *ElectionRecord) Counted() int { return r.BallotsCast - r.BallotsReplaced }
 
@@ -116,6 +128,9 @@ type overlay struct {
 	parent *overlay // reads fall through to it before the store
 	writes []store.Write
 	index  map[string]int // bucket ‖ 0 ‖ key → position in writes
+	// committedView marks CheckTx's overlays: reads of the last committed
+	// state only, which may use caches keyed by the committed height.
+	committedView bool
 }
 
 func newOverlay(st store.Store) *overlay { return &overlay{st: st, index: map[string]int{}} }
