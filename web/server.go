@@ -28,6 +28,7 @@ type Server struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
+	ui       uiState // the pages (ui.go)
 
 	// base is the parent of every connection's context; cancelling it
 	// ends the waits of casts in flight (they answer "pending").
@@ -64,10 +65,12 @@ func New(cfg Config, app *chain.App, client rpcclient.Client, chainID string) *S
 		},
 	}
 	s.routes()
+	s.mountUI()
 	return s
 }
 
-// Handler returns the server's HTTP handler: /ws, /api/... and /healthz.
+// Handler returns the server's HTTP handler: /ws, /api/..., /healthz and
+// the pages (ui.go).
 func (s *Server) Handler() http.Handler { return s.mux }
 
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down

@@ -230,4 +230,3 @@ func copyMap(m map[string]any) map[string]any {
 	}
 	return c
 }
-

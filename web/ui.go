@@ -1,0 +1,158 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/web/ui"
+)
+
+// uiState is what the pages need beyond the API: the other nodes' URLs.
+type uiState struct {
+	mu    sync.Mutex
+	nodes []string
+}
+
+// SetNodes sets the base URLs ("https://node2.example.org") of the
+// election's other authority nodes, which /api/nodes lists so that the
+// pages can compare their validator sets and move to another node when
+// this one is unreachable. The URLs must be reachable by voters, and each
+// node must allow the others' origins (Config.AllowedOrigins) for a page
+// of one to use the websocket and API of another.
+func (s *Server) SetNodes(urls []string) {
+	var clean []string
+	for _, u := range urls {
+		if p, err := url.Parse(u); err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != "" {
+			clean = append(clean, strings.TrimSuffix(u, "/"))
+		}
+	}
+	s.ui.mu.Lock()
+	s.ui.nodes = clean
+	s.ui.mu.Unlock()
+}
+
+// mountUI adds the pages and their two endpoints to the server's routes.
+func (s *Server) mountUI() {
+	m := s.mux
+	static := ui.Static()
+	files := http.FileServerFS(static)
+	m.Handle("GET /static/", http.StripPrefix("/static/", headers(files)))
+	for p, file := range ui.Pages {
+		pattern := "GET " + p
+		if p == "/" {
+			pattern = "GET /{$}"
+		}
+		page, err := fs.ReadFile(static, file)
+		if err != nil {
+			panic(fmt.Sprintf("web: page %s not embedded: %v", file, err))
+		}
+		m.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			h.Set("Cache-Control", "no-cache")
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			// Everything comes from the node itself; connect-src also
+			// allows the other nodes' websockets and API (failover).
+			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self' http: https: ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+			http.ServeContent(w, r, path.Base(file), time.Time{}, bytes.NewReader(page))
+		})
+	}
+	m.Handle("GET /api/nodes", s.cors(http.HandlerFunc(s.nodesHandler)))
+	m.Handle("GET /api/elections", s.cors(http.HandlerFunc(s.electionsHandler)))
+}
+
+func headers(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// nodesJSON is the answer of /api/nodes.
+type nodesJSON struct {
+	ChainID string   `json:"chain_id"`
+	Nodes   []string `json:"nodes"` // other nodes' base URLs; this node is "" (same origin)
+}
+
+func (s *Server) nodesHandler(w http.ResponseWriter, r *http.Request) {
+	s.ui.mu.Lock()
+	nodes := append([]string{}, s.ui.nodes...)
+	s.ui.mu.Unlock()
+	writeJSON(w, http.StatusOK, nodesJSON{ChainID: s.chainID, Nodes: nodes})
+}
+
+// ElectionSummary is one entry of /api/elections.
+type ElectionSummary struct {
+	Election      string `json:"election"`
+	Title         string `json:"title"`
+	Phase         string `json:"phase"`
+	DefinedHeight int64  `json:"defined_height"`
+	Counted       int    `json:"counted"`
+}
+
+// electionsHandler lists the elections defined on the chain, most recent
+// first, from the "election.action='defined'" events of the transaction
+// index.
+func (s *Server) electionsHandler(w http.ResponseWriter, r *http.Request) {
+	if !s.caughtUp(w, r) {
+		return
+	}
+	ctx, cancel := reqCtx(r)
+	defer cancel()
+	ids, err := s.electionIDs(ctx)
+	if err != nil {
+		writeError(w, r, http.StatusServiceUnavailable, 0, "web: listing elections: "+err.Error())
+		return
+	}
+	out := []ElectionSummary{}
+	for _, id := range ids {
+		rec, err := s.app.ElectionRecord(ctx, id)
+		if err != nil {
+			continue
+		}
+		e := ElectionSummary{Election: id, Phase: rec.Phase, DefinedHeight: rec.DefinedHeight, Counted: rec.Counted()}
+		if _, be, err := s.app.Election(ctx, id); err == nil && be != nil {
+			e.Title = be.Manifest.Title
+		}
+		out = append(out, e)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].DefinedHeight > out[j].DefinedHeight })
+	writeJSON(w, http.StatusOK, map[string]any{"elections": out})
+}
+
+func (s *Server) electionIDs(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	var ids []string
+	perPage := 100
+	for page := 1; page <= 10; page++ {
+		p := page
+		res, err := s.rpc.TxSearch(ctx, "election.action='defined'", false, &p, &perPage, "desc")
+		if err != nil {
+			return nil, err
+		}
+		for _, tx := range res.Txs {
+			dt, err := chain.DecodeTx(tx.Tx)
+			if err != nil || dt.Type != chain.TxDefineElection || seen[dt.ElectionID] {
+				continue
+			}
+			seen[dt.ElectionID] = true
+			ids = append(ids, dt.ElectionID)
+		}
+		if len(res.Txs) < perPage {
+			break
+		}
+	}
+	return ids, nil
+}

@@ -1,0 +1,164 @@
+// The public pages: status, tracking-code lookup (proof verified in the
+// browser), results with SVG charts, and a small block explorer.
+"use strict";
+(function () {
+  const { t, $, el } = EV;
+  const page = () => document.body.dataset.page;
+  const alertMsg = (s) => { $("#alert").textContent = s || ""; };
+
+  async function electionInfo() {
+    const id = await EV.electionID();
+    const info = await EV.loadElection(id);
+    $("#election-title").textContent = info.manifest.title + " (" + id + ")";
+    return info;
+  }
+
+  // ---- status
+  async function status() {
+    await EV.loadNodes();
+    const info = await electionInfo().catch((e) => { alertMsg(e.message); return null; });
+    $("#loading").textContent = "";
+    if (info) {
+      const r = info.record;
+      const rows = [["status.phase", r.phase], ["status.ballots", r.ballots_cast], ["status.counted", info.counted],
+        ["status.replaced", r.ballots_replaced], ["status.audited", r.audited]];
+      for (const [k, v] of rows) $("#election-table").append(el("tr", {}, el("th", { scope: "row", text: t(k) }), el("td", { text: String(v) })));
+    }
+    let latest = null;
+    for (let i = 0; i < EV.nodes.length; i++) {
+      const tr = el("tr", {}, el("th", { scope: "row", text: EV.nodeName(i) }));
+      $("#nodes-table").append(tr);
+      try {
+        const ctl = new AbortController();
+        setTimeout(() => ctl.abort(), 4000);
+        const s = await (await fetch(EV.nodes[i] + "/api/status", { cache: "no-store", signal: ctl.signal })).json();
+        tr.append(el("td", { class: "ok", text: "✓ " + t("status.up") }), el("td", { text: String(s.latest_height) }));
+        if (!latest || s.latest_height > latest.latest_height) latest = s;
+      } catch (e) {
+        tr.append(el("td", { class: "bad", text: "✗ " + t("status.down") }), el("td", { text: "—" }));
+      }
+    }
+    if (latest) $("#election-table").append(el("tr", {}, el("th", { scope: "row", text: t("status.block") }),
+      el("td", {}, el("a", { href: "/explorer?height=" + latest.latest_height, text: String(latest.latest_height) }), " · " + EV.fmtTime(latest.latest_block_time))));
+    try {
+      const v = await EV.pinValidators();
+      $("#validators").textContent = t("status.validators", { hash: v.hash.slice(0, 16), count: v.count, power: v.total });
+    } catch (e) { alertMsg(e.message); }
+  }
+
+  // ---- lookup
+  async function lookup() {
+    await EV.loadNodes();
+    let info = null, handle = 0;
+    const form = $("#lookup-form"), out = $("#lookup-result");
+    const q = EV.params.get("code");
+    if (q) $("#tracking-code").value = q;
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      out.textContent = "";
+      alertMsg("");
+      const ev = await EV.wasm;
+      const n = ev.normalizeTrackingCode($("#tracking-code").value);
+      if (n.error) { out.append(el("p", { class: "error", text: t("lookup.bad", { detail: n.error }) })); $("#tracking-code").focus(); return; }
+      try {
+        if (!info) {
+          info = await electionInfo();
+          const h = ev.loadElection(JSON.stringify(info.manifest), info.record.joint_key || "");
+          handle = h.error ? 0 : h.handle;
+        }
+        if (!EV.validators) await EV.pinValidators();
+        const r = await EV.api("/api/elections/" + encodeURIComponent(info.election) + "/ballots/" + n.code);
+        if (r.status === 404) { out.append(el("p", { class: "warn", text: t("lookup.notFound", { code: n.code }) })); return; }
+        if (r.status !== 200) { out.append(el("p", { class: "error", text: r.body.error })); return; }
+        const b = r.body;
+        out.append(el("p", { text: t("lookup.found", { code: b.tracking_code, height: b.record.height, index: b.record.index }) }));
+        out.append(el("p", { text: b.audited ? t("lookup.audited") : b.record.replaced_by ? t("lookup.replaced") : t("lookup.counts") }));
+        const v = ev.verifyReceipt(JSON.stringify(b.receipt), EV.validators.json, EV.validators.chainID, handle);
+        const p = el("p", { id: "lookup-verified" });
+        if (v.error || v.trackingCode !== b.tracking_code) { p.className = "error"; p.textContent = t("cast.verifyFailed", { step: v.step || "tracking-code", detail: v.error || "" }); }
+        else { p.className = "ok"; p.dataset.verified = "true"; p.textContent = t("cast.verified", { code: v.trackingCode, height: v.height, signers: v.signers, validators: v.validators }); }
+        out.append(p);
+        out.append(el("p", {}, el("a", { href: "/explorer?height=" + b.record.height, text: t("explorer.block", { height: b.record.height }) })));
+      } catch (err) { alertMsg(err.message); }
+    });
+    if (q) form.requestSubmit();
+  }
+
+  // ---- results
+  function chart(contest, counts) {
+    const w = 600, row = 34, left = 190, pad = 6, max = Math.max(1, ...counts);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    const h = row * counts.length + pad;
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    svg.setAttribute("class", "chart");
+    svg.setAttribute("role", "img");
+    const desc = contest.selections.map((s, i) => s.title + ": " + counts[i]).join(", ");
+    svg.setAttribute("aria-label", contest.title + ": " + desc);
+    const mk = (tag, attrs, text) => { const n = document.createElementNS(svg.namespaceURI, tag); for (const k in attrs) n.setAttribute(k, attrs[k]); if (text != null) n.textContent = text; return n; };
+    contest.selections.forEach((s, i) => {
+      const y = pad + i * row, bw = Math.round((w - left - 110) * counts[i] / max);
+      svg.append(mk("text", { x: 0, y: y + 18 }, s.title.length > 26 ? s.title.slice(0, 25) + "…" : s.title));
+      svg.append(mk("rect", { class: "bar", x: left, y: y + 4, width: Math.max(bw, 1), height: 20 }));
+      const pct = total ? " (" + Math.round(100 * counts[i] / total) + "%)" : "";
+      svg.append(mk("text", { x: left + bw + 6, y: y + 18 }, String(counts[i]) + pct));
+    });
+    return svg;
+  }
+  async function results() {
+    await EV.loadNodes();
+    let info;
+    try { info = await electionInfo(); } catch (e) { alertMsg(e.message); $("#loading").textContent = ""; return; }
+    $("#loading").textContent = "";
+    const r = info.record;
+    if (!r.result || !r.result.length) { $("#result-status").textContent = t("results.none") + " " + t("phase." + r.phase, { start: EV.fmtTime(info.manifest.start), end: EV.fmtTime(info.manifest.end) }); return; }
+    $("#result-status").textContent = t("results.verified", { height: r.result_height, trustees: (r.shares || []).join(", "), node: location.origin });
+    for (const cr of r.result) {
+      const c = info.manifest.contests.find((x) => x.id === cr.contest);
+      if (!c) continue;
+      const sec = el("section", { "aria-labelledby": "res-" + c.id }, el("h2", { id: "res-" + c.id, text: c.title }));
+      sec.append(chart(c, cr.counts));
+      const tbl = el("table", {}, el("caption", { class: "skip", text: c.title }));
+      for (let i = 0; i < c.selections.length; i++) tbl.append(el("tr", {}, el("th", { scope: "row", text: c.selections[i].title }), el("td", { text: t("results.votes", { n: cr.counts[i] }) })));
+      sec.append(tbl);
+      $("#charts").append(sec);
+    }
+  }
+
+  // ---- explorer
+  async function explorer() {
+    await EV.loadNodes();
+    const showBlock = async (height) => {
+      const d = $("#block-detail");
+      d.textContent = "";
+      const r = await EV.api("/api/blocks/" + encodeURIComponent(height)).catch((e) => ({ status: 0, body: { error: e.message } }));
+      if (r.status !== 200) { d.append(el("p", { class: "error", text: r.body.error || "?" })); return; }
+      const b = r.body;
+      const signed = (b.commit.signatures || []).filter((s) => s.block_id_flag === 2).length;
+      d.append(el("h2", { id: "block-title", tabindex: "-1", text: t("explorer.block", { height: b.height }) }),
+        el("p", { class: "mono", text: t("explorer.hash") + ": " + b.block_id.hash }),
+        el("p", { text: t("explorer.time") + ": " + EV.fmtTime(b.header.time) + " · " + t("explorer.signers", { n: signed, total: (b.commit.signatures || []).length }) }));
+      const ul = el("ul", { class: "mono" });
+      for (const tx of b.txs) ul.append(el("li", { text: tx }));
+      d.append(el("p", { text: t("explorer.txs") + ": " + b.txs.length }), ul);
+      $("#block-title").focus();
+    };
+    $("#block-form").addEventListener("submit", (e) => { e.preventDefault(); showBlock($("#block-height").value.trim()); });
+    let st;
+    try { st = await EV.api("/api/status"); } catch (e) { alertMsg(e.message); return; }
+    const top = st.body.latest_height;
+    for (let h = top; h > Math.max(0, top - 10); h--) {
+      const r = await EV.api("/api/blocks/" + h).catch(() => null);
+      if (!r || r.status !== 200) continue;
+      const b = r.body;
+      $("#blocks-table").append(el("tr", {}, el("td", {}, el("a", { href: "/explorer?height=" + h, text: String(h) })),
+        el("td", { text: EV.fmtTime(b.header.time) }), el("td", { text: String(b.txs.length) }), el("td", { class: "mono", text: b.block_id.hash.slice(0, 16) + "…" })));
+    }
+    if (EV.params.get("height")) showBlock(EV.params.get("height"));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const f = { status, lookup, results, explorer }[page()];
+    if (f) f().finally(() => { document.body.dataset.ready = "true"; });
+  });
+})();

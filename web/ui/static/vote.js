@@ -1,0 +1,351 @@
+// The voting page: code → key → choices → review → encrypt → cast or
+// audit → receipt verified in the browser. The code, the key and the
+// ballot's secrets stay in the WebAssembly module (behind handles).
+"use strict";
+(function () {
+  const { t, $, el } = EV;
+  const V = { ev: null, id: "", info: null, election: 0, credential: 0, ballot: null, choices: null };
+  const steps = ["step-code", "step-choose", "step-review", "step-encrypted", "step-audit", "step-cast"];
+
+  function go(step) {
+    for (const s of steps) $("#" + s).hidden = s !== step;
+    const h = $("#" + step + " h2");
+    if (h) h.focus();
+  }
+  function alertMsg(text) { $("#alert").textContent = text || ""; }
+
+  async function init() {
+    $("#phase").textContent = t("load.wasm");
+    try {
+      await EV.loadNodes();
+      try { V.ev = await EV.wasm; } catch (e) { throw new Error(t("err.wasm", { detail: e.message })); }
+      $("#phase").textContent = t("load.election");
+      V.id = await EV.electionID();
+      V.info = await EV.loadElection(V.id);
+    } catch (e) {
+      $("#phase").textContent = "";
+      $("#phase").hidden = true;
+      alertMsg(e.message);
+      $("#alert").append(" ", el("button", { type: "button", class: "secondary", text: t("common.retry"), onclick: () => location.reload() }));
+      return;
+    }
+    const m = V.info.manifest, rec = V.info.record;
+    $("#title").textContent = m.title;
+    document.title = m.title + " — evote";
+    $("#footer-election").textContent = V.id;
+    try { await EV.pinValidators(); } catch (e) { alertMsg(e.message); }
+    if (rec.phase !== "open") {
+      $("#phase").textContent = t("phase." + rec.phase, { start: EV.fmtTime(m.start) });
+      $("#phase").className = "alert";
+      return;
+    }
+    $("#phase").textContent = t("phase.open", { end: EV.fmtTime(m.end) });
+    const h = V.ev.loadElection(JSON.stringify(m), rec.joint_key);
+    if (h.error) { alertMsg(h.error); return; }
+    V.election = h.handle;
+    buildContests();
+    go("step-code");
+    $("#code").focus();
+  }
+
+  // ---- 1. code
+  function codeFeedback(final) {
+    const input = $("#code"), out = $("#code-status");
+    const st = V.ev.checkCode(input.value);
+    let msg = "", bad = false;
+    switch (st.state) {
+      case "incomplete": msg = t("code.incomplete", { n: st.symbols }); bad = final; break;
+      case "valid": msg = t("code.valid"); break;
+      case "bad character": msg = t("code.badChar", { pos: st.offset + 1 }); bad = true; break;
+      case "too long": msg = t("code.tooLong", { pos: st.offset + 1 }); bad = true; break;
+      case "bad checksum":
+        msg = t("code.badChecksum"); bad = true;
+        if (st.suspects.length === 1) { const i = st.suspects[0]; msg += " " + t("code.suspect1", { pos: i + 1, group: Math.floor(i / 4) + 1, col: (i % 4) + 1 }); }
+        if (st.suspects.length === 2) msg += " " + t("code.suspect2", { pos1: st.suspects[0] + 1, pos2: st.suspects[1] + 1 });
+        break;
+    }
+    out.textContent = msg;
+    out.className = bad ? "error" : st.state === "valid" ? "ok" : "hint";
+    input.setAttribute("aria-invalid", bad ? "true" : "false");
+    return st;
+  }
+  $("#code").addEventListener("input", () => codeFeedback(false));
+  $("#code-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const st = codeFeedback(true);
+    if (st.state !== "valid") { $("#code").focus(); return; }
+    $("#code-form").hidden = true;
+    $("#derive").hidden = false;
+    $("#derive-progress").hidden = false;
+    $("#derive-status").textContent = t("derive.working");
+    setTimeout(() => {
+      const code = $("#code").value;
+      const r = V.ev.deriveCredential(code, V.id, V.info.record.roll_header);
+      $("#derive-progress").hidden = true;
+      if (r.error) {
+        $("#derive").hidden = true; $("#code-form").hidden = false;
+        $("#code-status").textContent = r.error; $("#code-status").className = "error"; $("#code").focus();
+        return;
+      }
+      $("#code").value = "";
+      if (V.credential) V.ev.forgetCredential(V.credential);
+      V.credential = r.handle;
+      $("#derive-status").textContent = t("derive.done", { ms: Math.round(r.ms) });
+      go("step-choose");
+    }, 60);
+  });
+
+  // ---- 2. choices
+  function styleContests() {
+    const m = V.info.manifest;
+    if (!m.styles || !m.styles.length) return { style: "all", contests: m.contests };
+    const s = m.styles.find((x) => x.id === EV.params.get("style")) || m.styles[0];
+    return { style: s.id, contests: m.contests.filter((c) => s.contests.includes(c.id)) };
+  }
+  function bounds(c) {
+    const n = c.selections.length, r = c.rule;
+    switch (r.kind) {
+      case "exactly": return [r.count, r.count];
+      case "up-to": return [0, r.max];
+      case "range": return [r.min, r.max];
+      default: return [0, n];
+    }
+  }
+  function ruleText(c) {
+    const n = c.selections.length, r = c.rule;
+    switch (r.kind) {
+      case "exactly": return "choose exactly " + r.count + " of " + n;
+      case "up-to": return "choose up to " + r.max + " of " + n;
+      case "range": return r.min === r.max ? "choose exactly " + r.min + " of " + n : "choose from " + r.min + " to " + r.max + " of " + n;
+      default: return "approve any number of the " + n;
+    }
+  }
+  function buildContests() {
+    const box = $("#contests");
+    box.textContent = "";
+    const { contests } = styleContests();
+    contests.forEach((c, ci) => {
+      const [lo, hi] = bounds(c);
+      const radio = lo === 1 && hi === 1;
+      const fs = el("fieldset", { id: "contest-" + ci, "aria-describedby": "rule-" + ci + " count-" + ci });
+      fs.append(el("legend", { text: c.title }));
+      if (c.description) fs.append(el("p", { text: c.description }));
+      fs.append(el("p", { class: "rule", id: "rule-" + ci, text: ruleText(c).replace(/^./, (x) => x.toUpperCase()) + "." }));
+      c.selections.forEach((s, si) => {
+        const id = "sel-" + ci + "-" + si;
+        const input = el("input", { type: radio ? "radio" : "checkbox", id, name: "contest-" + ci, value: s.id, "data-contest": c.id });
+        input.addEventListener("change", () => countContest(ci, c));
+        fs.append(el("div", { class: "choice" }, input, el("label", { for: id, text: s.title })));
+      });
+      fs.append(el("p", { class: "count", id: "count-" + ci, "aria-live": "polite" }));
+      box.append(fs);
+      countContest(ci, c, true);
+    });
+  }
+  // countContest shows the count and any over- or under-vote; it returns
+  // false when the contest cannot be cast as it is.
+  function countContest(ci, c, quiet) {
+    const [lo, hi] = bounds(c);
+    const n = document.querySelectorAll('#contest-' + ci + ' input:checked').length;
+    const out = $("#count-" + ci);
+    let ok = true, cls = "count", msg;
+    if (n > hi) { ok = false; cls += " over"; msg = t("choose.over", { n, rule: ruleText(c), extra: n - hi }); }
+    else if (n < lo) { ok = false; cls += " under"; msg = t("choose.under", { n, rule: ruleText(c) }); }
+    else if (n === 0) { cls += " under"; msg = t("choose.blank"); }
+    else { msg = t("choose.count", { n }) + (n < hi ? " " + t("choose.fewer", { more: hi - n }) : ""); }
+    if (!(quiet && n === 0 && lo > 0)) { out.textContent = msg; out.className = cls; }
+    else { out.textContent = t("choose.count", { n: 0 }); out.className = "count"; }
+    return ok;
+  }
+  function readChoices() {
+    const { style, contests } = styleContests();
+    const choices = {};
+    let ok = true, firstBad = null;
+    contests.forEach((c, ci) => {
+      choices[c.id] = [...document.querySelectorAll('#contest-' + ci + ' input:checked')].map((x) => x.value);
+      if (!countContest(ci, c)) { ok = false; if (!firstBad) firstBad = $("#contest-" + ci + " input"); }
+    });
+    return { style, choices, ok, firstBad };
+  }
+  $("#choose-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const r = readChoices();
+    if (!r.ok) { $("#choose-error").textContent = t("choose.fix"); r.firstBad.focus(); return; }
+    $("#choose-error").textContent = "";
+    V.choices = { style: r.style, choices: r.choices };
+    const dl = $("#review");
+    dl.textContent = "";
+    for (const c of styleContests().contests) {
+      dl.append(el("dt", { text: c.title }));
+      const picked = c.selections.filter((s) => r.choices[c.id].includes(s.id)).map((s) => s.title);
+      dl.append(el("dd", { text: picked.length ? picked.join(", ") : t("review.none") }));
+    }
+    go("step-review");
+  });
+  $("#back-choose").addEventListener("click", () => go("step-choose"));
+
+  // ---- 3–4. encrypt, then cast or audit
+  function encrypt() {
+    $("#encrypt-status").textContent = t("encrypt.working");
+    $("#encrypt").disabled = true;
+    setTimeout(() => {
+      const r = V.ev.encryptBallot(V.election, V.credential, JSON.stringify(V.choices));
+      $("#encrypt").disabled = false;
+      $("#encrypt-status").textContent = "";
+      if (r.error) { alertMsg(r.error); return; }
+      alertMsg("");
+      V.ballot = r;
+      $("#tracking").textContent = r.trackingCode;
+      go("step-encrypted");
+    }, 30);
+  }
+  $("#encrypt").addEventListener("click", encrypt);
+
+  $("#audit").addEventListener("click", () => {
+    const a = V.ev.auditBallot(V.ballot.handle);
+    V.ballot = null;
+    if (a.error) { alertMsg(a.error); return; }
+    $("#audit-title").textContent = t("audit.title", { code: a.trackingCode });
+    $("#audit-explain").textContent = t("audit.explain", { id: V.id });
+    const v = V.ev.verifyAudit(V.election, a.audit);
+    const dl = $("#audit-choices");
+    dl.textContent = "";
+    if (v.error) { $("#audit-result").textContent = t("audit.failed", { detail: v.error }); $("#audit-result").className = "error"; }
+    else {
+      $("#audit-result").textContent = t("audit.verified"); $("#audit-result").className = "ok";
+      for (const c of styleContests().contests) {
+        dl.append(el("dt", { text: c.title }));
+        const picked = c.selections.filter((s) => (v.choices[c.id] || []).includes(s.id)).map((s) => s.title);
+        dl.append(el("dd", { text: picked.length ? picked.join(", ") : t("review.none") }));
+      }
+    }
+    V.auditFile = a.audit;
+    V.auditCode = a.trackingCode;
+    $("#audit-chain").textContent = "";
+    go("step-audit");
+    // Publish the audit: the ballot is spoiled on the chain too.
+    send({ type: "audit", election: V.id, audit: JSON.parse(a.audit) }, (m) => {
+      if (m.type === "ack") { $("#audit-chain").textContent = t("audit.sent"); return; }
+      if (m.type === "committed") { $("#audit-chain").textContent = t("audit.published", { height: m.receipt.height }); return "done"; }
+      if (m.type === "rejected" || m.type === "pending" || m.type === "error") return "done";
+    });
+  });
+  $("#audit-save").addEventListener("click", () => EV.download("audit-" + V.auditCode + ".json", V.auditFile));
+  $("#audit-again").addEventListener("click", () => { go("step-review"); encrypt(); });
+
+  // send runs one websocket request on the current node, moving to the
+  // next node when the connection fails or is lost before a final answer
+  // (re-sending a cast or audit is safe: it never counts twice). onMsg
+  // returns "done" on a final answer.
+  function send(req, onMsg) {
+    let tries = 0, finished = false;
+    const attempt = (i) => {
+      if (finished) return;
+      if (tries++ >= EV.nodes.length * 2) { finished = true; onMsg({ type: "unreachable" }); return; }
+      const id = req.type[0] + Math.random().toString(36).slice(2, 10);
+      let ws;
+      try { ws = new WebSocket(EV.nodes[i].replace(/^http/, "ws") + "/ws"); } catch (e) { next(i); return; }
+      ws.onopen = () => { onMsg({ type: "sending", node: i }); ws.send(JSON.stringify(Object.assign({ id }, req))); };
+      ws.onmessage = (ev) => {
+        let m; try { m = JSON.parse(ev.data); } catch (e) { return; }
+        if (m.id && m.id !== id) return;
+        const r = onMsg(m, (follow) => ws.send(JSON.stringify(Object.assign({ id }, follow))));
+        if (r === "done") { finished = true; ws.close(); }
+        if (r === "retry") { finished = false; ws.onclose = null; ws.close(); setTimeout(() => attempt(i), m.retry_after_ms || 500); }
+      };
+      ws.onclose = () => { if (!finished) next(i); };
+    };
+    const next = (i) => {
+      const j = (i + 1) % EV.nodes.length;
+      if (j !== i) onMsg({ type: "moved", from: i, to: j });
+      EV.current = j;
+      setTimeout(() => attempt(j), 300);
+    };
+    attempt(EV.current);
+  }
+
+  function log(text, cls) { $("#cast-log").append(el("li", { text, class: cls || false })); }
+  function rejection(m) {
+    const base = t("rej." + m.code) !== "rej." + m.code ? t("rej." + m.code) : t("rej.other");
+    return t("rej.reason", { message: base, reason: m.reason || "" });
+  }
+
+  $("#cast").addEventListener("click", () => {
+    const b = V.ballot;
+    V.ballot = null;
+    V.ev.forgetBallot(b.handle); // the secrets are not needed any more
+    $("#cast-log").textContent = "";
+    $("#cast-result").textContent = "";
+    $("#receipt-save").hidden = true;
+    $("#revote").hidden = true;
+    $("#cast-tracking").textContent = b.trackingCode;
+    go("step-cast");
+    let asked = false;
+    send({ type: "cast", election: V.id, cast: b.cast }, (m, follow) => {
+      switch (m.type) {
+        case "sending": log(t("cast.sending", { node: EV.nodeName(m.node) })); return;
+        case "moved": log(t("cast.moved", { from: EV.nodeName(m.from), to: EV.nodeName(m.to) }), "warn"); return;
+        case "ack": log(t("cast.ack")); return;
+        case "throttled": log(t("throttled", { ms: m.retry_after_ms })); return "retry";
+        case "committed": case "receipt":
+          showReceipt(m.receipt, b.trackingCode); return "done";
+        case "pending":
+          log(t("cast.pending"));
+          setTimeout(() => follow({ type: "receipt", election: V.id, tracking_code: b.trackingCode }), 2000);
+          asked = true;
+          return;
+        case "rejected":
+          if (m.code === 8 || (m.code === 15 && asked)) {
+            // Already on the chain (a re-send), or not yet in a block.
+            setTimeout(() => follow(m.code === 8 ? { type: "receipt", election: V.id, tracking_code: b.trackingCode } : { type: "cast", election: V.id, cast: b.cast }), m.code === 8 ? 0 : 1000);
+            asked = m.code === 8;
+            return;
+          }
+          castFailed(m);
+          return "done";
+        case "error": castFailed({ code: 0, reason: m.reason }); return "done";
+        case "unreachable": castFailed({ code: -1, reason: t("err.allUnreachable") }); return "done";
+      }
+    });
+  });
+
+  function castFailed(m) {
+    const msg = m.code === -1 ? m.reason : rejection(m);
+    $("#cast-result").textContent = msg;
+    $("#cast-result").className = "error";
+    alertMsg(msg);
+    if (m.code === 6) { // wrong credential: back to the code
+      V.ev.forgetCredential(V.credential); V.credential = 0;
+      $("#code-form").hidden = false; $("#derive").hidden = true;
+      go("step-code"); $("#code").focus();
+      return;
+    }
+    if (m.code === 3 || m.code === 4) { $("#phase").textContent = t("phase.closed"); $("#phase").className = "alert"; return; }
+    $("#revote").hidden = false;
+  }
+
+  function showReceipt(receipt, code) {
+    log(t("cast.committed", { height: receipt.height }), "ok");
+    log(t("cast.verifying"));
+    const text = JSON.stringify(receipt);
+    V.receipt = text;
+    $("#receipt-save").hidden = false;
+    $("#revote").hidden = false;
+    if (!EV.validators) { $("#cast-result").textContent = t("cast.verifyFailed", { step: "validators", detail: t("err.allUnreachable") }); $("#cast-result").className = "error"; return; }
+    const v = V.ev.verifyReceipt(text, EV.validators.json, EV.validators.chainID, V.election);
+    if (v.error || v.trackingCode !== code) {
+      $("#cast-result").textContent = t("cast.verifyFailed", { step: v.step || "tracking-code", detail: v.error || code });
+      $("#cast-result").className = "error";
+      return;
+    }
+    alertMsg("");
+    $("#cast-result").textContent = t("cast.verified", { code: v.trackingCode, height: v.height, signers: v.signers, validators: v.validators });
+    $("#cast-result").className = "ok";
+    $("#cast-result").dataset.verified = "true";
+    $("#cast-title").focus();
+  }
+  $("#receipt-save").addEventListener("click", () => EV.download("receipt-" + $("#cast-tracking").textContent + ".json", V.receipt));
+  $("#revote").addEventListener("click", () => { alertMsg(""); go("step-choose"); });
+
+  document.addEventListener("DOMContentLoaded", init);
+})();
