@@ -6,12 +6,19 @@ PKGS        := ./...
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1s
 
-.PHONY: all build demo test test-race fuzz check fmt vet staticcheck bench clean
+.PHONY: all build wasm demo test test-race fuzz check fmt vet staticcheck bench clean
 
 all: build
 
 build:
 	$(GO) build -o bin/evote ./cmd/evote
+
+# The voter's WebAssembly module (evote's ballot, credential and crypto code)
+# and Go's loader, committed under web/ui/static and embedded in the binary.
+# Reproducible (-trimpath): web/ui's TestWasmUpToDate fails when it is stale.
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/ui/static/evote.wasm ./web/ui/wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" web/ui/static/wasm_exec.js
 
 # A whole election on a local 4-node cluster, checked end to end (about a
 # minute). DEMOFLAGS=--serve keeps the cluster up afterwards.

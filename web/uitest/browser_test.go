@@ -2,7 +2,6 @@ package uitest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -191,5 +190,3 @@ func (h *harness) tabTo(t *testing.T, sel string) {
 
 // code returns voter i's credential code.
 func (h *harness) code(i int) string { return h.env.Election.Codes[i].Text() }
-
-var errNotFound = errors.New("not found")

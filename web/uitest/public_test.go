@@ -1,6 +1,118 @@
 package uitest
 
-import "testing"
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
 
-func (h *harness) publicPages(t *testing.T, code string) { t.Skip("todo") }
-func (h *harness) benchmark(t *testing.T)                { t.Skip("todo") }
+	"github.com/chromedp/chromedp"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/web/webtest"
+)
+
+// publicPages checks the status, lookup, results and explorer pages, each
+// with an axe audit.
+func (h *harness) publicPages(t *testing.T, code string) {
+	ready := chromedp.Poll(`document.body.dataset.ready === "true"`, nil, chromedp.WithPollingTimeout(20*time.Second))
+
+	var nodes, election string
+	h.run(t, "status", chromedp.Navigate(h.a.url+"/status"), ready,
+		chromedp.Text("#nodes-table", &nodes), chromedp.Text("#election-table", &election))
+	h.shot(t, "status")
+	if strings.Count(nodes, "up") != 2 || !strings.Contains(election, "open") {
+		t.Fatalf("status: nodes %q, election %q", nodes, election)
+	}
+	h.axeCheck(t, "status")
+
+	var verified string
+	h.run(t, "lookup", chromedp.Navigate(h.a.url+"/lookup?code="+strings.ToLower(code)),
+		chromedp.WaitVisible(`#lookup-verified`), chromedp.Text("#lookup-result", &verified))
+	h.shot(t, "lookup")
+	if !strings.Contains(verified, "Receipt verified in your browser") || !strings.Contains(verified, "replaced") && !strings.Contains(verified, "counts") {
+		t.Fatalf("lookup: %q", verified)
+	}
+	h.axeCheck(t, "lookup")
+	var missing string
+	h.run(t, "lookup unknown", chromedp.Navigate(h.a.url+"/lookup?code=0000-0000-0000-0000"),
+		chromedp.WaitVisible(`#lookup-result p`), chromedp.Text("#lookup-result", &missing))
+	if !strings.Contains(missing, "No ballot") {
+		t.Fatalf("lookup of an unknown code: %q", missing)
+	}
+
+	var res string
+	h.run(t, "results", chromedp.Navigate(h.a.url+"/results"), ready, chromedp.Text("#result-status", &res))
+	if !strings.Contains(res, "no result yet") {
+		t.Fatalf("results before the tally: %q", res)
+	}
+	h.axeCheck(t, "results")
+
+	var rows int
+	h.run(t, "explorer", chromedp.Navigate(h.a.url+"/explorer?height=2"), ready,
+		chromedp.WaitVisible("#block-title"), chromedp.Evaluate(`document.querySelectorAll("#blocks-table tr").length`, &rows))
+	h.shot(t, "explorer")
+	if rows == 0 {
+		t.Fatal("explorer: no blocks listed")
+	}
+	h.axeCheck(t, "explorer")
+}
+
+// benchmark measures, in the page's WebAssembly module, the time to
+// encrypt, prove and sign a 10-selection ballot (two contests: up to 3 of
+// 7, exactly 1 of 3, as election-configs/benchmark-10-selections.yaml), and
+// reports the module's gzip size.
+func (h *harness) benchmark(t *testing.T) {
+	wasm, err := os.ReadFile(filepath.Join("..", "ui", "static", "evote.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	_, _ = w.Write(wasm)
+	_ = w.Close()
+	t.Logf("evote.wasm: %d bytes, %d gzipped (gzip -9)", len(wasm), gz.Len())
+
+	m := ballottest.Manifest("bench-10", []ballot.Rule{{Kind: ballot.UpTo, Max: 3}, {Kind: ballot.Exactly, Count: 1}}, []int{7, 3})
+	manifest, _ := json.Marshal(string(m.CanonicalJSON()))
+	code, _ := json.Marshal(h.code(5))
+	h.open(t, h.a.url+"/")
+	const runs = 10
+	script := fmt.Sprintf(`(async () => {
+		const ev = await EV.wasm;
+		const info = await (await fetch("/api/elections/%s")).json();
+		const e = ev.loadElection(%s, info.record.joint_key);
+		if (e.error) throw new Error(e.error);
+		const c = ev.deriveCredential(%s, %q, info.record.roll_header);
+		if (c.error) throw new Error(c.error);
+		const choices = JSON.stringify({choices: {"contest-1": ["option-1", "option-4", "option-7"], "contest-2": ["option-2"]}});
+		ev.forgetBallot(ev.encryptBallot(e.handle, c.handle, choices).handle); // warm-up
+		const ms = [];
+		for (let i = 0; i < %d; i++) {
+			const t0 = performance.now();
+			const b = ev.encryptBallot(e.handle, c.handle, choices);
+			ms.push(performance.now() - t0);
+			if (b.error) throw new Error(b.error);
+			ev.forgetBallot(b.handle);
+		}
+		return ms;
+	})()`, webtest.ElectionID, manifest, code, webtest.ElectionID, runs)
+	var ms []float64
+	h.eval(t, script, &ms)
+	var sum, worst float64
+	for _, x := range ms {
+		sum += x
+		worst = max(worst, x)
+	}
+	mean := sum / float64(len(ms))
+	t.Logf("encrypt+prove+sign a 10-selection ballot in headless Chromium: mean %.1f ms, worst %.1f ms over %d runs", mean, worst, len(ms))
+	if mean > 1000 {
+		t.Errorf("encrypting a 10-selection ballot takes %.0f ms in the browser", mean)
+	}
+}

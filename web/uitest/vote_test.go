@@ -2,6 +2,7 @@ package uitest
 
 import (
 	"context"
+	"crypto/rand"
 	"strings"
 	"testing"
 	"time"
@@ -95,17 +96,17 @@ func TestBrowser(t *testing.T) {
 		if invalid != "true" {
 			t.Fatal("a code with a typo was accepted")
 		}
-		h.run(t, "bad char", chromedp.SetValue("#code", ""), chromedp.SendKeys("#code", "AB_D"), chromedp.Text("#code-status", &status))
+		h.run(t, "bad char", clearCode(), chromedp.SendKeys("#code", "AB_D"), chromedp.Text("#code-status", &status))
 		if !strings.Contains(status, "Character 3") {
 			t.Fatalf("bad character feedback %q", status)
 		}
 		// A well-formed code that is not on the roll: the node refuses
 		// the ballot (code 6) and the page goes back to the code.
-		stranger, err := credential.NewCode(nil)
+		stranger, err := credential.NewCode(rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.run(t, "clear", chromedp.SetValue("#code", ""))
+		h.run(t, "clear", clearCode())
 		h.enterCode(t, stranger.Text())
 		h.chooseFirst(t)
 		h.run(t, "encrypt", chromedp.Click("#encrypt"), chromedp.WaitVisible("#step-encrypted"), chromedp.Click("#cast"),
@@ -171,7 +172,7 @@ func (h *harness) open(t *testing.T, url string) {
 // enterCode types the code and waits for the choices.
 func (h *harness) enterCode(t *testing.T, code string) {
 	t.Helper()
-	h.run(t, "code", chromedp.WaitVisible("#code"), chromedp.SendKeys("#code", code), chromedp.Submit("#code"),
+	h.run(t, "code", chromedp.WaitVisible("#code"), chromedp.SendKeys("#code", code+kb.Enter),
 		chromedp.WaitVisible("#step-choose"))
 }
 
@@ -195,7 +196,9 @@ func (h *harness) cast(t *testing.T) string {
 		chromedp.Text("#cast-result", &result))
 	if !strings.Contains(result, "Receipt verified in your browser") {
 		h.shot(t, "cast-failed")
-		t.Fatalf("cast: %q", result)
+		var log string
+		h.run(t, "log", chromedp.Evaluate(`document.querySelector("#step-cast").innerText + " | alert: " + document.querySelector("#alert").innerText`, &log))
+		t.Fatalf("cast: %q\n%s", result, log)
 	}
 	return code
 }
@@ -301,4 +304,9 @@ func fmtInt(i int) string {
 		return string(rune('0' + i))
 	}
 	return fmtInt(i/10) + string(rune('0'+i%10))
+}
+
+// clearCode empties the code field.
+func clearCode() chromedp.Action {
+	return chromedp.Evaluate(`document.querySelector("#code").value = ""`, nil)
 }

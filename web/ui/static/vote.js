@@ -276,6 +276,8 @@
     V.ev.forgetBallot(b.handle); // the secrets are not needed any more
     $("#cast-log").textContent = "";
     $("#cast-result").textContent = "";
+    $("#cast-result").className = "";
+    delete $("#cast-result").dataset.verified;
     $("#receipt-save").hidden = true;
     $("#revote").hidden = true;
     $("#cast-tracking").textContent = b.trackingCode;
