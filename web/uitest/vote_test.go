@@ -179,7 +179,7 @@ func (h *harness) enterCode(t *testing.T, code string) {
 // chooseFirst picks the first choices the rules need and goes to review.
 func (h *harness) chooseFirst(t *testing.T) {
 	t.Helper()
-	h.run(t, "choose", chromedp.Evaluate(`for (const fs of document.querySelectorAll("#contests fieldset")) {
+	h.run(t, "choose", chromedp.Evaluate(`for (const fs of document.querySelectorAll("#contests fieldset[id^=contest-]")) {
 		for (const i of fs.querySelectorAll("input")) i.checked = false;
 		fs.querySelector("input").click();
 	}`, nil), chromedp.Click("#to-review"), chromedp.WaitVisible("#step-review"))
@@ -244,7 +244,7 @@ func (h *harness) voteKeyboard(t *testing.T, url, code string) string {
 	h.run(t, "derive", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible("#step-choose"))
 	h.shot(t, "choose-empty")
 	var n int
-	h.run(t, "contests", chromedp.Evaluate(`document.querySelectorAll("#contests fieldset").length`, &n))
+	h.run(t, "contests", chromedp.Evaluate(`document.querySelectorAll("#contests fieldset[id^=contest-]").length`, &n))
 	for i := range n {
 		h.tabTo(t, "#sel-"+itoa(i)+"-0")
 		h.run(t, "space", chromedp.KeyEvent(" "))
@@ -274,6 +274,7 @@ func (h *harness) voteKeyboard(t *testing.T, url, code string) string {
 		h.tabTo(t, "#sel-1-"+itoa(k))
 		h.run(t, "space", chromedp.KeyEvent(" "))
 	}
+	h.noSideScroll(t, "choices")
 	h.tabTo(t, "#to-review")
 	h.run(t, "review", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible("#step-review"))
 	h.shot(t, "review")
@@ -294,6 +295,7 @@ func (h *harness) voteKeyboard(t *testing.T, url, code string) string {
 		t.Fatalf("receipt: %q", result)
 	}
 	h.axeCheck(t, "receipt")
+	h.noSideScroll(t, "receipt")
 	return tracking
 }
 
@@ -309,4 +311,14 @@ func fmtInt(i int) string {
 // clearCode empties the code field.
 func clearCode() chromedp.Action {
 	return chromedp.Evaluate(`document.querySelector("#code").value = ""`, nil)
+}
+
+// noSideScroll fails if the page is wider than the window (at 320 px).
+func (h *harness) noSideScroll(t *testing.T, step string) {
+	t.Helper()
+	var w []int
+	h.run(t, "width", chromedp.Evaluate(`[document.documentElement.scrollWidth, document.documentElement.clientWidth]`, &w))
+	if len(w) == 2 && w[0] > w[1] {
+		t.Errorf("%s: the page is %d px wide in a %d px window", step, w[0], w[1])
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,6 +82,10 @@ func TestAgreesWithWeb(t *testing.T) {
 		receipts = append(receipts, b)
 	}
 	valsJSON := get("/api/validators")
+	if os.Getenv("EVOTE_WRITE_TESTDATA") != "" {
+		_ = os.WriteFile(filepath.Join("testdata", "receipt.json"), receipts[0], 0o644)
+		_ = os.WriteFile(filepath.Join("testdata", "validators.json"), valsJSON, 0o644)
+	}
 	vals, chainID, err := receiptcheck.DecodeValidators(valsJSON)
 	if err != nil || chainID != env.ChainID {
 		t.Fatalf("validators: %v, chain %q", err, chainID)

@@ -99,7 +99,7 @@
   function styleContests() {
     const m = V.info.manifest;
     if (!m.styles || !m.styles.length) return { style: "all", contests: m.contests };
-    const s = m.styles.find((x) => x.id === EV.params.get("style")) || m.styles[0];
+    const s = m.styles.find((x) => x.id === (V.style || EV.params.get("style"))) || m.styles[0];
     return { style: s.id, contests: m.contests.filter((c) => s.contests.includes(c.id)) };
   }
   function bounds(c) {
@@ -123,7 +123,18 @@
   function buildContests() {
     const box = $("#contests");
     box.textContent = "";
-    const { contests } = styleContests();
+    const { style, contests } = styleContests();
+    const styles = V.info.manifest.styles || [];
+    if (styles.length > 1) {
+      // Several ballot styles (e.g. districts): the voter picks theirs.
+      const fs = el("fieldset", { id: "style-choice" }, el("legend", { text: t("choose.style") }));
+      styles.forEach((st, i) => {
+        const input = el("input", { type: "radio", id: "style-" + i, name: "style", value: st.id, checked: st.id === style });
+        input.addEventListener("change", () => { V.style = st.id; buildContests(); $("#style-" + i).focus(); });
+        fs.append(el("div", { class: "choice" }, input, el("label", { for: "style-" + i, text: st.id })));
+      });
+      box.append(fs);
+    }
     contests.forEach((c, ci) => {
       const [lo, hi] = bounds(c);
       const radio = lo === 1 && hi === 1;
