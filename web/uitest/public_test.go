@@ -2,6 +2,7 @@ package uitest
 
 import (
 	"bytes"
+	"context"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web/webtest"
 )
 
@@ -115,4 +117,54 @@ func (h *harness) benchmark(t *testing.T) {
 	if mean > 1000 {
 		t.Errorf("encrypting a 10-selection ballot takes %.0f ms in the browser", mean)
 	}
+}
+
+// tallyAndResults publishes the tally of the closed election on the chain
+// (encrypted totals, the trustees' shares, the counts, which the chain
+// checks against the shares) and reads the results page. Every ballot cast
+// through the page chose the first selection of every contest, and three
+// voters' ballots count (voter 0 re-voted twice, voters 1 and 3).
+func (h *harness) tallyAndResults(t *testing.T) {
+	ctx := context.Background()
+	env, id := h.env, webtest.ElectionID
+	m := env.Election.Manifest
+	totals, err := env.App.Totals(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var enc []byte
+	for _, c := range totals {
+		enc = append(enc, c.Encode()...)
+	}
+	env.Commit(t, chain.NewTotalsTx(id, enc).Encode())
+	for i := range m.Trustees.Threshold {
+		s, sig, err := env.Election.Trustees[i].Decrypt(env.Ballot.BaseHash, totals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env.Commit(t, chain.NewShareTx(id, s.Trustee, s.Encode(), sig.Encode()).Encode())
+	}
+	var counts []uint64
+	for _, c := range m.Contests {
+		for k := range c.Selections {
+			counts = append(counts, map[bool]uint64{true: 3, false: 0}[k == 0])
+		}
+	}
+	env.Commit(t, chain.NewResultTx(id, counts).Encode())
+
+	var status string
+	var bars int
+	h.run(t, "results", chromedp.Navigate(h.b.url+"/results"),
+		chromedp.Poll(`document.body.dataset.ready === "true"`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Text("#result-status", &status),
+		chromedp.Evaluate(`document.querySelectorAll("svg.chart rect.bar").length`, &bars))
+	h.shot(t, "results")
+	want := 0
+	for _, c := range m.Contests {
+		want += len(c.Selections)
+	}
+	if !strings.Contains(status, "evote verify") || bars != want {
+		t.Fatalf("results: %q, %d bars, want %d", status, bars, want)
+	}
+	h.axeCheck(t, "results")
 }

@@ -159,6 +159,8 @@ func TestBrowser(t *testing.T) {
 		h.shot(t, "closed")
 		h.axeCheck(t, "closed election")
 	})
+
+	t.Run("tally-and-results", func(t *testing.T) { h.tallyAndResults(t) })
 }
 
 // open loads a page and waits for the code step (or the phase message).
