@@ -32,8 +32,11 @@ type uiState struct {
 func (s *Server) SetNodes(urls []string) {
 	var clean []string
 	for _, u := range urls {
-		if p, err := url.Parse(u); err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != "" {
-			clean = append(clean, strings.TrimSuffix(u, "/"))
+		// Only the origin is kept: the pages add the paths, and the
+		// origin goes into the pages' Content-Security-Policy as is.
+		if p, err := url.Parse(u); err == nil && (p.Scheme == "http" || p.Scheme == "https") && p.Host != "" &&
+			!strings.ContainsAny(p.Host, " ;,'\"") {
+			clean = append(clean, p.Scheme+"://"+p.Host)
 		}
 	}
 	s.ui.mu.Lock()
@@ -63,8 +66,8 @@ func (s *Server) mountUI() {
 			h.Set("X-Content-Type-Options", "nosniff")
 			h.Set("Referrer-Policy", "no-referrer")
 			// Everything comes from the node itself; connect-src also
-			// allows the other nodes' websockets and API (failover).
-			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self' http: https: ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+			// allows the other nodes' API and websockets (failover).
+			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src "+s.connectSrc()+"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 			http.ServeContent(w, r, path.Base(file), time.Time{}, bytes.NewReader(page))
 		})
 	}
@@ -155,4 +158,16 @@ func (s *Server) electionIDs(ctx context.Context) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// connectSrc is the pages' CSP connect-src: this node and the other nodes
+// of SetNodes, over HTTP(S) and websockets.
+func (s *Server) connectSrc() string {
+	s.ui.mu.Lock()
+	defer s.ui.mu.Unlock()
+	out := []string{"'self'"}
+	for _, u := range s.ui.nodes {
+		out = append(out, u, "ws"+strings.TrimPrefix(u, "http"))
+	}
+	return strings.Join(out, " ")
 }

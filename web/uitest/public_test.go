@@ -6,6 +6,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +21,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/web"
 	"github.com/evote/evote/web/webtest"
 )
 
@@ -167,4 +172,49 @@ func (h *harness) tallyAndResults(t *testing.T) {
 		t.Fatalf("results: %q, %d bars, want %d", status, bars, want)
 	}
 	h.axeCheck(t, "results")
+}
+
+// TestNodesEndpoint checks /api/nodes, /api/elections and the pages'
+// headers without a browser.
+func TestNodesEndpoint(t *testing.T) {
+	env := webtest.Start(t, 2, 0)
+	s := web.New(web.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, env.App, env.Client, env.ChainID)
+	s.SetNodes([]string{"https://node2.example.org/", "ftp://bad.example", "https://evil.example; script-src *", "http://127.0.0.1:9/x"})
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	get := func(path string) (*http.Response, []byte) {
+		resp, err := http.Get(ts.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, b
+	}
+	_, b := get("/api/nodes")
+	var nodes struct {
+		ChainID string   `json:"chain_id"`
+		Nodes   []string `json:"nodes"`
+	}
+	if err := json.Unmarshal(b, &nodes); err != nil || nodes.ChainID != env.ChainID ||
+		strings.Join(nodes.Nodes, " ") != "https://node2.example.org http://127.0.0.1:9" {
+		t.Fatalf("/api/nodes: %s", b)
+	}
+	_, b = get("/api/elections")
+	if !strings.Contains(string(b), `"election":"`+webtest.ElectionID+`"`) || !strings.Contains(string(b), `"phase":"open"`) {
+		t.Fatalf("/api/elections: %s", b)
+	}
+	for _, p := range []string{"/", "/status", "/lookup", "/results", "/explorer"} {
+		resp, b := get(p)
+		csp := resp.Header.Get("Content-Security-Policy")
+		if resp.StatusCode != 200 || !strings.Contains(string(b), "<main") || !strings.Contains(csp, "connect-src 'self' https://node2.example.org wss://node2.example.org http://127.0.0.1:9 ws://127.0.0.1:9;") {
+			t.Fatalf("%s: %d, CSP %q", p, resp.StatusCode, csp)
+		}
+	}
+	if resp, _ := get("/static/evote.wasm"); resp.Header.Get("Content-Type") != "application/wasm" {
+		t.Fatalf("evote.wasm served as %q", resp.Header.Get("Content-Type"))
+	}
+	if resp, _ := get("/nope"); resp.StatusCode != 404 {
+		t.Fatalf("/nope: %d", resp.StatusCode)
+	}
 }
