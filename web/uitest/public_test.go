@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web"
 	"github.com/evote/evote/web/webtest"
@@ -119,6 +121,18 @@ func (h *harness) benchmark(t *testing.T) {
 	}
 	mean := sum / float64(len(ms))
 	t.Logf("encrypt+prove+sign a 10-selection ballot in headless Chromium: mean %.1f ms, worst %.1f ms over %d runs", mean, worst, len(ms))
+
+	// The key derivation with the default KDF (Argon2id, 19 MiB, t=2).
+	hdr, err := credential.Header{ElectionID: webtest.ElectionID, KDF: credential.DefaultKDF, Count: 1}.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var derive map[string]any
+	h.eval(t, fmt.Sprintf(`EV.wasm.then(ev => ev.deriveCredential(%s, %q, %q))`, code, webtest.ElectionID, base64.StdEncoding.EncodeToString(hdr)), &derive)
+	if derive["error"] != nil {
+		t.Fatal(derive["error"])
+	}
+	t.Logf("derive the credential key with the default KDF (%v) in headless Chromium: %.0f ms", derive["kdf"], derive["ms"])
 	if mean > 1000 {
 		t.Errorf("encrypting a 10-selection ballot takes %.0f ms in the browser", mean)
 	}
