@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -94,6 +95,7 @@ func clusterStart(c *cli.Context) error {
 
 	var children []*child
 	defer func() { stopChildren(children) }()
+	clusterNodes = tn.Nodes
 	for _, n := range tn.Nodes {
 		ch, err := startChild(exe, n, c.String("log-level"), c.String("database-url"))
 		if err != nil {
@@ -149,6 +151,9 @@ func startChild(exe string, n node.NodeInfo, level, dbURL string) (*child, error
 	cmd := exec.Command(exe, "node", "start", "--home", n.Home, "--log-level", level)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = os.Environ()
+	if peers := peerHTTP(n); peers != "" {
+		cmd.Env = append(cmd.Env, envPeerHTTP+"="+peers)
+	}
 	if dbURL != "" {
 		cmd.Env = append(cmd.Env, envDatabaseURL+"="+dbURL)
 	}
@@ -163,6 +168,21 @@ func startChild(exe string, n node.NodeInfo, level, dbURL string) (*child, error
 		close(ch.done)
 	}()
 	return ch, nil
+}
+
+// clusterNodes are the nodes of the testnet being started, so that each
+// child learns the others' HTTP addresses.
+var clusterNodes []node.NodeInfo
+
+// peerHTTP returns the HTTP URLs of the other nodes of the testnet, comma-separated.
+func peerHTTP(self node.NodeInfo) string {
+	var urls []string
+	for _, n := range clusterNodes {
+		if n.Name != self.Name && n.HTTPAddr != "" {
+			urls = append(urls, "http://"+n.HTTPAddr)
+		}
+	}
+	return strings.Join(urls, ",")
 }
 
 // stopChildren sends SIGINT to every node still running and waits for them

@@ -195,6 +195,7 @@ func (d *demo) startCluster(ctx context.Context) error {
 		return err
 	}
 	d.nodes = nodes
+	clusterNodes = nodes
 	exe := d.exe
 	if exe == "" {
 		if exe, err = os.Executable(); err != nil {
@@ -528,9 +529,9 @@ func (d *demo) vote(ctx context.Context, e *ballot.Election, creds []*credential
 }
 
 func (d *demo) serve(ctx context.Context, codes []credential.Code) error {
-	fmt.Fprintln(d.w, "\nThe election stays open. Authority nodes (HTTP API and websocket /ws):")
+	fmt.Fprintln(d.w, "\nThe election stays open. Vote in a browser at any authority node:")
 	for _, n := range d.nodes {
-		fmt.Fprintf(d.w, "  %s  http://%s/api/elections/%s\n", n.Name, n.HTTPAddr, d.manifest.ElectionID)
+		fmt.Fprintf(d.w, "  %s  http://%s/?election=%s   (status: /status, results: /results, lookup: /lookup, blocks: /explorer)\n", n.Name, n.HTTPAddr, d.manifest.ElectionID)
 	}
 	fmt.Fprintln(d.w, "A few voter codes (these voters have voted; casting again is a re-vote):")
 	for _, c := range codes[:min(5, len(codes))] {

@@ -18,13 +18,23 @@ var webLimitFlags = []cli.Flag{
 	&cli.IntFlag{Name: "max-conns-per-ip", EnvVars: []string{"EVOTE_MAX_CONNS_PER_IP"}, Usage: "websocket connections allowed from one address (default 32)"},
 	&cli.Float64Flag{Name: "cast-rate-per-ip", EnvVars: []string{"EVOTE_CAST_RATE_PER_IP"}, Usage: "casts and audits per second allowed from one address (default 5, burst 4× the rate)"},
 	&cli.StringSliceFlag{Name: "allow-origin", EnvVars: []string{"EVOTE_ALLOW_ORIGIN"}, Usage: "a browser `ORIGIN` allowed to use the API across origins (repeatable; default: same host only)"},
+	&cli.StringSliceFlag{Name: "peer-http", EnvVars: []string{envPeerHTTP}, Usage: "another authority node's public HTTP `URL` (repeatable): the voters' page moves to it when this node is unreachable and compares authority sets with it; its origin is allowed"},
 }
+
+// envPeerHTTP carries the other nodes' HTTP URLs (comma-separated) to the
+// nodes `evote cluster start` and `evote demo` run.
+const envPeerHTTP = "EVOTE_PEER_HTTP"
+
+// webPeers are the other nodes' HTTP URLs of this run of `evote node start`.
+var webPeers []string
 
 // webLimits is the web configuration of this run of `evote node start`.
 var webLimits web.Config
 
 func webLimitsFromFlags(c *cli.Context) web.Config {
-	cfg := web.Config{MaxConnsPerIP: c.Int("max-conns-per-ip"), CastRate: c.Float64("cast-rate-per-ip"), AllowedOrigins: c.StringSlice("allow-origin")}
+	webPeers = c.StringSlice("peer-http")
+	cfg := web.Config{MaxConnsPerIP: c.Int("max-conns-per-ip"), CastRate: c.Float64("cast-rate-per-ip"),
+		AllowedOrigins: append(c.StringSlice("allow-origin"), webPeers...)}
 	if cfg.CastRate > 0 {
 		cfg.CastBurst = int(4*cfg.CastRate) + 1
 		cfg.MessageRate, cfg.MessageBurst = 4*cfg.CastRate, int(8*cfg.CastRate)+1
@@ -35,6 +45,8 @@ func webLimitsFromFlags(c *cli.Context) web.Config {
 // The voters' and observers' HTTP and websocket server of `evote node start`.
 func init() {
 	serveHTTP = func(ctx context.Context, addr string, n *node.Node, app *chain.App) error {
-		return web.New(webLimits, app, n.Client(), n.ChainID()).ListenAndServe(ctx, addr)
+		s := web.New(webLimits, app, n.Client(), n.ChainID())
+		s.SetNodes(append([]string{"http://" + addr}, webPeers...))
+		return s.ListenAndServe(ctx, addr)
 	}
 }
