@@ -68,6 +68,9 @@ bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -timeout 60m $(BENCHPKGS) | tee bench.out
 	rm -rf bench-cluster && ./bin/evote demo --dir bench-cluster --config election-configs/benchmark-10-selections.yaml \
 		--voters $(BENCHVOTERS) --clients 256 --revote 0 --audit 0 --invalid 0 --bench-out bench.out
+	$(GO) test -count=1 -run 'TestBrowser' -v ./web/uitest 2>&1 | awk '\
+		/evote.wasm: .* gzipped/ { for (i=1;i<=NF;i++) if ($$(i+1)=="gzipped") print "BenchmarkWasmGzipSize 1 " $$i " gzip-bytes" } \
+		/in headless Chromium: mean/ { for (i=1;i<=NF;i++) if ($$i=="mean") print "BenchmarkBrowserEncrypt10 1 " $$(i+1)*1e6 " ns/op" }' >> bench.out
 	$(GO) run ./internal/benchtable -in bench.out -out docs/benchmarks.md
 
 clean:

@@ -83,6 +83,8 @@ var rows = []row{
 	{"tally: fold 100,000 ten-selection ballots into the totals (per ballot)", "BenchmarkFold100k", "µs/ballot", "", "µs"},
 	{"tally: decrypt (2 of 3) and solve 10 totals up to 10^6", "BenchmarkDecryptSolve1e6", "ns/op", "", ""},
 	{"verify a record of ten-selection ballots, both cores (per selection)", "BenchmarkVerify100k", "µs/selection", "BenchmarkVerifySelectionBatch/n=1000/workers=2:ns/proof", "µs; target ≤ 1.5 × batched proof, both cores"},
+	{"browser: encrypt, prove and sign a 10-selection ballot in headless Chromium (WebAssembly)", "BenchmarkBrowserEncrypt10", "ns/op", "", "target ≤ 200 ms"},
+	{"browser: gzip size of evote.wasm (bytes)", "BenchmarkWasmGzipSize", "gzip-bytes", "", "count, not time; target ≤ 1.5 MB"},
 	{"4-node cluster: committed ten-selection ballots per second", "BenchmarkClusterCast", "ballots/s", "", "count, not time; target ≥ 300"},
 	{"4-node cluster: committed-receipt latency p50", "BenchmarkClusterCast", "p50-ns", "", ""},
 	{"4-node cluster: committed-receipt latency p99", "BenchmarkClusterCast", "p99-ns", "", "target < 3 s"},
@@ -129,6 +131,9 @@ func main() {
 			r.note = strings.TrimPrefix(strings.TrimPrefix(r.note, "µs"), "; ")
 		case strings.HasPrefix(r.note, "count"):
 			shown = fmt.Sprintf("%.1f", v)
+			if v >= 10000 {
+				shown = fmt.Sprintf("%.0f", v)
+			}
 			r.note = strings.TrimPrefix(strings.TrimPrefix(r.note, "count, not time"), "; ")
 		}
 		ratio := ""
