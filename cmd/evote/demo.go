@@ -71,6 +71,8 @@ const demoMarker = ".evote-demo"
 
 // demo is one run of the demo.
 type demo struct {
+	mu       sync.Mutex
+	seen     int64  // the highest block height a submitted transaction landed in
 	exe      string // the evote binary the nodes run (os.Executable() if empty)
 	dbURL    string // PostgreSQL URL of the nodes' state; embedded Pebble if empty
 	dbSchema string // prefix of the nodes' schemas (node name appended)
@@ -269,12 +271,38 @@ func (d *demo) stopCluster() {
 	stopChildren(d.children)
 }
 
-// submit sends a transaction through node i and waits for its block.
+// caughtUp waits until node i has the latest block a transaction of the
+// demo landed in.
+func (d *demo) caughtUp(ctx context.Context, i int) error {
+	d.mu.Lock()
+	seen := d.seen
+	d.mu.Unlock()
+	for {
+		st, err := d.rpc(i).Status(ctx)
+		if err == nil && st.SyncInfo.LatestBlockHeight >= seen {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// submit sends a transaction through node i and waits for its block. Node i
+// first catches up with the latest block the demo has seen committed, so
+// that its CheckTx sees what the previous steps did.
 func (d *demo) submit(ctx context.Context, i int, tx *chain.Tx) (int64, error) {
+	if err := d.caughtUp(ctx, i); err != nil {
+		return 0, err
+	}
 	res, err := chain.Submit(ctx, d.rpc(i), tx.Encode(), true)
 	if err != nil {
 		return 0, fmt.Errorf("demo: %s transaction: %w", tx.Type, err)
 	}
+	d.mu.Lock()
+	d.seen = max(d.seen, res.Height)
+	d.mu.Unlock()
 	return res.Height, nil
 }
 
@@ -318,6 +346,9 @@ func (d *demo) ceremony(ctx context.Context) error {
 	d.stepf("key ceremony of %d trustees, threshold %d, on the chain", cer.Params.N, cer.Params.K)
 	load := func() (*trustee.Transcript, error) {
 		var files []json.RawMessage
+		if err := d.caughtUp(ctx, 0); err != nil {
+			return nil, err
+		}
 		if err := chain.QueryJSON(ctx, d.rpc(0), "ceremony/"+d.manifest.ElectionID, &files); err != nil {
 			return nil, err
 		}
@@ -379,6 +410,9 @@ func (d *demo) ceremony(ctx context.Context) error {
 		joint = res.PublicKey
 	}
 	var rec chain.ElectionRecord
+	if err := d.caughtUp(ctx, 1); err != nil {
+		return err
+	}
 	if err := chain.QueryJSON(ctx, d.rpc(1), "election/"+d.manifest.ElectionID, &rec); err != nil {
 		return err
 	}
@@ -565,6 +599,9 @@ func (d *demo) close(ctx context.Context, svc *tally.Service) error {
 	if err != nil {
 		return err
 	}
+	d.mu.Lock()
+	d.seen = max(d.seen, rec.TotalsHeight) // the tally service's transaction
+	d.mu.Unlock()
 	d.donef("%d ballots counted, totals at height %d", rec.Counted(), rec.TotalsHeight)
 	return nil
 }
@@ -572,6 +609,9 @@ func (d *demo) close(ctx context.Context, svc *tally.Service) error {
 func (d *demo) decrypt(ctx context.Context, e *ballot.Election, svc *tally.Service) error {
 	d.stepf("trustees 1 and 3 decrypt their shares of the totals (2 of 3)")
 	var t struct{ Totals []byte }
+	if err := d.caughtUp(ctx, 2); err != nil {
+		return err
+	}
 	if err := chain.QueryJSON(ctx, d.rpc(2), "totals/"+d.manifest.ElectionID, &t); err != nil {
 		return err
 	}
