@@ -482,6 +482,12 @@ func (d *demo) credentialsAndOpen(ctx context.Context, n int) (*ballot.Election,
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	// Voters may reach any node: every node must know the election is open.
+	for i := range d.nodes {
+		if err := d.caughtUp(ctx, i); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	d.donef("open at height %d", h)
 	return e, creds, codes, nil
 }
