@@ -410,22 +410,32 @@ func castResult(e *ballot.Election, info *ballot.CastInfo) *pureResult {
 	return &pureResult{hash: info.Hash, credential: info.Credential, style: info.Style, cts: cts}
 }
 
-func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
+// voterTx runs the checks common to ballots and audits: the election accepts
+// them now, and the transaction's pure checks (cached by transaction) pass.
+func (x *execution) voterTx(tx *Tx, pure func(*ballot.Election, []byte) *pureResult) (*ElectionRecord, *electionCache, *pureResult, error) {
 	rec, ec, err := x.electionFor(tx)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := x.checkVoting(rec, ec); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	ck := cacheKey(ec.election, x.raw)
 	pr, ok := x.app.verified.get(ck)
 	if !ok {
-		pr = pureBallot(ec.election, tx.Fields[0])
+		pr = pure(ec.election, tx.Fields[0])
 		x.app.verified.put(ck, pr)
 	}
 	if pr.err != nil {
-		return nil, pr.err
+		return nil, nil, nil, pr.err
+	}
+	return rec, ec, pr, nil
+}
+
+func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
+	rec, ec, pr, err := x.voterTx(tx, pureBallot)
+	if err != nil {
+		return nil, err
 	}
 	id := tx.ElectionID
 	code := ballot.TrackingCode(pr.hash)
@@ -481,21 +491,9 @@ func pureAudit(e *ballot.Election, field []byte) *pureResult {
 }
 
 func (x *execution) audit(tx *Tx) ([]abci.Event, error) {
-	rec, ec, err := x.electionFor(tx)
+	rec, _, pr, err := x.voterTx(tx, pureAudit)
 	if err != nil {
 		return nil, err
-	}
-	if err := x.checkVoting(rec, ec); err != nil {
-		return nil, err
-	}
-	ck := cacheKey(ec.election, x.raw)
-	pr, ok := x.app.verified.get(ck)
-	if !ok {
-		pr = pureAudit(ec.election, tx.Fields[0])
-		x.app.verified.put(ck, pr)
-	}
-	if pr.err != nil {
-		return nil, pr.err
 	}
 	id := tx.ElectionID
 	code := ballot.TrackingCode(pr.hash)
