@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
 
+	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/urfave/cli/v2"
 
 	"github.com/evote/evote/ballot"
@@ -107,6 +109,17 @@ func officialInit(c *cli.Context) error {
 	return nil
 }
 
+// officialSession opens the official's key file (--key) and connects to the
+// node (--node): what every official command that acts on the chain needs.
+func officialSession(ctx context.Context, c *cli.Context) (ed25519.PrivateKey, *rpchttp.HTTP, string, error) {
+	key, _, err := loadOfficialKey(c.String("key"))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	node, chainID, err := dialNode(ctx, c.String("node"))
+	return key, node, chainID, err
+}
+
 func electionPublish(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return &exitError{2, "election publish: give one configuration file"}
@@ -115,13 +128,9 @@ func electionPublish(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	key, _, err := loadOfficialKey(c.String("key"))
-	if err != nil {
-		return err
-	}
 	ctx, cancel := commandContext(c)
 	defer cancel()
-	node, chainID, err := dialNode(ctx, c.String("node"))
+	key, node, chainID, err := officialSession(ctx, c)
 	if err != nil {
 		return err
 	}
@@ -137,13 +146,9 @@ func electionPublish(c *cli.Context) error {
 
 func electionOpenClose(action string) cli.ActionFunc {
 	return func(c *cli.Context) error {
-		key, _, err := loadOfficialKey(c.String("key"))
-		if err != nil {
-			return err
-		}
 		ctx, cancel := commandContext(c)
 		defer cancel()
-		node, chainID, err := dialNode(ctx, c.String("node"))
+		key, node, chainID, err := officialSession(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -192,13 +197,9 @@ func credentialsUpload(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	key, _, err := loadOfficialKey(c.String("key"))
-	if err != nil {
-		return err
-	}
 	ctx, cancel := commandContext(c)
 	defer cancel()
-	node, chainID, err := dialNode(ctx, c.String("node"))
+	key, node, chainID, err := officialSession(ctx, c)
 	if err != nil {
 		return err
 	}
