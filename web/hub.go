@@ -141,16 +141,18 @@ func (h *hub) process(b *types.Block, id types.BlockID, results []*abci.ExecTxRe
 			continue
 		}
 		for _, e := range r.Events {
-			var typ string
+			var typ, action string
 			switch e.Type {
 			case "ballot":
 				typ = TypeBallot
 			case "audit":
 				typ = TypeAudited
+			case "election", "totals", "share", "result":
+				typ, action = TypeElection, e.Type
 			default:
 				continue
 			}
-			m := &Message{Type: typ, Height: b.Height, TxHash: hashes[i]}
+			m := &Message{Type: typ, Height: b.Height, TxHash: hashes[i], Action: action}
 			for _, a := range e.Attributes {
 				switch a.Key {
 				case "election":
@@ -159,6 +161,10 @@ func (h *hub) process(b *types.Block, id types.BlockID, results []*abci.ExecTxRe
 					m.TrackingCode = a.Value
 				case "replaces":
 					m.Replaces = a.Value
+				case "action":
+					m.Action = a.Value
+				case "trustee":
+					m.Trustee = a.Value
 				}
 			}
 			if topic := TopicBallots + m.Election; len(h.topics[topic]) > 0 {

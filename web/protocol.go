@@ -24,6 +24,10 @@ const (
 	TypeBlock      = "block"
 	TypeBallot     = "ballot"
 	TypeAudited    = "audited"
+	// TypeElection is an event of the election itself on the ballots topic:
+	// Action is "defined", "keyed", "open", "closed", "totals", "share"
+	// (Trustee set) or "result".
+	TypeElection = "election"
 )
 
 // Topics of subscriptions: TopicBlocks, or TopicBallots followed by an
@@ -72,4 +76,6 @@ type Message struct {
 	Time     *time.Time `json:"time,omitempty"`
 	Txs      []string   `json:"txs,omitempty"`      // block: transaction hashes, hex
 	Replaces string     `json:"replaces,omitempty"` // ballot: tracking code of the ballot it replaces
+	Action   string     `json:"action,omitempty"`   // election events
+	Trustee  string     `json:"trustee,omitempty"`  // election "share" events
 }

@@ -382,3 +382,25 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// TestElectionEvents: subscribers of an election's ballots topic also learn
+// of the election's own events, such as its closing.
+func TestElectionEvents(t *testing.T) {
+	env := webtest.Start(t, 2, 100*time.Millisecond)
+	_, ts := startServer(t, env, web.Config{})
+	e := webtest.ElectionID
+	watcher := dial(t, ts, nil)
+	watcher.send(map[string]any{"type": "subscribe", "id": "s1", "topics": []string{"ballots:" + e}})
+	watcher.expect("s1", web.TypeSubscribed, 5*time.Second)
+	env.Commit(t, chain.CloseTx(env.ChainID, e, env.Election.Official).Encode())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		m, err := watcher.read(time.Until(deadline))
+		if err != nil {
+			t.Fatalf("no election event: %v", err)
+		}
+		if m.Type == web.TypeElection && m.Election == e && m.Action == "closed" && m.Height > 0 {
+			return
+		}
+	}
+}
