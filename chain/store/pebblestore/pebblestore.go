@@ -57,10 +57,7 @@ type Store struct {
 	// commitMu serialises Commit even if a caller breaks the contract.
 	commitMu sync.Mutex
 
-	mu     sync.Mutex
-	idle   sync.Cond // signalled when active drops to 0
-	closed bool
-	active int // calls in progress
+	gate store.Gate // calls in progress; refuses calls after Close
 }
 
 var _ store.Store = (*Store)(nil)
@@ -91,7 +88,6 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("pebblestore: open %s: %w", cfg.Dir, err)
 	}
 	s := &Store{db: db}
-	s.idle.L = &s.mu
 	return s, nil
 }
 
@@ -120,39 +116,12 @@ func checkFormat(db *pebble.DB) error {
 	return db.Set(metaFormat, []byte(formatVersion), pebble.Sync)
 }
 
-// begin registers a call in progress, or returns ErrClosed.
-func (s *Store) begin() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return store.ErrClosed
-	}
-	s.active++
-	return nil
-}
-
-func (s *Store) end() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.active--
-	if s.active == 0 {
-		s.idle.Broadcast()
-	}
-}
-
 // Close waits for the calls in progress and closes the database. It must not
 // be called from inside a Scan callback.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return fmt.Errorf("pebblestore: close: %w", store.ErrClosed)
+	if err := s.gate.Shut(); err != nil {
+		return fmt.Errorf("pebblestore: close: %w", err)
 	}
-	s.closed = true
-	for s.active > 0 {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("pebblestore: close: %w", err)
 	}
@@ -190,10 +159,10 @@ func shortKey(key []byte) string {
 
 // LastBlock returns the last committed block, or Block{} for an empty store.
 func (s *Store) LastBlock(ctx context.Context) (store.Block, error) {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Begin(); err != nil {
 		return store.Block{}, fmt.Errorf("pebblestore: last block: %w", err)
 	}
-	defer s.end()
+	defer s.gate.End()
 	if err := ctx.Err(); err != nil {
 		return store.Block{}, fmt.Errorf("pebblestore: last block: %w", err)
 	}
@@ -224,10 +193,10 @@ func (s *Store) lastBlock() (store.Block, error) {
 
 // Get returns a copy of the value of key in bucket, or store.ErrNotFound.
 func (s *Store) Get(ctx context.Context, bucket string, key []byte) ([]byte, error) {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Begin(); err != nil {
 		return nil, fmt.Errorf("pebblestore: get: %w", err)
 	}
-	defer s.end()
+	defer s.gate.End()
 	if err := store.CheckBucket(bucket); err != nil {
 		return nil, fmt.Errorf("pebblestore: get: %w", err)
 	}
@@ -249,10 +218,10 @@ func (s *Store) Get(ctx context.Context, bucket string, key []byte) ([]byte, err
 // order, with copies of key and value, on a snapshot of the last committed
 // block. It stops at the first error of fn and returns it.
 func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(key, value []byte) error) (err error) {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Begin(); err != nil {
 		return fmt.Errorf("pebblestore: scan: %w", err)
 	}
-	defer s.end()
+	defer s.gate.End()
 	if err := store.CheckBucket(bucket); err != nil {
 		return fmt.Errorf("pebblestore: scan: %w", err)
 	}
@@ -296,10 +265,10 @@ func (s *Store) Commit(ctx context.Context, c *store.Changes) error {
 	if c == nil {
 		return errors.New("pebblestore: commit: nil changes")
 	}
-	if err := s.begin(); err != nil {
+	if err := s.gate.Begin(); err != nil {
 		return fmt.Errorf("pebblestore: commit block %d: %w", c.Height, err)
 	}
-	defer s.end()
+	defer s.gate.End()
 	size := 8 + len(c.AppHash) + 64
 	for _, w := range c.Writes {
 		if err := store.CheckBucket(w.Bucket); err != nil {

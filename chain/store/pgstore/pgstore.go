@@ -75,10 +75,7 @@ type Store struct {
 	// breaks the contract; across processes the row lock on last_block does.
 	commitMu sync.Mutex
 
-	mu     sync.Mutex
-	idle   sync.Cond // signalled when active drops to 0
-	closed bool
-	active int // calls in progress
+	gate store.Gate // calls in progress; refuses calls after Close
 }
 
 var _ store.Store = (*Store)(nil)
@@ -162,7 +159,6 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{pool: pool, sql: newQueries(schema)}
-	s.idle.L = &s.mu
 	return s, nil
 }
 
@@ -224,39 +220,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 	return nil
 }
 
-// begin registers a call in progress, or returns ErrClosed.
-func (s *Store) begin() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return store.ErrClosed
-	}
-	s.active++
-	return nil
-}
-
-func (s *Store) end() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.active--
-	if s.active == 0 {
-		s.idle.Broadcast()
-	}
-}
-
 // Close waits for the calls in progress and closes the connection pool. It
 // must not be called from inside a Scan callback.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return fmt.Errorf("pgstore: close: %w", store.ErrClosed)
+	if err := s.gate.Shut(); err != nil {
+		return fmt.Errorf("pgstore: close: %w", err)
 	}
-	s.closed = true
-	for s.active > 0 {
-		s.idle.Wait()
-	}
-	s.mu.Unlock()
 	s.pool.Close()
 	return nil
 }
@@ -292,10 +261,10 @@ func shortKey(key []byte) string {
 
 // LastBlock returns the last committed block, or Block{} for an empty store.
 func (s *Store) LastBlock(ctx context.Context) (store.Block, error) {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Begin(); err != nil {
 		return store.Block{}, fmt.Errorf("pgstore: last block: %w", err)
 	}
-	defer s.end()
+	defer s.gate.End()
 	b, err := scanBlock(s.pool.QueryRow(ctx, s.sql.lastBlock))
 	if err != nil {
 		return store.Block{}, fmt.Errorf("pgstore: last block: %w", err)
@@ -319,10 +288,10 @@ func scanBlock(row pgx.Row) (store.Block, error) {
 
 // Get returns a copy of the value of key in bucket, or store.ErrNotFound.
 func (s *Store) Get(ctx context.Context, bucket string, key []byte) ([]byte, error) {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Begin(); err != nil {
 		return nil, fmt.Errorf("pgstore: get: %w", err)
 	}
-	defer s.end()
+	defer s.gate.End()
 	if err := store.CheckBucket(bucket); err != nil {
 		return nil, fmt.Errorf("pgstore: get: %w", err)
 	}
@@ -341,10 +310,10 @@ func (s *Store) Get(ctx context.Context, bucket string, key []byte) ([]byte, err
 // order, with copies of key and value, in one REPEATABLE READ transaction.
 // It stops at the first error of fn and returns it.
 func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(key, value []byte) error) error {
-	if err := s.begin(); err != nil {
+	if err := s.gate.Begin(); err != nil {
 		return fmt.Errorf("pgstore: scan: %w", err)
 	}
-	defer s.end()
+	defer s.gate.End()
 	if err := store.CheckBucket(bucket); err != nil {
 		return fmt.Errorf("pgstore: scan: %w", err)
 	}
@@ -395,10 +364,10 @@ func (s *Store) Commit(ctx context.Context, c *store.Changes) error {
 	if c == nil {
 		return errors.New("pgstore: commit: nil changes")
 	}
-	if err := s.begin(); err != nil {
+	if err := s.gate.Begin(); err != nil {
 		return fmt.Errorf("pgstore: commit block %d: %w", c.Height, err)
 	}
-	defer s.end()
+	defer s.gate.End()
 	wrap := func(err error) error { return fmt.Errorf("pgstore: commit block %d: %w", c.Height, err) }
 	for _, w := range c.Writes {
 		if err := store.CheckBucket(w.Bucket); err != nil {
