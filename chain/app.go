@@ -408,7 +408,7 @@ func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryRes
 	case len(parts) == 2 && parts[0] == "totals":
 		var t []crypto.Ciphertext
 		t, err = a.Totals(ctx, parts[1])
-		v = map[string][]byte{"totals": encodeCiphertexts(t)}
+		v = map[string][]byte{"totals": crypto.EncodeCiphertexts(t)}
 	case len(parts) == 2 && parts[0] == "shares":
 		var shares []crypto.DecryptionShare
 		shares, err = a.Shares(ctx, parts[1])

@@ -38,7 +38,7 @@ func (x *execution) loadTotals(ec *electionCache) ([]crypto.Ciphertext, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	t, err := decodeCiphertexts(raw, n)
+	t, err := crypto.DecodeCiphertexts(raw, n)
 	if err != nil {
 		return nil, fmt.Errorf("chain: stored totals of %q: %w", id, err)
 	}
@@ -46,29 +46,6 @@ func (x *execution) loadTotals(ec *electionCache) ([]crypto.Ciphertext, error) {
 		x.totals[id] = t
 	}
 	return t, nil
-}
-
-func decodeCiphertexts(raw []byte, n int) ([]crypto.Ciphertext, error) {
-	if len(raw) != n*crypto.CiphertextSize {
-		return nil, fmt.Errorf("%d bytes for %d ciphertexts", len(raw), n)
-	}
-	out := make([]crypto.Ciphertext, n)
-	for i := range out {
-		c, err := crypto.DecodeCiphertext(raw[i*crypto.CiphertextSize : (i+1)*crypto.CiphertextSize])
-		if err != nil {
-			return nil, fmt.Errorf("ciphertext %d: %w", i, err)
-		}
-		out[i] = c
-	}
-	return out, nil
-}
-
-func encodeCiphertexts(cts []crypto.Ciphertext) []byte {
-	out := make([]byte, 0, len(cts)*crypto.CiphertextSize)
-	for _, c := range cts {
-		out = append(out, c.Encode()...)
-	}
-	return out
 }
 
 // addToTotals adds (or subtracts) a ballot's ciphertexts to the totals. In
@@ -85,7 +62,7 @@ func (x *execution) addToTotals(ec *electionCache, style string, cts []byte, sub
 	if err != nil {
 		return err
 	}
-	bc, err := decodeCiphertexts(cts, len(pos))
+	bc, err := crypto.DecodeCiphertexts(cts, len(pos))
 	if err != nil {
 		return fmt.Errorf("chain: ballot ciphertexts: %w", err)
 	}
@@ -120,7 +97,7 @@ func (x *execution) flushTotals() {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		x.o.put(bucketTotals, []byte(id), encodeCiphertexts(x.totals[id]))
+		x.o.put(bucketTotals, []byte(id), crypto.EncodeCiphertexts(x.totals[id]))
 	}
 	clear(x.totals)
 }
@@ -130,14 +107,14 @@ func (x *execution) flushTotals() {
 func (x *execution) currentTotalsBytes(ec *electionCache) ([]byte, error) {
 	if x.totals != nil {
 		if t, ok := x.totals[ec.manifest.ElectionID]; ok {
-			return encodeCiphertexts(t), nil
+			return crypto.EncodeCiphertexts(t), nil
 		}
 	}
 	t, err := x.loadTotals(ec)
 	if err != nil {
 		return nil, err
 	}
-	return encodeCiphertexts(t), nil
+	return crypto.EncodeCiphertexts(t), nil
 }
 
 func (x *execution) publishTotals(tx *Tx) ([]abci.Event, error) {

@@ -117,3 +117,29 @@ func DecodeCiphertext(b []byte) (Ciphertext, error) {
 	}
 	return c, nil
 }
+
+// EncodeCiphertexts concatenates the encodings of cts (64 bytes each), the
+// layout of encrypted totals.
+func EncodeCiphertexts(cts []Ciphertext) []byte {
+	out := make([]byte, 0, len(cts)*CiphertextSize)
+	for _, c := range cts {
+		out = append(out, c.Encode()...)
+	}
+	return out
+}
+
+// DecodeCiphertexts decodes exactly n concatenated ciphertexts.
+func DecodeCiphertexts(b []byte, n int) ([]Ciphertext, error) {
+	if n < 0 || len(b) != n*CiphertextSize {
+		return nil, fmt.Errorf("crypto: %w: %d bytes for %d ciphertexts", ErrLength, len(b), n)
+	}
+	out := make([]Ciphertext, n)
+	for i := range out {
+		c, err := DecodeCiphertext(b[i*CiphertextSize : (i+1)*CiphertextSize])
+		if err != nil {
+			return nil, fmt.Errorf("ciphertext %d: %w", i, err)
+		}
+		out[i] = c
+	}
+	return out, nil
+}

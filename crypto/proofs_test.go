@@ -140,3 +140,30 @@ func TestBatchFindsBadProof(t *testing.T) {
 		}
 	}
 }
+
+func TestCiphertextsEncoding(t *testing.T) {
+	_, pk := keyPair(t)
+	var cts []Ciphertext
+	for m := range uint64(3) {
+		c, _, _ := Encrypt(rand.Reader, pk, m)
+		cts = append(cts, c)
+	}
+	b := EncodeCiphertexts(cts)
+	got, err := DecodeCiphertexts(b, 3)
+	if err != nil || len(got) != 3 || !got[2].Equal(cts[2]) {
+		t.Fatalf("round trip: %v", err)
+	}
+	for _, tc := range []struct {
+		b []byte
+		n int
+	}{{b, 2}, {b[:len(b)-1], 3}, {b, -1}} {
+		if _, err := DecodeCiphertexts(tc.b, tc.n); !errors.Is(err, ErrLength) {
+			t.Errorf("%d bytes as %d ciphertexts: %v", len(tc.b), tc.n, err)
+		}
+	}
+	bad := append([]byte(nil), b...)
+	bad[64+31] |= 0x80 // second ciphertext's α is not canonical
+	if _, err := DecodeCiphertexts(bad, 3); !errors.Is(err, ErrPointEncoding) {
+		t.Errorf("bad point: %v", err)
+	}
+}

@@ -53,7 +53,7 @@ func BenchmarkFold100k(b *testing.B) {
 		for h := 0; h*block < ballots; h++ {
 			f := newFold(s, m, st)
 			for i := h * block; i < (h+1)*block; i++ {
-				cts, err := decodeCiphertexts(raws[i], selections)
+				cts, err := crypto.DecodeCiphertexts(raws[i], selections)
 				if err != nil {
 					b.Fatal(err)
 				}

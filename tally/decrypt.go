@@ -28,7 +28,7 @@ func (s *Service) act(ctx context.Context, rec *chain.ElectionRecord, latest int
 		}
 		// The chain accepts the totals only if they are byte for byte its
 		// own: this is where two independent counts meet.
-		_, err := chain.Submit(ctx, s.c, chain.NewTotalsTx(s.id, encodeCiphertexts(cur.totals)).Encode(), true)
+		_, err := chain.Submit(ctx, s.c, chain.NewTotalsTx(s.id, crypto.EncodeCiphertexts(cur.totals)).Encode(), true)
 		switch {
 		case chain.IsCode(err, chain.CodeWrongTotals):
 			return false, &AlarmError{Item: "totals", Detail: "the chain rejected the service's encrypted totals as different from its own (code 16): " + err.Error()}

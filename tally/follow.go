@@ -142,7 +142,7 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 		case chain.TxClose:
 			f.c.ClosedHeight = h
 		case chain.TxTotals:
-			if !bytes.Equal(o.tx.Fields[0], encodeCiphertexts(f.totals)) {
+			if !bytes.Equal(o.tx.Fields[0], crypto.EncodeCiphertexts(f.totals)) {
 				return &AlarmError{Height: h, Item: "totals", Detail: "the encrypted totals the chain accepted differ from the tally service's own"}
 			}
 			f.c.TotalsHeight = h

@@ -235,7 +235,7 @@ func (tc *testChain) chainTotals(i int) []byte {
 	if err != nil {
 		tc.t.Fatal(err)
 	}
-	return encodeCiphertexts(t)
+	return crypto.EncodeCiphertexts(t)
 }
 
 func (tc *testChain) record(i int) *chain.ElectionRecord {

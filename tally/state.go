@@ -97,7 +97,7 @@ func loadState(ctx context.Context, st store.Store, n int) (*state, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("tally: reading the store: totals: %w", err)
 	}
-	if s.totals, err = decodeCiphertexts(raw, n); err != nil {
+	if s.totals, err = crypto.DecodeCiphertexts(raw, n); err != nil {
 		return nil, fmt.Errorf("tally: reading the store: totals: %w", err)
 	}
 	return s, nil
@@ -109,29 +109,6 @@ func zeroTotals(n int) []crypto.Ciphertext {
 		t[i] = crypto.ZeroCiphertext()
 	}
 	return t
-}
-
-func decodeCiphertexts(raw []byte, n int) ([]crypto.Ciphertext, error) {
-	if len(raw) != n*crypto.CiphertextSize {
-		return nil, fmt.Errorf("%d bytes for %d ciphertexts", len(raw), n)
-	}
-	out := make([]crypto.Ciphertext, n)
-	for i := range out {
-		c, err := crypto.DecodeCiphertext(raw[i*crypto.CiphertextSize : (i+1)*crypto.CiphertextSize])
-		if err != nil {
-			return nil, fmt.Errorf("ciphertext %d: %w", i, err)
-		}
-		out[i] = c
-	}
-	return out, nil
-}
-
-func encodeCiphertexts(cts []crypto.Ciphertext) []byte {
-	out := make([]byte, 0, len(cts)*crypto.CiphertextSize)
-	for _, c := range cts {
-		out = append(out, c.Encode()...)
-	}
-	return out
 }
 
 // encodeStoredBallot returns a counted ballot as the service keeps it, so
@@ -154,7 +131,7 @@ func decodeStoredBallot(m *ballot.Manifest, raw []byte) (string, []crypto.Cipher
 	if err != nil {
 		return "", nil, nil, err
 	}
-	cts, err := decodeCiphertexts(raw[8+l:], len(pos))
+	cts, err := crypto.DecodeCiphertexts(raw[8+l:], len(pos))
 	return style, cts, pos, err
 }
 
@@ -243,7 +220,7 @@ func (f *fold) changes(prev []byte, height int64) (*store.Changes, error) {
 	}
 	ws := append(f.writes,
 		store.Write{Bucket: bucketMeta, Key: keyProgress, Value: progress},
-		store.Write{Bucket: bucketTotals, Key: keyTotals, Value: encodeCiphertexts(f.totals)})
+		store.Write{Bucket: bucketTotals, Key: keyTotals, Value: crypto.EncodeCiphertexts(f.totals)})
 	return &store.Changes{Height: height, AppHash: stateHash(prev, height, ws), Writes: ws}, nil
 }
 

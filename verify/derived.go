@@ -288,7 +288,7 @@ func (e *engine) compareTotals() {
 		e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: err.Error()})
 		return
 	}
-	want := encodeCiphertexts(mine)
+	want := crypto.EncodeCiphertexts(mine)
 	if len(t.Totals) != len(want) {
 		e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: fmt.Sprintf("%d bytes, want %d", len(t.Totals), len(want))})
 		return

@@ -872,13 +872,13 @@ func (e *engine) publishTotals(en *record.Entry, tx *chain.Tx) *rejection {
 		c.fail(&Failure{Height: en.Height, Message: err.Error()})
 		return reject(chain.CodeInternal, "totals: %v", err)
 	}
-	want := encodeCiphertexts(mine)
+	want := crypto.EncodeCiphertexts(mine)
 	got := tx.Fields[0]
 	c.add("selections", int64(len(mine)))
 	c.add("counted ballots", int64(len(e.current)))
 	// The published totals are what the trustees decrypt: later checks use
 	// them, so that a wrong total is reported here once.
-	if pub, err := decodeCiphertexts(got, len(mine)); err == nil {
+	if pub, err := crypto.DecodeCiphertexts(got, len(mine)); err == nil {
 		e.published, e.publishedRaw = pub, got
 		e.heights["totals"] = max(en.Height, 1)
 	}
@@ -905,29 +905,6 @@ func (e *engine) position(i int) (string, string) {
 		i -= len(c.Selections)
 	}
 	return "", ""
-}
-
-func encodeCiphertexts(cts []crypto.Ciphertext) []byte {
-	out := make([]byte, 0, len(cts)*crypto.CiphertextSize)
-	for _, c := range cts {
-		out = append(out, c.Encode()...)
-	}
-	return out
-}
-
-func decodeCiphertexts(raw []byte, n int) ([]crypto.Ciphertext, error) {
-	if len(raw) != n*crypto.CiphertextSize {
-		return nil, fmt.Errorf("%d bytes for %d ciphertexts", len(raw), n)
-	}
-	out := make([]crypto.Ciphertext, n)
-	for i := range out {
-		c, err := crypto.DecodeCiphertext(raw[i*crypto.CiphertextSize : (i+1)*crypto.CiphertextSize])
-		if err != nil {
-			return nil, fmt.Errorf("ciphertext %d: %w", i, err)
-		}
-		out[i] = c
-	}
-	return out, nil
 }
 
 // share: spec-chain.md §5, decryption-share.

@@ -58,13 +58,13 @@ func trusteeDecrypt(c *cli.Context) error {
 	if err := chain.QueryJSON(ctx, node, "totals/"+m.ElectionID, &t); err != nil {
 		return err
 	}
-	var totals []crypto.Ciphertext
-	for i := 0; i+crypto.CiphertextSize <= len(t.Totals); i += crypto.CiphertextSize {
-		ct, err := crypto.DecodeCiphertext(t.Totals[i : i+crypto.CiphertextSize])
-		if err != nil {
-			return fmt.Errorf("the node sent malformed totals: %w", err)
-		}
-		totals = append(totals, ct)
+	n := 0
+	for _, k := range m.TotalsLayout() {
+		n += k
+	}
+	totals, err := crypto.DecodeCiphertexts(t.Totals, n)
+	if err != nil {
+		return fmt.Errorf("the node sent malformed totals: %w", err)
 	}
 	share, sig, err := k.Decrypt(crypto.Context(rec.BaseHash), totals)
 	if err != nil {

@@ -621,13 +621,9 @@ func (d *demo) decrypt(ctx context.Context, e *ballot.Election, svc *tally.Servi
 	if err := chain.QueryJSON(ctx, d.rpc(2), "totals/"+d.manifest.ElectionID, &t); err != nil {
 		return err
 	}
-	var totals []crypto.Ciphertext
-	for i := 0; i+crypto.CiphertextSize <= len(t.Totals); i += crypto.CiphertextSize {
-		ct, err := crypto.DecodeCiphertext(t.Totals[i : i+crypto.CiphertextSize])
-		if err != nil {
-			return err
-		}
-		totals = append(totals, ct)
+	totals, err := crypto.DecodeCiphertexts(t.Totals, len(t.Totals)/crypto.CiphertextSize)
+	if err != nil {
+		return err
 	}
 	for _, i := range []int{0, 2} {
 		share, sig, err := d.trustees[i].Decrypt(e.BaseHash, totals)
