@@ -44,8 +44,14 @@ func NewElection(m *Manifest, key crypto.Point) (*Election, error) {
 	}
 	mh := m.Hash()
 	k := crypto.EncodePoint(key)
-	return &Election{Manifest: m, Key: key, BaseHash: crypto.Context(crypto.Hash(tagElectionBase, mh[:], k[:])),
+	return &Election{Manifest: m, Key: key, BaseHash: BaseHash(mh[:], k[:]),
 		keyEnc: crypto.EncodedKey{Point: key, Encoded: k}}, nil
+}
+
+// BaseHash returns the election base hash H("evote/v1/election-base",
+// manifest hash, encoded election key) (docs/spec-ballot.md §1).
+func BaseHash(manifestHash, key []byte) crypto.Context {
+	return crypto.Context(crypto.Hash(tagElectionBase, manifestHash, key))
 }
 
 // ballotContext is the context of every proof of one ballot: the base hash

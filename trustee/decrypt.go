@@ -4,6 +4,7 @@ import (
 	cryptorand "crypto/rand"
 	"fmt"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/crypto"
 )
 
@@ -24,7 +25,7 @@ func shareContext(baseHash crypto.Context, l int, share []byte) crypto.Context {
 // hash: the one whose manifest hash and joint key hash to it.
 func (k *Key) StateFor(baseHash crypto.Context) (*CeremonyState, error) {
 	for _, st := range k.Ceremonies {
-		if st.JointKey != nil && crypto.Context(crypto.Hash("evote/v1/election-base", st.ManifestHash, st.JointKey)) == baseHash {
+		if st.JointKey != nil && ballot.BaseHash(st.ManifestHash, st.JointKey) == baseHash {
 			return st, nil
 		}
 	}
