@@ -213,19 +213,19 @@ func DecodeRangeProof(b []byte, lo, hi uint64) (RangeProof, error) {
 	if len(b) != n*RangeBranchSize {
 		return RangeProof{}, fmt.Errorf("crypto: range proof: %w: %d bytes, want %d for range [%d, %d]", ErrLength, len(b), n*RangeBranchSize, lo, hi)
 	}
-	d := decoder{b: b}
+	d := Decoder{b: b}
 	p := RangeProof{Branches: make([]RangeBranch, n)}
 	for i := range p.Branches {
 		p.Branches[i] = RangeBranch{
-			A:         d.point("a"),
-			B:         d.point("b"),
-			Challenge: d.scalar("challenge"),
-			Response:  d.scalar("response"),
+			A:         d.Point("a"),
+			B:         d.Point("b"),
+			Challenge: d.Scalar("challenge"),
+			Response:  d.Scalar("response"),
 		}
 		if d.err != nil {
 			d.err = fmt.Errorf("branch %d (value %d): %w", i, lo+uint64(i), d.err)
 			break
 		}
 	}
-	return p, d.finish("range proof")
+	return p, d.Finish("range proof")
 }

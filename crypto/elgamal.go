@@ -110,9 +110,9 @@ func DecodeCiphertext(b []byte) (Ciphertext, error) {
 	if len(b) != CiphertextSize {
 		return Ciphertext{}, fmt.Errorf("crypto: ciphertext: %w: %d bytes, want %d", ErrLength, len(b), CiphertextSize)
 	}
-	d := decoder{b: b}
-	c := Ciphertext{Alpha: d.point("alpha"), Beta: d.point("beta")}
-	if err := d.finish("ciphertext"); err != nil {
+	d := Decoder{b: b}
+	c := Ciphertext{Alpha: d.Point("alpha"), Beta: d.Point("beta")}
+	if err := d.Finish("ciphertext"); err != nil {
 		return Ciphertext{}, err
 	}
 	return c, nil

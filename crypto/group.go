@@ -149,14 +149,43 @@ func DecodeScalar(b []byte) (Scalar, error) {
 	return s, nil
 }
 
-// decoder reads consecutive fixed-size fields from a byte string and keeps
+// Decoder reads consecutive fixed-size fields from a byte string and keeps
 // the first error, so that decoders of composite values stay linear.
-type decoder struct {
+type Decoder struct {
 	b   []byte
 	err error
 }
 
-func (d *decoder) point(field string) Point {
+// NewDecoder returns a Decoder reading b.
+func NewDecoder(b []byte) *Decoder { return &Decoder{b: b} }
+
+// Bytes reads the next n raw bytes.
+func (d *Decoder) Bytes(n int, field string) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if len(d.b) < n {
+		d.err = fmt.Errorf("%s: %w", field, ErrLength)
+		return nil
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	return b
+}
+
+// Fail records err for field unless an earlier error is already recorded,
+// for checks a caller makes on what it read.
+func (d *Decoder) Fail(field string, err error) {
+	if d.err == nil && err != nil {
+		d.err = fmt.Errorf("%s: %w", field, err)
+	}
+}
+
+// Err returns the first error so far.
+func (d *Decoder) Err() error { return d.err }
+
+// Point reads a canonical group element.
+func (d *Decoder) Point(field string) Point {
 	if d.err != nil {
 		return nil
 	}
@@ -172,15 +201,17 @@ func (d *decoder) point(field string) Point {
 	return p
 }
 
-func (d *decoder) nonIdentityPoint(field string) Point {
-	p := d.point(field)
+// NonIdentityPoint reads a canonical group element other than the identity.
+func (d *Decoder) NonIdentityPoint(field string) Point {
+	p := d.Point(field)
 	if d.err == nil && p.IsIdentity() {
 		d.err = fmt.Errorf("%s: %w", field, ErrIdentity)
 	}
 	return p
 }
 
-func (d *decoder) scalar(field string) Scalar {
+// Scalar reads a canonical scalar.
+func (d *Decoder) Scalar(field string) Scalar {
 	if d.err != nil {
 		return nil
 	}
@@ -196,8 +227,8 @@ func (d *decoder) scalar(field string) Scalar {
 	return s
 }
 
-// finish returns the first error, or an error if bytes are left over.
-func (d *decoder) finish(what string) error {
+// Finish returns the first error, or an error if bytes are left over.
+func (d *Decoder) Finish(what string) error {
 	if d.err != nil {
 		return fmt.Errorf("crypto: %s: %w", what, d.err)
 	}

@@ -71,9 +71,9 @@ func (p SchnorrProof) Encode() []byte {
 
 // DecodeSchnorrProof decodes h ‖ v.
 func DecodeSchnorrProof(b []byte) (SchnorrProof, error) {
-	d := decoder{b: b}
-	p := SchnorrProof{Commitment: d.point("commitment"), Response: d.scalar("response")}
-	return p, d.finish("schnorr proof")
+	d := Decoder{b: b}
+	p := SchnorrProof{Commitment: d.Point("commitment"), Response: d.Scalar("response")}
+	return p, d.Finish("schnorr proof")
 }
 
 // ChaumPedersenProofSize is the size of an encoded ChaumPedersenProof.
@@ -144,11 +144,11 @@ func (p ChaumPedersenProof) Encode() []byte {
 
 // DecodeChaumPedersenProof decodes a ‖ b ‖ v.
 func DecodeChaumPedersenProof(b []byte) (ChaumPedersenProof, error) {
-	d := decoder{b: b}
+	d := Decoder{b: b}
 	p := ChaumPedersenProof{
-		CommitmentG: d.point("commitment G"),
-		CommitmentH: d.point("commitment H"),
-		Response:    d.scalar("response"),
+		CommitmentG: d.Point("commitment G"),
+		CommitmentH: d.Point("commitment H"),
+		Response:    d.Scalar("response"),
 	}
-	return p, d.finish("chaum-pedersen proof")
+	return p, d.Finish("chaum-pedersen proof")
 }

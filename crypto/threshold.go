@@ -8,6 +8,18 @@ import (
 	"sort"
 )
 
+// MaxTrustees is the largest number of trustees; indices are encoded in one
+// byte.
+const MaxTrustees = 255
+
+var (
+	// ErrParams is returned for invalid (n, k) or trustee indices.
+	ErrParams = errors.New("crypto: invalid threshold parameters")
+	// ErrShareMismatch: a trustee's secret share does not match its
+	// verification key.
+	ErrShareMismatch = errors.New("crypto: secret share does not match the verification key")
+)
+
 // Threshold decryption: each trustee l publishes M_l = x_l·α for every
 // ciphertext (α, β) with a Chaum-Pedersen proof that log_G(K_l) = log_α(M_l);
 // any k valid shares give m·G = β − Σ λ_l·M_l with Lagrange coefficients at
@@ -297,15 +309,15 @@ func DecodeDecryptionShare(b []byte) (DecryptionShare, error) {
 	if want := decryptionShareHeaderSize + count*DecryptionPartSize; uint64(len(b)) != want {
 		return DecryptionShare{}, fmt.Errorf("crypto: decryption share of trustee %d: %w: %d bytes, want %d for %d ciphertexts", l, ErrLength, len(b), want, count)
 	}
-	d := decoder{b: b[decryptionShareHeaderSize:]}
+	d := Decoder{b: b[decryptionShareHeaderSize:]}
 	s := DecryptionShare{Trustee: l, Parts: make([]DecryptionPart, count)}
 	for c := range s.Parts {
 		s.Parts[c] = DecryptionPart{
-			M: d.point("M"),
+			M: d.Point("M"),
 			Proof: ChaumPedersenProof{
-				CommitmentG: d.point("commitment G"),
-				CommitmentH: d.point("commitment H"),
-				Response:    d.scalar("response"),
+				CommitmentG: d.Point("commitment G"),
+				CommitmentH: d.Point("commitment H"),
+				Response:    d.Scalar("response"),
 			},
 		}
 		if d.err != nil {
@@ -313,7 +325,7 @@ func DecodeDecryptionShare(b []byte) (DecryptionShare, error) {
 			break
 		}
 	}
-	if err := d.finish(fmt.Sprintf("decryption share of trustee %d", l)); err != nil {
+	if err := d.Finish(fmt.Sprintf("decryption share of trustee %d", l)); err != nil {
 		return DecryptionShare{}, err
 	}
 	return s, nil

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	mathrand "math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -18,24 +20,32 @@ type thresholdFixture struct {
 	xs   []Scalar
 }
 
+// newThresholdFixture shares a random key k of n with a trusted dealer: the
+// key ceremony itself (crypto/dkg) is tested there, and produces shares of the
+// same form.
 func newThresholdFixture(t testing.TB, n, k int) *thresholdFixture {
 	t.Helper()
-	c := newDKGCeremony(t, n, k)
-	shares, complaints := c.openAll(t)
-	if len(complaints) != 0 {
-		t.Fatal(complaints)
+	coeffs := make([]Scalar, k)
+	for j := range coeffs {
+		coeffs[j] = mustScalar(t)
 	}
-	res, err := Resolve(c.ctx, c.params, c.dealings, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &thresholdFixture{ctx: c.ctx, k: k, keys: res.VerificationKeys, pk: res.PublicKey, xs: make([]Scalar, n+1)}
+	f := &thresholdFixture{ctx: testContext(fmt.Sprintf("threshold %d of %d", k, n)), k: k, pk: BaseMul(coeffs[0]), xs: make([]Scalar, n+1)}
 	for l := 1; l <= n; l++ {
-		if f.xs[l], err = res.SecretShare(l, shares[l]); err != nil {
-			t.Fatal(err)
-		}
+		f.xs[l] = evalPoly(coeffs, l)
+		f.keys = append(f.keys, BaseMul(f.xs[l]))
 	}
 	return f
+}
+
+// evalPoly returns f(x) for the polynomial with the given coefficients.
+func evalPoly(coeffs []Scalar, x int) Scalar {
+	xs := ScalarFromUint64(uint64(x))
+	acc := NewScalar()
+	for j := len(coeffs) - 1; j >= 0; j-- {
+		acc.Mul(acc, xs)
+		acc.Add(acc, coeffs[j])
+	}
+	return acc
 }
 
 func (f *thresholdFixture) encrypt(t testing.TB, ms ...uint64) []Ciphertext {
@@ -322,4 +332,17 @@ func BenchmarkCombine(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchCiphertexts), "ns/ciphertext")
+}
+
+// wantTrusteeError fails unless err is a TrusteeError for trustee wrapping
+// sentinel whose message names the trustee and detail.
+func wantTrusteeError(t *testing.T, err error, trustee int, sentinel error, detail string) {
+	t.Helper()
+	var te *TrusteeError
+	if !errors.As(err, &te) || te.Trustee != trustee || !errors.Is(err, sentinel) {
+		t.Fatalf("got %v, want a TrusteeError for trustee %d wrapping %v", err, trustee, sentinel)
+	}
+	if !strings.Contains(err.Error(), detail) || !strings.HasPrefix(err.Error(), fmt.Sprintf("crypto: trustee %d: ", trustee)) {
+		t.Fatalf("error %q does not name trustee %d and %q", err, trustee, detail)
+	}
 }

@@ -1,13 +1,12 @@
 package crypto
 
 import (
-	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/evote/evote/crypto/cryptotest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -69,32 +68,11 @@ type vector struct {
 	Field  string            `json:"field,omitempty"`
 }
 
-// drbg is a deterministic byte stream (SHA-256 in counter mode) from which the
-// generator draws the explicit randomness it then records in each vector.
-type drbg struct {
-	seed [32]byte
-	ctr  uint64
-	buf  []byte
-}
+// drbg is cryptotest's deterministic stream, from which the generator draws
+// the explicit randomness it then records in each vector.
+type drbg struct{ *cryptotest.DRBG }
 
-func newDRBG(label string) *drbg { return &drbg{seed: sha256.Sum256([]byte(label))} }
-
-func (d *drbg) Read(p []byte) (int, error) {
-	for n := 0; n < len(p); {
-		if len(d.buf) == 0 {
-			var in [40]byte
-			copy(in[:], d.seed[:])
-			binary.BigEndian.PutUint64(in[32:], d.ctr)
-			d.ctr++
-			h := sha256.Sum256(in[:])
-			d.buf = h[:]
-		}
-		c := copy(p[n:], d.buf)
-		d.buf = d.buf[c:]
-		n += c
-	}
-	return len(p), nil
-}
+func newDRBG(label string) *drbg { return &drbg{cryptotest.NewDRBG(label)} }
 
 func (d *drbg) scalar() Scalar {
 	s, _ := RandomScalar(d)

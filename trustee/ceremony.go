@@ -10,6 +10,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/crypto/dkg"
 )
 
 // Message kinds, in round order.
@@ -54,7 +55,7 @@ type Message struct {
 // election's manifest.
 type Ceremony struct {
 	Manifest *ballot.Manifest
-	Params   crypto.DKGParams
+	Params   dkg.Params
 	Context  crypto.Context
 	identity []crypto.Point // identity[l−1] is trustee l's identity key
 }
@@ -65,7 +66,7 @@ func NewCeremony(m *ballot.Manifest) (*Ceremony, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	c := &Ceremony{Manifest: m, Params: crypto.DKGParams{N: len(m.Trustees.Members), K: m.Trustees.Threshold}}
+	c := &Ceremony{Manifest: m, Params: dkg.Params{N: len(m.Trustees.Members), K: m.Trustees.Threshold}}
 	if err := c.Params.Validate(); err != nil {
 		return nil, err
 	}
@@ -152,13 +153,13 @@ func contains(xs []string, x string) bool {
 
 // Transcript is the ceremony's messages, checked and decoded.
 type Transcript struct {
-	HPKE           []crypto.HPKEPublicKey // by trustee index − 1; zero if not registered
+	HPKE           []dkg.HPKEPublicKey // by trustee index − 1; zero if not registered
 	Registered     []int
-	Dealings       []*crypto.Dealing
+	Dealings       []*dkg.Dealing
 	DealtBy        []int
-	Complaints     []crypto.Complaint
+	Complaints     []dkg.Complaint
 	ComplainedBy   []int
-	Justifications []crypto.Justification
+	Justifications []dkg.Justification
 	JustifiedBy    []int
 	// Problems lists messages that were rejected (bad signature, wrong
 	// election, undecodable payload, a second different message of the same
@@ -170,7 +171,7 @@ type Transcript struct {
 // messages are left out and listed in Problems; the ceremony goes on
 // without them (a trustee whose dealing is missing is disqualified).
 func (c *Ceremony) Collect(msgs []*Message) *Transcript {
-	t := &Transcript{HPKE: make([]crypto.HPKEPublicKey, c.Params.N)}
+	t := &Transcript{HPKE: make([]dkg.HPKEPublicKey, c.Params.N)}
 	seen := map[string]*Message{}
 	sorted := append([]*Message(nil), msgs...)
 	sort.SliceStable(sorted, func(i, j int) bool {
@@ -212,14 +213,14 @@ func indexOf(xs []string, x string) int {
 func (t *Transcript) add(c *Ceremony, msg *Message) error {
 	switch msg.Kind {
 	case KindRegister:
-		k, err := crypto.DecodeHPKEPublicKey(msg.Payload)
+		k, err := dkg.DecodeHPKEPublicKey(msg.Payload)
 		if err != nil {
 			return err
 		}
 		t.HPKE[msg.From-1] = k
 		t.Registered = append(t.Registered, msg.From)
 	case KindDealing:
-		d, err := crypto.DecodeDealing(c.Params, msg.Payload)
+		d, err := dkg.DecodeDealing(c.Params, msg.Payload)
 		if err != nil {
 			return err
 		}
@@ -229,13 +230,13 @@ func (t *Transcript) add(c *Ceremony, msg *Message) error {
 		t.Dealings = append(t.Dealings, d)
 		t.DealtBy = append(t.DealtBy, msg.From)
 	case KindComplaints:
-		cs, err := splitFixed(msg.Payload, crypto.ComplaintSize)
+		cs, err := splitFixed(msg.Payload, dkg.ComplaintSize)
 		if err != nil {
 			return err
 		}
-		var decoded []crypto.Complaint
+		var decoded []dkg.Complaint
 		for _, raw := range cs {
-			cp, err := crypto.DecodeComplaint(c.Params, raw)
+			cp, err := dkg.DecodeComplaint(c.Params, raw)
 			if err != nil {
 				return err
 			}
@@ -247,13 +248,13 @@ func (t *Transcript) add(c *Ceremony, msg *Message) error {
 		t.Complaints = append(t.Complaints, decoded...)
 		t.ComplainedBy = append(t.ComplainedBy, msg.From)
 	case KindJustifications:
-		js, err := splitFixed(msg.Payload, crypto.JustificationSize)
+		js, err := splitFixed(msg.Payload, dkg.JustificationSize)
 		if err != nil {
 			return err
 		}
-		var decoded []crypto.Justification
+		var decoded []dkg.Justification
 		for _, raw := range js {
-			j, err := crypto.DecodeJustification(c.Params, raw)
+			j, err := dkg.DecodeJustification(c.Params, raw)
 			if err != nil {
 				return err
 			}
@@ -364,7 +365,7 @@ func (c *Ceremony) Deal(k *Key, t *Transcript) (*Message, error) {
 		e := crypto.EncodeScalar(coeffs[j])
 		enc[j] = e[:]
 	}
-	d, _, err := crypto.NewDealingWithRandomness(cryptorand.Reader, c.Context, c.Params, me, t.HPKE, coeffs)
+	d, _, err := dkg.NewDealingWithRandomness(cryptorand.Reader, c.Context, c.Params, me, t.HPKE, coeffs)
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +388,7 @@ func (c *Ceremony) state(k *Key) (*CeremonyState, error) {
 }
 
 // dealerSecret rebuilds k's polynomial from its key file.
-func (c *Ceremony) dealerSecret(k *Key) (*crypto.DealerSecret, int, error) {
+func (c *Ceremony) dealerSecret(k *Key) (*dkg.DealerSecret, int, error) {
 	st, err := c.state(k)
 	if err != nil {
 		return nil, 0, err
@@ -400,14 +401,14 @@ func (c *Ceremony) dealerSecret(k *Key) (*crypto.DealerSecret, int, error) {
 		}
 		coeffs[j] = s
 	}
-	s, err := crypto.NewDealerSecret(c.Params, st.Index, coeffs)
+	s, err := dkg.NewDealerSecret(c.Params, st.Index, coeffs)
 	return s, st.Index, err
 }
 
 // Check is round 2: it needs every dealing, opens the shares dealt to k and
 // returns the complaints message (possibly with no complaint). A dealing
 // that fails its public checks needs no complaint: everyone disqualifies it.
-func (c *Ceremony) Check(k *Key, t *Transcript) (*Message, []crypto.Complaint, error) {
+func (c *Ceremony) Check(k *Key, t *Transcript) (*Message, []dkg.Complaint, error) {
 	_, me, err := c.dealerSecret(k)
 	if err != nil {
 		return nil, nil, err
@@ -415,13 +416,13 @@ func (c *Ceremony) Check(k *Key, t *Transcript) (*Message, []crypto.Complaint, e
 	if err := c.waiting(KindDealing, t.DealtBy); err != nil {
 		return nil, nil, err
 	}
-	var complaints []crypto.Complaint
+	var complaints []dkg.Complaint
 	var payload []byte
 	for _, d := range t.Dealings {
-		if d.Dealer == me || crypto.VerifyDealing(c.Context, c.Params, d) != nil {
+		if d.Dealer == me || dkg.VerifyDealing(c.Context, c.Params, d) != nil {
 			continue
 		}
-		_, cp, err := crypto.OpenShare(c.Context, c.Params, me, k.hpke, d)
+		_, cp, err := dkg.OpenShare(c.Context, c.Params, me, k.hpke, d)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -436,7 +437,7 @@ func (c *Ceremony) Check(k *Key, t *Transcript) (*Message, []crypto.Complaint, e
 
 // Justify is round 3: it needs every complaints message and answers each
 // complaint against k by revealing the accuser's share.
-func (c *Ceremony) Justify(k *Key, t *Transcript) (*Message, []crypto.Justification, error) {
+func (c *Ceremony) Justify(k *Key, t *Transcript) (*Message, []dkg.Justification, error) {
 	sec, me, err := c.dealerSecret(k)
 	if err != nil {
 		return nil, nil, err
@@ -444,7 +445,7 @@ func (c *Ceremony) Justify(k *Key, t *Transcript) (*Message, []crypto.Justificat
 	if err := c.waiting(KindComplaints, t.ComplainedBy); err != nil {
 		return nil, nil, err
 	}
-	var js []crypto.Justification
+	var js []dkg.Justification
 	var payload []byte
 	for _, cp := range t.Complaints {
 		if cp.Accused != me {
@@ -465,7 +466,7 @@ func (c *Ceremony) Justify(k *Key, t *Transcript) (*Message, []crypto.Justificat
 // needs every round's messages unless force is set (after the deadline, a
 // trustee that sent nothing is disqualified). Anyone can run it: it uses
 // public data only.
-func (c *Ceremony) Resolve(t *Transcript, force bool) (*crypto.DKGResult, error) {
+func (c *Ceremony) Resolve(t *Transcript, force bool) (*dkg.Result, error) {
 	if !force {
 		for _, r := range []struct {
 			kind string
@@ -476,14 +477,14 @@ func (c *Ceremony) Resolve(t *Transcript, force bool) (*crypto.DKGResult, error)
 			}
 		}
 	}
-	return crypto.Resolve(c.Context, c.Params, t.Dealings, t.Complaints, t.Justifications)
+	return dkg.Resolve(c.Context, c.Params, t.Dealings, t.Complaints, t.Justifications)
 }
 
 // Finish resolves the ceremony and computes k's secret share of the
 // election key, checked against its public verification key. It stores the
 // share and the public results in k's ceremony state (save the key file
 // afterwards).
-func (c *Ceremony) Finish(k *Key, t *Transcript, force bool) (*crypto.DKGResult, error) {
+func (c *Ceremony) Finish(k *Key, t *Transcript, force bool) (*dkg.Result, error) {
 	sec, me, err := c.dealerSecret(k)
 	if err != nil {
 		return nil, err
@@ -503,7 +504,7 @@ func (c *Ceremony) Finish(k *Key, t *Transcript, force bool) (*crypto.DKGResult,
 		if !containsInt(res.Qualified, d.Dealer) {
 			continue
 		}
-		s, _, err := crypto.OpenShare(c.Context, c.Params, me, k.hpke, d)
+		s, _, err := dkg.OpenShare(c.Context, c.Params, me, k.hpke, d)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/crypto/dkg"
 	"github.com/evote/evote/internal/keyfile"
 )
 
@@ -179,11 +180,11 @@ func TestCheatingDealerIsNamed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := crypto.DecodeDealing(c.Params, good.Payload)
+	d, err := dkg.DecodeDealing(c.Params, good.Payload)
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, _, err := crypto.NewDealing(rand.Reader, c.Context, c.Params, 3, tr.HPKE)
+	other, _, err := dkg.NewDealing(rand.Reader, c.Context, c.Params, 3, tr.HPKE)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestCheatingDealerIsNamed(t *testing.T) {
 	}
 	var named bool
 	for _, f := range res.Faults {
-		if f.Trustee == 3 && f.Disqualified && errors.Is(f, crypto.ErrComplaintProven) {
+		if f.Trustee == 3 && f.Disqualified && errors.Is(f, dkg.ErrComplaintProven) {
 			named = true
 		}
 	}

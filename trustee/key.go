@@ -20,6 +20,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/crypto/dkg"
 	"github.com/evote/evote/internal/keyfile"
 )
 
@@ -44,7 +45,7 @@ func (p Public) IdentityText() string {
 type Key struct {
 	Public
 	identity crypto.Scalar
-	hpke     *crypto.HPKEPrivateKey
+	hpke     *dkg.HPKEPrivateKey
 	// Ceremonies holds the trustee's state in each election's key ceremony,
 	// by election id.
 	Ceremonies map[string]*CeremonyState
@@ -82,7 +83,7 @@ func NewKey(rand io.Reader, name string) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := crypto.GenerateHPKEKey(rand)
+	h, err := dkg.GenerateHPKEKey(rand)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func Open(data, passphrase []byte) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("trustee: key file: identity key: %w", err)
 	}
-	h, err := crypto.DecodeHPKEPrivateKey(sec.HPKE)
+	h, err := dkg.DecodeHPKEPrivateKey(sec.HPKE)
 	if err != nil {
 		return nil, fmt.Errorf("trustee: key file: HPKE key: %w", err)
 	}

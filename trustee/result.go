@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/crypto/dkg"
 )
 
 // electionKeyFormat is the format name of an election key file.
@@ -25,7 +26,7 @@ type ElectionKey struct {
 }
 
 // ElectionKey returns the ceremony's outcome in publishable form.
-func (c *Ceremony) ElectionKey(res *crypto.DKGResult) *ElectionKey {
+func (c *Ceremony) ElectionKey(res *dkg.Result) *ElectionKey {
 	mh := c.Manifest.Hash()
 	k := &ElectionKey{Format: electionKeyFormat, ElectionID: c.Manifest.ElectionID, ManifestHash: mh[:],
 		Threshold: c.Params.K, Qualified: res.Qualified}

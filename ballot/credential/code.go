@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"unicode"
 	"unicode/utf8"
 )
@@ -122,8 +121,6 @@ func (Code) String() string { return redacted }
 // GoString returns a redacted placeholder (for the %#v verb).
 func (Code) GoString() string { return redacted }
 
-// LogValue returns a redacted placeholder for log/slog.
-func (Code) LogValue() slog.Value { return slog.StringValue(redacted) }
 
 // State is the state of a code being typed, as CheckPartial reports it.
 type State int

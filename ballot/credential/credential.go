@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/evote/evote/crypto"
 	"golang.org/x/crypto/argon2"
@@ -178,8 +177,6 @@ func (c Credential) String() string {
 // GoString is String (for the %#v verb).
 func (c Credential) GoString() string { return c.String() }
 
-// LogValue returns the public key only, for log/slog.
-func (c Credential) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
 // BallotMessage returns the message a credential signs for a ballot
 // (docs/credentials.md, §3): the transcript

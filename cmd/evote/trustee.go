@@ -14,6 +14,7 @@ import (
 	"github.com/evote/evote/ballot/config"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/crypto/dkg"
 	"github.com/evote/evote/internal/keyfile"
 	"github.com/evote/evote/trustee"
 )
@@ -243,14 +244,14 @@ func ceremonyRound(kind string) cli.ActionFunc {
 				err = k.Save(c.String("key"), pass, kdfFromFlags(c), true)
 			}
 		case trustee.KindComplaints:
-			var cs []crypto.Complaint
+			var cs []dkg.Complaint
 			msg, cs, err = cer.Check(k, t)
 			detail = fmt.Sprintf(" (%d complaints)", len(cs))
 			for _, cp := range cs {
 				fmt.Fprintf(c.App.ErrWriter, "complaint: the share %s dealt to you does not match its commitments\n", cer.Name(cp.Accused))
 			}
 		case trustee.KindJustifications:
-			var js []crypto.Justification
+			var js []dkg.Justification
 			msg, js, err = cer.Justify(k, t)
 			detail = fmt.Sprintf(" (%d justifications)", len(js))
 		}
@@ -266,7 +267,7 @@ func ceremonyRound(kind string) cli.ActionFunc {
 	}
 }
 
-func printFaults(c *cli.Context, cer *trustee.Ceremony, faults []crypto.Fault) {
+func printFaults(c *cli.Context, cer *trustee.Ceremony, faults []dkg.Fault) {
 	for _, f := range faults {
 		verdict := "reported"
 		if f.Disqualified {

@@ -1,9 +1,11 @@
-package crypto
+package dkg
 
 import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/crypto/cryptotest"
 	"testing"
 )
 
@@ -98,11 +100,11 @@ func TestHPKEKeyScheduleMatchesCircl(t *testing.T) {
 // TestHPKESealDeterministic: hpkeSeal honours its reader (known answers).
 func TestHPKESealDeterministic(t *testing.T) {
 	sk := mustHPKEKey(t)
-	a, err := hpkeSeal(newDRBG("seal"), sk.Public(), []byte("info"), nil, []byte("pt"))
+	a, err := hpkeSeal(cryptotest.NewDRBG("seal"), sk.Public(), []byte("info"), nil, []byte("pt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := hpkeSeal(newDRBG("seal"), sk.Public(), []byte("info"), nil, []byte("pt"))
+	b, _ := hpkeSeal(cryptotest.NewDRBG("seal"), sk.Public(), []byte("info"), nil, []byte("pt"))
 	if !bytes.Equal(a, b) {
 		t.Fatal("same reader, different ciphertexts")
 	}
@@ -118,8 +120,8 @@ func TestHPKEKeyEncoding(t *testing.T) {
 	if err != nil || sk2.Public() != sk.Public() {
 		t.Fatalf("private key round trip: %v", err)
 	}
-	k1, _ := GenerateHPKEKey(newDRBG("k"))
-	k2, _ := GenerateHPKEKey(newDRBG("k"))
+	k1, _ := GenerateHPKEKey(cryptotest.NewDRBG("k"))
+	k2, _ := GenerateHPKEKey(cryptotest.NewDRBG("k"))
 	if k1.Public() != k2.Public() {
 		t.Fatal("GenerateHPKEKey ignores its reader")
 	}
@@ -140,7 +142,7 @@ func TestHPKEKeyEncoding(t *testing.T) {
 		"order 8 a": {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
 	}
 	for name, b := range bad {
-		if _, err := DecodeHPKEPublicKey(b); !errors.Is(err, ErrDecode) {
+		if _, err := DecodeHPKEPublicKey(b); !errors.Is(err, crypto.ErrDecode) {
 			t.Errorf("%s: got %v, want a decoding error", name, err)
 		}
 	}
@@ -151,13 +153,13 @@ func TestHPKEKeyEncoding(t *testing.T) {
 	if _, err := DecodeHPKEPublicKey(q[:]); !errors.Is(err, ErrHPKEKey) {
 		t.Errorf("p−1: got %v, want ErrHPKEKey", err)
 	}
-	if _, err := DecodeHPKEPrivateKey(make([]byte, 31)); !errors.Is(err, ErrLength) {
+	if _, err := DecodeHPKEPrivateKey(make([]byte, 31)); !errors.Is(err, crypto.ErrLength) {
 		t.Errorf("short private key: %v", err)
 	}
 }
 
 func FuzzDecodeHPKEPublicKey(f *testing.F) {
-	k, _ := GenerateHPKEKey(newDRBG("fuzz"))
+	k, _ := GenerateHPKEKey(cryptotest.NewDRBG("fuzz"))
 	f.Add(k.Public().Encode())
 	f.Add(make([]byte, 32))
 	f.Fuzz(func(t *testing.T, b []byte) {

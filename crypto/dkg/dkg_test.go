@@ -1,18 +1,20 @@
-package crypto
+package dkg
 
 import (
 	"bytes"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/crypto/cryptotest"
 	"strings"
 	"testing"
 )
 
 // dkgCeremony is a test harness that plays every trustee of a key ceremony.
 type dkgCeremony struct {
-	ctx      Context
-	params   DKGParams
+	ctx      crypto.Context
+	params   Params
 	keys     []*HPKEPrivateKey // keys[l−1]
 	pubs     []HPKEPublicKey
 	dealings []*Dealing      // dealings[i−1]
@@ -21,7 +23,7 @@ type dkgCeremony struct {
 
 func newDKGCeremony(t testing.TB, n, k int) *dkgCeremony {
 	t.Helper()
-	c := &dkgCeremony{ctx: testContext(fmt.Sprintf("dkg %d of %d", k, n)), params: DKGParams{N: n, K: k}}
+	c := &dkgCeremony{ctx: testContext(fmt.Sprintf("dkg %d of %d", k, n)), params: Params{N: n, K: k}}
 	for l := 1; l <= n; l++ {
 		sk := mustHPKEKey(t)
 		c.keys = append(c.keys, sk)
@@ -40,12 +42,12 @@ func newDKGCeremony(t testing.TB, n, k int) *dkgCeremony {
 
 // openAll runs round 2 for every trustee and returns the shares received
 // (shares[l][i] = s_{i,l}, including the own share) and the complaints.
-func (c *dkgCeremony) openAll(t testing.TB) (map[int]map[int]Scalar, []Complaint) {
+func (c *dkgCeremony) openAll(t testing.TB) (map[int]map[int]crypto.Scalar, []Complaint) {
 	t.Helper()
-	shares := make(map[int]map[int]Scalar)
+	shares := make(map[int]map[int]crypto.Scalar)
 	var complaints []Complaint
 	for l := 1; l <= c.params.N; l++ {
-		shares[l] = make(map[int]Scalar)
+		shares[l] = make(map[int]crypto.Scalar)
 		own, err := c.secrets[l-1].Share(l)
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +85,7 @@ func (c *dkgCeremony) resealShare(t testing.TB, i, l int, pt []byte) {
 	copy(es.Ciphertext[:], out[hpkeEncSize:])
 }
 
-func findFault(res *DKGResult, trustee int, sentinel error) *Fault {
+func findFault(res *Result, trustee int, sentinel error) *Fault {
 	for i := range res.Faults {
 		if res.Faults[i].Trustee == trustee && errors.Is(res.Faults[i], sentinel) {
 			return &res.Faults[i]
@@ -92,7 +94,7 @@ func findFault(res *DKGResult, trustee int, sentinel error) *Fault {
 	return nil
 }
 
-func qualifies(res *DKGResult, i int) bool {
+func qualifies(res *Result, i int) bool {
 	for _, q := range res.Qualified {
 		if q == i {
 			return true
@@ -136,20 +138,20 @@ func TestCeremony(t *testing.T) {
 				t.Fatalf("faults %v, qualified %v", res.Faults, res.Qualified)
 			}
 			// K = Σ a_{i,0}·G.
-			a0 := NewScalar()
+			a0 := crypto.NewScalar()
 			for _, s := range c.secrets {
 				a0.Add(a0, s.coeffs[0])
 			}
-			if !res.PublicKey.IsEqual(BaseMul(a0)) {
+			if !res.PublicKey.IsEqual(crypto.BaseMul(a0)) {
 				t.Fatal("joint key is not Σ a_{i,0}·G")
 			}
-			xs := make([]Scalar, n+1)
+			xs := make([]crypto.Scalar, n+1)
 			for l := 1; l <= n; l++ {
 				x, err := res.SecretShare(l, shares[l])
 				if err != nil {
 					t.Fatal(err)
 				}
-				if !BaseMul(x).IsEqual(res.VerificationKeys[l-1]) {
+				if !crypto.BaseMul(x).IsEqual(res.VerificationKeys[l-1]) {
 					t.Fatalf("x_%d·G ≠ K_%d", l, l)
 				}
 				xs[l] = x
@@ -157,44 +159,44 @@ func TestCeremony(t *testing.T) {
 
 			// Decrypt known values with every share.
 			ms := []uint64{0, 1, 42}
-			cts := make([]Ciphertext, len(ms))
+			cts := make([]crypto.Ciphertext, len(ms))
 			for a, m := range ms {
-				cts[a], _, err = Encrypt(rand.Reader, res.PublicKey, m)
+				cts[a], _, err = crypto.Encrypt(rand.Reader, res.PublicKey, m)
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
-			ds := make([]DecryptionShare, n+1)
+			ds := make([]crypto.DecryptionShare, n+1)
 			for l := 1; l <= n; l++ {
-				ds[l], err = PartialDecrypt(rand.Reader, c.ctx, l, xs[l], res.VerificationKeys[l-1], cts)
+				ds[l], err = crypto.PartialDecrypt(rand.Reader, c.ctx, l, xs[l], res.VerificationKeys[l-1], cts)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := VerifyShare(c.ctx, res.VerificationKeys, cts, ds[l]); err != nil {
+				if err := crypto.VerifyShare(c.ctx, res.VerificationKeys, cts, ds[l]); err != nil {
 					t.Fatal(err)
 				}
 			}
-			pick := func(set []int) []DecryptionShare {
-				var out []DecryptionShare
+			pick := func(set []int) []crypto.DecryptionShare {
+				var out []crypto.DecryptionShare
 				for _, l := range set {
 					out = append(out, ds[l])
 				}
 				return out
 			}
 			for _, set := range subsets(n, k) {
-				got, err := Combine(c.ctx, k, res.VerificationKeys, cts, pick(set))
+				got, err := crypto.Combine(c.ctx, k, res.VerificationKeys, cts, pick(set))
 				if err != nil {
 					t.Fatalf("subset %v: %v", set, err)
 				}
 				for a, m := range ms {
-					if !got[a].IsEqual(BaseMul(ScalarFromUint64(m))) {
+					if !got[a].IsEqual(crypto.BaseMul(crypto.ScalarFromUint64(m))) {
 						t.Fatalf("subset %v: ciphertext %d does not decrypt to %d", set, a, m)
 					}
 				}
 			}
 			for _, set := range subsets(n, k-1) {
-				_, err := Combine(c.ctx, k, res.VerificationKeys, cts, pick(set))
-				if !errors.Is(err, ErrNotEnoughShares) {
+				_, err := crypto.Combine(c.ctx, k, res.VerificationKeys, cts, pick(set))
+				if !errors.Is(err, crypto.ErrNotEnoughShares) {
 					t.Fatalf("subset %v of size k−1: got %v, want ErrNotEnoughShares", set, err)
 				}
 				want := fmt.Sprintf("have %d share", k-1)
@@ -203,41 +205,41 @@ func TestCeremony(t *testing.T) {
 				}
 			}
 			// All n shares at once also work.
-			if got, err := Combine(c.ctx, k, res.VerificationKeys, cts, pick(subsets(n, n)[0])); err != nil || !got[2].IsEqual(BaseMul(ScalarFromUint64(42))) {
+			if got, err := crypto.Combine(c.ctx, k, res.VerificationKeys, cts, pick(subsets(n, n)[0])); err != nil || !got[2].IsEqual(crypto.BaseMul(crypto.ScalarFromUint64(42))) {
 				t.Fatalf("all shares: %v", err)
 			}
 
 			// A valid share of a different ciphertext, in place of trustee 1's.
-			other, _, _ := Encrypt(rand.Reader, res.PublicKey, 7)
-			wrongCts := append([]Ciphertext(nil), cts...)
+			other, _, _ := crypto.Encrypt(rand.Reader, res.PublicKey, 7)
+			wrongCts := append([]crypto.Ciphertext(nil), cts...)
 			wrongCts[1] = other
-			wrong, err := PartialDecrypt(rand.Reader, c.ctx, 1, xs[1], res.VerificationKeys[0], wrongCts)
+			wrong, err := crypto.PartialDecrypt(rand.Reader, c.ctx, 1, xs[1], res.VerificationKeys[0], wrongCts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			set := pick(subsets(n, k)[0])
 			set[0] = wrong
-			_, err = Combine(c.ctx, k, res.VerificationKeys, cts, set)
-			wantTrusteeError(t, err, 1, ErrBadShare, "decryption share for ciphertext 1: proof does not verify")
+			_, err = crypto.Combine(c.ctx, k, res.VerificationKeys, cts, set)
+			wantTrusteeError(t, err, 1, crypto.ErrBadShare, "decryption share for ciphertext 1: proof does not verify")
 
 			// A tampered share of the last trustee.
 			last := subsets(n, k)[len(subsets(n, k))-1]
 			set = pick(last)
 			bad := set[len(set)-1]
-			bad.Parts = append([]DecryptionPart(nil), bad.Parts...)
-			bad.Parts[2].M = NewPoint().Add(bad.Parts[2].M, Generator())
+			bad.Parts = append([]crypto.DecryptionPart(nil), bad.Parts...)
+			bad.Parts[2].M = crypto.NewPoint().Add(bad.Parts[2].M, crypto.Generator())
 			set[len(set)-1] = bad
-			_, err = Combine(c.ctx, k, res.VerificationKeys, cts, set)
-			wantTrusteeError(t, err, last[len(last)-1], ErrBadShare, "ciphertext 2")
+			_, err = crypto.Combine(c.ctx, k, res.VerificationKeys, cts, set)
+			wantTrusteeError(t, err, last[len(last)-1], crypto.ErrBadShare, "ciphertext 2")
 		})
 	}
 }
 
 func wantTrusteeError(t *testing.T, err error, trustee int, sentinel error, detail string) {
 	t.Helper()
-	var te *TrusteeError
+	var te *crypto.TrusteeError
 	if !errors.As(err, &te) || te.Trustee != trustee || !errors.Is(err, sentinel) {
-		t.Fatalf("got %v, want a TrusteeError for trustee %d wrapping %v", err, trustee, sentinel)
+		t.Fatalf("got %v, want a crypto.TrusteeError for trustee %d wrapping %v", err, trustee, sentinel)
 	}
 	if !strings.Contains(err.Error(), detail) || !strings.HasPrefix(err.Error(), fmt.Sprintf("crypto: trustee %d: ", trustee)) {
 		t.Fatalf("error %q does not name trustee %d and %q", err, trustee, detail)
@@ -254,7 +256,7 @@ func TestCheatingDealerWrongShare(t *testing.T) {
 			// Dealer 2 sends trustee 3 a wrong share.
 			if pt == nil {
 				s, _ := c.secrets[1].Share(3)
-				e := EncodeScalar(NewScalar().Add(s, ScalarFromUint64(1)))
+				e := crypto.EncodeScalar(crypto.NewScalar().Add(s, crypto.ScalarFromUint64(1)))
 				pt = e[:]
 			}
 			c.resealShare(t, 2, 3, pt)
@@ -291,14 +293,14 @@ func TestCheatingDealerWrongShare(t *testing.T) {
 func TestCheatingDealerBadProof(t *testing.T) {
 	c := newDKGCeremony(t, 3, 2)
 	p := &c.dealings[2].Proofs[1]
-	p.Response = NewScalar().Add(p.Response, ScalarFromUint64(1))
+	p.Response = crypto.NewScalar().Add(p.Response, crypto.ScalarFromUint64(1))
 	err := VerifyDealing(c.ctx, c.params, c.dealings[2])
-	wantTrusteeError(t, err, 3, ErrProof, "dealing: coefficient 1: schnorr proof does not verify")
+	wantTrusteeError(t, err, 3, crypto.ErrProof, "dealing: coefficient 1: schnorr proof does not verify")
 	res, err := Resolve(c.ctx, c.params, c.dealings, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := findFault(res, 3, ErrProof)
+	f := findFault(res, 3, crypto.ErrProof)
 	if f == nil || !f.Disqualified || !strings.Contains(f.Error(), "coefficient 1") {
 		t.Fatalf("faults %+v", res.Faults)
 	}
@@ -310,11 +312,11 @@ func TestCheatingDealerBadProof(t *testing.T) {
 	c = newDKGCeremony(t, 3, 2)
 	c.dealings[0].Proofs[0], c.dealings[0].Proofs[1] = c.dealings[0].Proofs[1], c.dealings[0].Proofs[0]
 	c.dealings[0].Commitments[0], c.dealings[0].Commitments[1] = c.dealings[0].Commitments[1], c.dealings[0].Commitments[0]
-	wantTrusteeError(t, VerifyDealing(c.ctx, c.params, c.dealings[0]), 1, ErrProof, "coefficient 0")
+	wantTrusteeError(t, VerifyDealing(c.ctx, c.params, c.dealings[0]), 1, crypto.ErrProof, "coefficient 0")
 	// A whole dealing replayed under another dealer's index does not verify.
 	c = newDKGCeremony(t, 3, 2)
 	c.dealings[1].Commitments, c.dealings[1].Proofs = c.dealings[0].Commitments, c.dealings[0].Proofs
-	wantTrusteeError(t, VerifyDealing(c.ctx, c.params, c.dealings[1]), 2, ErrProof, "coefficient")
+	wantTrusteeError(t, VerifyDealing(c.ctx, c.params, c.dealings[1]), 2, crypto.ErrProof, "coefficient")
 }
 
 func TestFalseComplaint(t *testing.T) {
@@ -355,7 +357,7 @@ func TestFalseComplaint(t *testing.T) {
 func TestUnansweredAndJustifiedComplaints(t *testing.T) {
 	// Dealer 1 sends trustee 2 garbage that does not decrypt: the evidence
 	// decides nothing, so dealer 1 must justify.
-	setup := func(t *testing.T) (*dkgCeremony, map[int]map[int]Scalar, []Complaint) {
+	setup := func(t *testing.T) (*dkgCeremony, map[int]map[int]crypto.Scalar, []Complaint) {
 		c := newDKGCeremony(t, 3, 2)
 		es := &c.dealings[0].Shares[sharePosition(1, 2)]
 		copy(es.Ciphertext[:], randomBytes(t, len(es.Ciphertext)))
@@ -400,14 +402,14 @@ func TestUnansweredAndJustifiedComplaints(t *testing.T) {
 		if err != nil {
 			t.Fatalf("trustee 2 with the justified share: %v", err)
 		}
-		if !BaseMul(x).IsEqual(res.VerificationKeys[1]) {
+		if !crypto.BaseMul(x).IsEqual(res.VerificationKeys[1]) {
 			t.Fatal("x_2 does not match K_2")
 		}
 	})
 	t.Run("justified with a wrong share", func(t *testing.T) {
 		c, _, complaints := setup(t)
 		j, _ := c.secrets[0].Justify(complaints[0])
-		j.Share = NewScalar().Add(j.Share, ScalarFromUint64(1))
+		j.Share = crypto.NewScalar().Add(j.Share, crypto.ScalarFromUint64(1))
 		res, err := Resolve(c.ctx, c.params, c.dealings, complaints, []Justification{j})
 		if err != nil {
 			t.Fatal(err)
@@ -434,12 +436,12 @@ func TestUnansweredAndJustifiedComplaints(t *testing.T) {
 
 func TestTooFewQualified(t *testing.T) {
 	c := newDKGCeremony(t, 3, 3)
-	c.dealings[0].Commitments[0] = Generator() // proof no longer matches
+	c.dealings[0].Commitments[0] = crypto.Generator() // proof no longer matches
 	res, err := Resolve(c.ctx, c.params, c.dealings, nil, nil)
 	if !errors.Is(err, ErrTooFewQualified) || res == nil || res.PublicKey != nil {
 		t.Fatalf("got %v, want ErrTooFewQualified", err)
 	}
-	if findFault(res, 1, ErrProof) == nil {
+	if findFault(res, 1, crypto.ErrProof) == nil {
 		t.Fatalf("faults %+v", res.Faults)
 	}
 	if _, err := res.SecretShare(2, nil); err == nil {
@@ -467,7 +469,7 @@ func TestMissingAndDuplicateDealings(t *testing.T) {
 	if !res.PublicKey.IsEqual(res2.PublicKey) {
 		t.Fatal("Resolve is not deterministic")
 	}
-	want := NewPoint().Add(c.dealings[0].Commitments[0], c.dealings[3].Commitments[0])
+	want := crypto.NewPoint().Add(c.dealings[0].Commitments[0], c.dealings[3].Commitments[0])
 	if !res.PublicKey.IsEqual(want) {
 		t.Fatal("K ≠ A_{1,0} + A_{4,0}")
 	}
@@ -493,54 +495,54 @@ func TestDKGParams(t *testing.T) {
 		{3, 4, "threshold 4 exceeds the 3 trustees"},
 		{256, 2, "256 trustees, at most 255"},
 	} {
-		err := DKGParams{N: tc.n, K: tc.k}.Validate()
+		err := Params{N: tc.n, K: tc.k}.Validate()
 		if !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("(%d, %d): got %v, want %q", tc.n, tc.k, err, tc.want)
 		}
 	}
-	if err := (DKGParams{N: 255, K: 255}).Validate(); err != nil {
+	if err := (Params{N: 255, K: 255}).Validate(); err != nil {
 		t.Error(err)
 	}
 	keys := []HPKEPublicKey{mustHPKEKey(t).Public(), mustHPKEKey(t).Public()}
-	p := DKGParams{N: 2, K: 1}
-	if _, _, err := NewDealing(rand.Reader, Context{}, p, 3, keys); !errors.Is(err, ErrParams) {
+	p := Params{N: 2, K: 1}
+	if _, _, err := NewDealing(rand.Reader, crypto.Context{}, p, 3, keys); !errors.Is(err, ErrParams) {
 		t.Errorf("dealer 3 of 2: %v", err)
 	}
-	if _, _, err := NewDealing(rand.Reader, Context{}, p, 0, keys); !errors.Is(err, ErrParams) {
+	if _, _, err := NewDealing(rand.Reader, crypto.Context{}, p, 0, keys); !errors.Is(err, ErrParams) {
 		t.Errorf("dealer 0: %v", err)
 	}
-	if _, _, err := NewDealing(rand.Reader, Context{}, p, 1, keys[:1]); !errors.Is(err, ErrParams) {
+	if _, _, err := NewDealing(rand.Reader, crypto.Context{}, p, 1, keys[:1]); !errors.Is(err, ErrParams) {
 		t.Errorf("one key for two trustees: %v", err)
 	}
-	if _, _, err := NewDealing(rand.Reader, Context{}, p, 1, []HPKEPublicKey{keys[0], {}}); err == nil || !strings.Contains(err.Error(), "trustee 2") {
+	if _, _, err := NewDealing(rand.Reader, crypto.Context{}, p, 1, []HPKEPublicKey{keys[0], {}}); err == nil || !strings.Contains(err.Error(), "trustee 2") {
 		t.Errorf("zero recipient key: %v", err)
 	}
-	if _, _, err := NewDealingWithRandomness(rand.Reader, Context{}, p, 1, keys, []Scalar{NewScalar()}); err == nil {
+	if _, _, err := NewDealingWithRandomness(rand.Reader, crypto.Context{}, p, 1, keys, []crypto.Scalar{crypto.NewScalar()}); err == nil {
 		t.Error("zero coefficient accepted")
 	}
 }
 
 // TestDealingKnownAnswer: a dealing is a function of its randomness.
 func TestDealingKnownAnswer(t *testing.T) {
-	p := DKGParams{N: 3, K: 2}
+	p := Params{N: 3, K: 2}
 	var keys []HPKEPublicKey
 	for l := 1; l <= 3; l++ {
-		k, _ := GenerateHPKEKey(newDRBG(fmt.Sprintf("hpke key %d", l)))
+		k, _ := GenerateHPKEKey(cryptotest.NewDRBG(fmt.Sprintf("hpke key %d", l)))
 		keys = append(keys, k.Public())
 	}
-	coeffs := []Scalar{newDRBG("a0").scalar(), newDRBG("a1").scalar()}
-	d1, _, err := NewDealingWithRandomness(newDRBG("dealing"), testContext("kat"), p, 2, keys, coeffs)
+	coeffs := []crypto.Scalar{drbgScalar("a0"), drbgScalar("a1")}
+	d1, _, err := NewDealingWithRandomness(cryptotest.NewDRBG("dealing"), testContext("kat"), p, 2, keys, coeffs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d2, _, _ := NewDealingWithRandomness(newDRBG("dealing"), testContext("kat"), p, 2, keys, coeffs)
+	d2, _, _ := NewDealingWithRandomness(cryptotest.NewDRBG("dealing"), testContext("kat"), p, 2, keys, coeffs)
 	if !bytes.Equal(d1.Encode(), d2.Encode()) {
 		t.Fatal("same randomness, different dealings")
 	}
 	if err := VerifyDealing(testContext("kat"), p, d1); err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifyDealing(testContext("other"), p, d1); !errors.Is(err, ErrProof) {
+	if err := VerifyDealing(testContext("other"), p, d1); !errors.Is(err, crypto.ErrProof) {
 		t.Fatalf("dealing verified in another context: %v", err)
 	}
 }
@@ -564,7 +566,7 @@ func TestDKGEncodings(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := DecodeDealing(DKGParams{N: 3, K: 3}, c.dealings[0].Encode()); !errors.Is(err, ErrLength) {
+	if _, err := DecodeDealing(Params{N: 3, K: 3}, c.dealings[0].Encode()); !errors.Is(err, crypto.ErrLength) {
 		t.Errorf("dealing for other params: %v", err)
 	}
 
@@ -659,14 +661,14 @@ func TestDKGEncodings(t *testing.T) {
 		} else {
 			_, err = DecodeJustification(p, b)
 		}
-		if !errors.Is(err, ErrDecode) {
+		if !errors.Is(err, crypto.ErrDecode) {
 			t.Errorf("%s: got %v, want a decoding error", name, err)
 		}
 	}
 }
 
 func FuzzDecodeDealing(f *testing.F) {
-	p := DKGParams{N: 3, K: 2}
+	p := Params{N: 3, K: 2}
 	c := newDKGCeremony(f, p.N, p.K)
 	for _, d := range c.dealings {
 		f.Add(d.Encode())
@@ -685,7 +687,7 @@ func FuzzDecodeDealing(f *testing.F) {
 }
 
 func FuzzDecodeComplaint(f *testing.F) {
-	p := DKGParams{N: 3, K: 2}
+	p := Params{N: 3, K: 2}
 	f.Add(Complaint{Accuser: 1, Accused: 3}.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := DecodeComplaint(p, b)
@@ -699,8 +701,8 @@ func FuzzDecodeComplaint(f *testing.F) {
 }
 
 func FuzzDecodeJustification(f *testing.F) {
-	p := DKGParams{N: 3, K: 2}
-	f.Add(Justification{Dealer: 2, Recipient: 1, Share: newDRBG("j").scalar()}.Encode())
+	p := Params{N: 3, K: 2}
+	f.Add(Justification{Dealer: 2, Recipient: 1, Share: drbgScalar("j")}.Encode())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		j, err := DecodeJustification(p, b)
 		if err != nil {
@@ -730,4 +732,14 @@ func BenchmarkNewDealing(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func testContext(label string) crypto.Context {
+	return crypto.Context(crypto.Hash("evote/v1/test", []byte(label)))
+}
+
+// drbgScalar is a scalar drawn from the deterministic stream for label.
+func drbgScalar(label string) crypto.Scalar {
+	s, _ := crypto.RandomScalar(cryptotest.NewDRBG(label))
+	return s
 }

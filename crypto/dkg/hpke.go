@@ -1,4 +1,4 @@
-package crypto
+package dkg
 
 import (
 	"crypto/hkdf"
@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/crypto"
 	"io"
 
 	"github.com/cloudflare/circl/dh/x25519"
@@ -55,7 +56,7 @@ var (
 // ErrHPKEKey is returned for 32 bytes that are not a usable X25519 public
 // key: a non-canonical u-coordinate (top bit set or u ≥ 2²⁵⁵−19) or a point
 // of small order, for which X25519 gives the all-zero shared secret.
-var ErrHPKEKey = fmt.Errorf("%w: not a valid X25519 public key", ErrDecode)
+var ErrHPKEKey = fmt.Errorf("%w: not a valid X25519 public key", crypto.ErrDecode)
 
 // errHPKEOpen is returned when an HPKE ciphertext does not decrypt.
 var errHPKEOpen = errors.New("crypto: HPKE ciphertext does not decrypt")
@@ -84,7 +85,7 @@ func GenerateHPKEKey(rand io.Reader) (*HPKEPrivateKey, error) {
 func newHPKEPrivateKey(sk kem.PrivateKey) (*HPKEPrivateKey, error) {
 	pb, err := sk.Public().MarshalBinary()
 	if err != nil || len(pb) != HPKEPublicKeySize {
-		return nil, fmt.Errorf("crypto: HPKE private key: %w", ErrLength)
+		return nil, fmt.Errorf("crypto: HPKE private key: %w", crypto.ErrLength)
 	}
 	pub := HPKEPublicKey(pb)
 	if err := checkX25519Public(pub[:]); err != nil {
@@ -110,11 +111,11 @@ func (k *HPKEPrivateKey) Encode() []byte {
 // DecodeHPKEPrivateKey decodes a private key encoded by Encode.
 func DecodeHPKEPrivateKey(b []byte) (*HPKEPrivateKey, error) {
 	if len(b) != HPKEPrivateKeySize {
-		return nil, fmt.Errorf("crypto: HPKE private key: %w: %d bytes, want %d", ErrLength, len(b), HPKEPrivateKeySize)
+		return nil, fmt.Errorf("crypto: HPKE private key: %w: %d bytes, want %d", crypto.ErrLength, len(b), HPKEPrivateKeySize)
 	}
 	sk, err := hpkeScheme.UnmarshalBinaryPrivateKey(b)
 	if err != nil {
-		return nil, fmt.Errorf("crypto: HPKE private key: %w", ErrDecode)
+		return nil, fmt.Errorf("crypto: HPKE private key: %w", crypto.ErrDecode)
 	}
 	return newHPKEPrivateKey(sk)
 }
@@ -126,7 +127,7 @@ func (p HPKEPublicKey) Encode() []byte { return append([]byte(nil), p[:]...) }
 // and points of small order.
 func DecodeHPKEPublicKey(b []byte) (HPKEPublicKey, error) {
 	if len(b) != HPKEPublicKeySize {
-		return HPKEPublicKey{}, fmt.Errorf("crypto: HPKE public key: %w: %d bytes, want %d", ErrLength, len(b), HPKEPublicKeySize)
+		return HPKEPublicKey{}, fmt.Errorf("crypto: HPKE public key: %w: %d bytes, want %d", crypto.ErrLength, len(b), HPKEPublicKeySize)
 	}
 	if err := checkX25519Public(b); err != nil {
 		return HPKEPublicKey{}, fmt.Errorf("crypto: HPKE public key: %w", err)

@@ -1,9 +1,10 @@
-package crypto
+package dkg
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/evote/evote/crypto"
 	"io"
 )
 
@@ -29,34 +30,33 @@ import (
 //  4. Resolution. Everyone runs Resolve on the dealings, complaints and
 //     justifications, and gets the qualified set, the joint public key, every
 //     trustee's verification key and the list of faults. Trustee l then sums
-//     its shares (DKGResult.SecretShare).
+//     its shares (Result.SecretShare).
 //
 // Message authorship (that trustee i published dealing i, complaints with
 // Accuser l come from l, justifications with Dealer i come from i) is the
 // transport's job: the chain accepts these messages only when signed by the
 // trustee they name.
 
-// MaxTrustees is the largest number of trustees; indices are encoded in one
-// byte.
-const MaxTrustees = 255
+// MaxTrustees is the largest number of trustees (crypto.MaxTrustees).
+const MaxTrustees = crypto.MaxTrustees
 
 // Sizes of the key-ceremony messages that do not depend on (n, k).
 const (
 	// EncryptedShareSize is enc ‖ AEAD ciphertext of a 32-byte scalar.
-	EncryptedShareSize = hpkeEncSize + ScalarSize + hpkeTagSize
+	EncryptedShareSize = hpkeEncSize + crypto.ScalarSize + hpkeTagSize
 	// ComplaintSize is accuser ‖ accused ‖ shared secret.
 	ComplaintSize = 2 + hpkeSecretSize
 	// JustificationSize is dealer ‖ recipient ‖ share.
-	JustificationSize = 2 + ScalarSize
+	JustificationSize = 2 + crypto.ScalarSize
 	// coefficientSize is A_j ‖ Schnorr proof of A_j.
-	coefficientSize   = PointSize + SchnorrProofSize
+	coefficientSize   = crypto.PointSize + crypto.SchnorrProofSize
 	dealingHeaderSize = 3
 )
 
 // Errors of the key ceremony. Faults found by Resolve wrap one of these.
 var (
 	// ErrParams is returned for invalid (n, k) or trustee indices.
-	ErrParams = errors.New("crypto: invalid threshold parameters")
+	ErrParams = crypto.ErrParams
 	// ErrDealing is returned for a dealing of the wrong shape.
 	ErrDealing = errors.New("crypto: invalid dealing")
 	// ErrMissingDealing: a trustee published no dealing.
@@ -81,7 +81,7 @@ var (
 	ErrTooFewQualified = errors.New("crypto: too few qualified trustees")
 	// ErrShareMismatch: a trustee's summed secret share does not match its
 	// verification key.
-	ErrShareMismatch = errors.New("crypto: secret share does not match the verification key")
+	ErrShareMismatch = crypto.ErrShareMismatch
 )
 
 // Reasons why a decrypted share is bad (see openShareWithSecret).
@@ -91,14 +91,14 @@ var (
 	errShareWrong         = errors.New("share does not match the dealer's commitments")
 )
 
-// DKGParams are the number of trustees N and the threshold K: any K trustees
+// Params are the number of trustees N and the threshold K: any K trustees
 // can decrypt, fewer learn nothing.
-type DKGParams struct {
+type Params struct {
 	N, K int
 }
 
 // Validate checks 1 ≤ K ≤ N ≤ MaxTrustees.
-func (p DKGParams) Validate() error {
+func (p Params) Validate() error {
 	switch {
 	case p.N < 1:
 		return fmt.Errorf("%w: %d trustees, need at least 1", ErrParams, p.N)
@@ -112,7 +112,7 @@ func (p DKGParams) Validate() error {
 	return nil
 }
 
-func (p DKGParams) checkIndex(what string, i int) error {
+func (p Params) checkIndex(what string, i int) error {
 	if i < 1 || i > p.N {
 		return fmt.Errorf("%w: %s index %d out of range 1..%d", ErrParams, what, i, p.N)
 	}
@@ -121,7 +121,7 @@ func (p DKGParams) checkIndex(what string, i int) error {
 
 // DealingSize returns the size of an encoded Dealing:
 // 3 + 96·K + 80·(N−1) bytes.
-func (p DKGParams) DealingSize() int {
+func (p Params) DealingSize() int {
 	return dealingHeaderSize + p.K*coefficientSize + (p.N-1)*EncryptedShareSize
 }
 
@@ -129,28 +129,28 @@ func u64(v int) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
 
 // coefficientContext is the context of the Schnorr proof of A_{i,j}, so that a
 // proof cannot be replayed for another trustee, position or ceremony.
-func coefficientContext(ctx Context, p DKGParams, i, j int) Context {
+func coefficientContext(ctx crypto.Context, p Params, i, j int) crypto.Context {
 	return ctx.Derive("dkg/coefficient", u64(p.N), u64(p.K), u64(i), u64(j))
 }
 
 // shareInfo is the HPKE info string of the share from dealer i to trustee l.
-func shareInfo(ctx Context, p DKGParams, i, l int) []byte {
+func shareInfo(ctx crypto.Context, p Params, i, l int) []byte {
 	c := ctx.Derive("dkg/share", u64(p.N), u64(p.K), u64(i), u64(l))
 	return c[:]
 }
 
 // EncryptedShare is s_{i,l} = f_i(l) encrypted with HPKE to trustee l.
 type EncryptedShare struct {
-	Enc        [hpkeEncSize]byte              // encapsulated key
-	Ciphertext [ScalarSize + hpkeTagSize]byte // AEAD ciphertext of the 32-byte scalar
+	Enc        [hpkeEncSize]byte                     // encapsulated key
+	Ciphertext [crypto.ScalarSize + hpkeTagSize]byte // AEAD ciphertext of the 32-byte scalar
 }
 
 // Dealing is trustee Dealer's public message of round 1.
 type Dealing struct {
 	Dealer      int
-	Commitments []Point          // A_{i,0}, …, A_{i,k−1}
-	Proofs      []SchnorrProof   // one per commitment
-	Shares      []EncryptedShare // to trustees 1..n except Dealer, in increasing order
+	Commitments []crypto.Point        // A_{i,0}, …, A_{i,k−1}
+	Proofs      []crypto.SchnorrProof // one per commitment
+	Shares      []EncryptedShare      // to trustees 1..n except Dealer, in increasing order
 }
 
 // sharePosition returns the position of trustee l's share in Shares.
@@ -164,15 +164,15 @@ func sharePosition(dealer, l int) int {
 // DealerSecret is what a dealer keeps from round 1: its polynomial. It is
 // needed to answer complaints and for the dealer's own share.
 type DealerSecret struct {
-	params DKGParams
+	params Params
 	dealer int
-	coeffs []Scalar
+	coeffs []crypto.Scalar
 }
 
 // evalPoly returns f(x) by Horner's rule in constant time (x is public).
-func evalPoly(coeffs []Scalar, x int) Scalar {
-	xs := ScalarFromUint64(uint64(x))
-	s := NewScalar().Set(coeffs[len(coeffs)-1])
+func evalPoly(coeffs []crypto.Scalar, x int) crypto.Scalar {
+	xs := crypto.ScalarFromUint64(uint64(x))
+	s := crypto.NewScalar().Set(coeffs[len(coeffs)-1])
 	for j := len(coeffs) - 2; j >= 0; j-- {
 		s.Mul(s, xs)
 		s.Add(s, coeffs[j])
@@ -182,9 +182,9 @@ func evalPoly(coeffs []Scalar, x int) Scalar {
 
 // VarTimeCommitmentAt returns Σ_j x^j·C_j, the public image f(x)·G of a
 // polynomial committed to coefficient by coefficient. It is variable-time.
-func VarTimeCommitmentAt(commitments []Point, x int) Point {
-	xs := ScalarFromUint64(uint64(x))
-	p := NewPoint().Set(commitments[len(commitments)-1])
+func VarTimeCommitmentAt(commitments []crypto.Point, x int) crypto.Point {
+	xs := crypto.ScalarFromUint64(uint64(x))
+	p := crypto.NewPoint().Set(commitments[len(commitments)-1])
 	for j := len(commitments) - 2; j >= 0; j-- {
 		p.Mul(p, xs)
 		p.Add(p, commitments[j])
@@ -195,7 +195,7 @@ func VarTimeCommitmentAt(commitments []Point, x int) Point {
 // NewDealerSecret rebuilds a dealer's secret from the coefficients of its
 // polynomial, as a trustee keeps them between rounds (in its encrypted key
 // file).
-func NewDealerSecret(params DKGParams, dealer int, coeffs []Scalar) (*DealerSecret, error) {
+func NewDealerSecret(params Params, dealer int, coeffs []crypto.Scalar) (*DealerSecret, error) {
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
@@ -205,18 +205,18 @@ func NewDealerSecret(params DKGParams, dealer int, coeffs []Scalar) (*DealerSecr
 	if len(coeffs) != params.K {
 		return nil, fmt.Errorf("%w: %d coefficients for threshold %d", ErrParams, len(coeffs), params.K)
 	}
-	s := &DealerSecret{params: params, dealer: dealer, coeffs: make([]Scalar, params.K)}
+	s := &DealerSecret{params: params, dealer: dealer, coeffs: make([]crypto.Scalar, params.K)}
 	for j, a := range coeffs {
 		if a == nil || a.IsZero() {
 			return nil, fmt.Errorf("crypto: trustee %d: coefficient %d is zero", dealer, j)
 		}
-		s.coeffs[j] = NewScalar().Set(a)
+		s.coeffs[j] = crypto.NewScalar().Set(a)
 	}
 	return s, nil
 }
 
 // Share returns f_i(l), the share of trustee l (including the dealer itself).
-func (s *DealerSecret) Share(l int) (Scalar, error) {
+func (s *DealerSecret) Share(l int) (crypto.Scalar, error) {
 	if err := s.params.checkIndex("trustee", l); err != nil {
 		return nil, err
 	}
@@ -239,13 +239,13 @@ func (s *DealerSecret) Justify(c Complaint) (Justification, error) {
 // NewDealing makes trustee dealer's round-1 message with fresh random
 // coefficients. recipients[l−1] is trustee l's HPKE public key (the dealer's
 // own entry is not used).
-func NewDealing(rand io.Reader, ctx Context, params DKGParams, dealer int, recipients []HPKEPublicKey) (*Dealing, *DealerSecret, error) {
+func NewDealing(rand io.Reader, ctx crypto.Context, params Params, dealer int, recipients []HPKEPublicKey) (*Dealing, *DealerSecret, error) {
 	if err := params.Validate(); err != nil {
 		return nil, nil, err
 	}
-	coeffs := make([]Scalar, params.K)
+	coeffs := make([]crypto.Scalar, params.K)
 	for j := range coeffs {
-		a, err := RandomNonZeroScalar(rand)
+		a, err := crypto.RandomNonZeroScalar(rand)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -258,7 +258,7 @@ func NewDealing(rand io.Reader, ctx Context, params DKGParams, dealer int, recip
 // given; rand supplies the Schnorr nonces (64 bytes each, for j = 0..k−1) and
 // then the HPKE ephemeral seeds (32 bytes each, for l = 1..n, l ≠ dealer), so
 // that a deterministic reader gives a known-answer dealing.
-func NewDealingWithRandomness(rand io.Reader, ctx Context, params DKGParams, dealer int, recipients []HPKEPublicKey, coeffs []Scalar) (*Dealing, *DealerSecret, error) {
+func NewDealingWithRandomness(rand io.Reader, ctx crypto.Context, params Params, dealer int, recipients []HPKEPublicKey, coeffs []crypto.Scalar) (*Dealing, *DealerSecret, error) {
 	if err := params.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -271,20 +271,20 @@ func NewDealingWithRandomness(rand io.Reader, ctx Context, params DKGParams, dea
 	if len(coeffs) != params.K {
 		return nil, nil, fmt.Errorf("%w: %d coefficients for threshold %d", ErrParams, len(coeffs), params.K)
 	}
-	sec := &DealerSecret{params: params, dealer: dealer, coeffs: make([]Scalar, params.K)}
+	sec := &DealerSecret{params: params, dealer: dealer, coeffs: make([]crypto.Scalar, params.K)}
 	d := &Dealing{
 		Dealer:      dealer,
-		Commitments: make([]Point, params.K),
-		Proofs:      make([]SchnorrProof, params.K),
+		Commitments: make([]crypto.Point, params.K),
+		Proofs:      make([]crypto.SchnorrProof, params.K),
 		Shares:      make([]EncryptedShare, 0, params.N-1),
 	}
 	for j, a := range coeffs {
 		if a == nil || a.IsZero() {
 			return nil, nil, fmt.Errorf("crypto: trustee %d: coefficient %d is zero", dealer, j)
 		}
-		sec.coeffs[j] = NewScalar().Set(a)
-		d.Commitments[j] = BaseMul(a)
-		pr, err := ProveSchnorr(rand, coefficientContext(ctx, params, dealer, j), a, d.Commitments[j])
+		sec.coeffs[j] = crypto.NewScalar().Set(a)
+		d.Commitments[j] = crypto.BaseMul(a)
+		pr, err := crypto.ProveSchnorr(rand, coefficientContext(ctx, params, dealer, j), a, d.Commitments[j])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -294,7 +294,7 @@ func NewDealingWithRandomness(rand io.Reader, ctx Context, params DKGParams, dea
 		if l == dealer {
 			continue
 		}
-		s := EncodeScalar(evalPoly(sec.coeffs, l))
+		s := crypto.EncodeScalar(evalPoly(sec.coeffs, l))
 		out, err := hpkeSeal(rand, recipients[l-1], shareInfo(ctx, params, dealer, l), nil, s[:])
 		if err != nil {
 			return nil, nil, fmt.Errorf("crypto: trustee %d: encrypting the share of trustee %d: %w", dealer, l, err)
@@ -312,11 +312,11 @@ func NewDealingWithRandomness(rand io.Reader, ctx Context, params DKGParams, dea
 
 // dealingError names the dealer of a bad dealing.
 func dealingError(dealer int, sentinel error, format string, args ...any) error {
-	return &TrusteeError{Trustee: dealer, Detail: "dealing: " + fmt.Sprintf(format, args...), Err: sentinel}
+	return &crypto.TrusteeError{Trustee: dealer, Detail: "dealing: " + fmt.Sprintf(format, args...), Err: sentinel}
 }
 
 // checkDealingShape checks everything about a dealing except the proofs.
-func checkDealingShape(params DKGParams, d *Dealing) error {
+func checkDealingShape(params Params, d *Dealing) error {
 	if err := params.Validate(); err != nil {
 		return err
 	}
@@ -334,7 +334,7 @@ func checkDealingShape(params DKGParams, d *Dealing) error {
 	}
 	for j, a := range d.Commitments {
 		if a == nil || a.IsIdentity() {
-			return dealingError(d.Dealer, ErrIdentity, "commitment %d is the identity", j)
+			return dealingError(d.Dealer, crypto.ErrIdentity, "commitment %d is the identity", j)
 		}
 		if d.Proofs[j].Commitment == nil || d.Proofs[j].Response == nil {
 			return dealingError(d.Dealer, ErrDealing, "coefficient %d: missing proof", j)
@@ -357,11 +357,11 @@ func checkDealingShape(params DKGParams, d *Dealing) error {
 // (a *TrusteeError) and, for a bad proof, the coefficient. It does not (and
 // cannot) check the encrypted shares: that is each recipient's job
 // (OpenShare). It is variable-time.
-func VerifyDealing(ctx Context, params DKGParams, d *Dealing) error {
+func VerifyDealing(ctx crypto.Context, params Params, d *Dealing) error {
 	if err := checkDealingShape(params, d); err != nil {
 		return err
 	}
-	b, err := NewBatch(nil)
+	b, err := crypto.NewBatch(nil)
 	if err != nil {
 		return err
 	}
@@ -369,7 +369,7 @@ func VerifyDealing(ctx Context, params DKGParams, d *Dealing) error {
 		b.AddSchnorr(coefficientContext(ctx, params, d.Dealer, j), a, d.Proofs[j])
 	}
 	if failed := b.Verify(); len(failed) > 0 {
-		return dealingError(d.Dealer, ErrProof, "coefficient %d: schnorr proof does not verify", failed[0])
+		return dealingError(d.Dealer, crypto.ErrProof, "coefficient %d: schnorr proof does not verify", failed[0])
 	}
 	return nil
 }
@@ -379,13 +379,13 @@ func VerifyDealing(ctx Context, params DKGParams, d *Dealing) error {
 // It fails with errShareUndecryptable (the evidence decides nothing), or
 // with errShareNotScalar or errShareWrong (the dealer is at fault).
 // d must have passed checkDealingShape.
-func openShareWithSecret(ctx Context, params DKGParams, d *Dealing, l int, sharedSecret []byte) (Scalar, error) {
+func openShareWithSecret(ctx crypto.Context, params Params, d *Dealing, l int, sharedSecret []byte) (crypto.Scalar, error) {
 	es := d.Shares[sharePosition(d.Dealer, l)]
 	pt, err := hpkeOpenWithSecret(sharedSecret, shareInfo(ctx, params, d.Dealer, l), nil, es.Ciphertext[:])
 	if err != nil {
 		return nil, errShareUndecryptable
 	}
-	s, err := DecodeScalar(pt)
+	s, err := crypto.DecodeScalar(pt)
 	if err != nil {
 		return nil, errShareNotScalar
 	}
@@ -397,8 +397,8 @@ func openShareWithSecret(ctx Context, params DKGParams, d *Dealing, l int, share
 
 // checkShare checks s·G = Σ_j l^j·A_{i,j}. s·G is computed in constant time;
 // the comparison's result is public.
-func checkShare(d *Dealing, l int, s Scalar) error {
-	if s == nil || !BaseMul(s).IsEqual(VarTimeCommitmentAt(d.Commitments, l)) {
+func checkShare(d *Dealing, l int, s crypto.Scalar) error {
+	if s == nil || !crypto.BaseMul(s).IsEqual(VarTimeCommitmentAt(d.Commitments, l)) {
 		return errShareWrong
 	}
 	return nil
@@ -409,7 +409,7 @@ func checkShare(d *Dealing, l int, s Scalar) error {
 // dealer's commitments. If the share is good it returns it; otherwise it
 // returns the Complaint to publish. An error means the inputs are unusable
 // (bad parameters, wrong key, a dealing that fails VerifyDealing).
-func OpenShare(ctx Context, params DKGParams, recipient int, sk *HPKEPrivateKey, d *Dealing) (Scalar, *Complaint, error) {
+func OpenShare(ctx crypto.Context, params Params, recipient int, sk *HPKEPrivateKey, d *Dealing) (crypto.Scalar, *Complaint, error) {
 	if err := checkDealingShape(params, d); err != nil {
 		return nil, nil, err
 	}
@@ -425,7 +425,7 @@ func OpenShare(ctx Context, params DKGParams, recipient int, sk *HPKEPrivateKey,
 	es := d.Shares[sharePosition(d.Dealer, recipient)]
 	ss, err := sk.decapsulate(es.Enc[:])
 	if err != nil {
-		return nil, nil, &TrusteeError{Trustee: d.Dealer, Detail: fmt.Sprintf("dealing: encrypted share for trustee %d: %v", recipient, err), Err: ErrDealing}
+		return nil, nil, &crypto.TrusteeError{Trustee: d.Dealer, Detail: fmt.Sprintf("dealing: encrypted share for trustee %d: %v", recipient, err), Err: ErrDealing}
 	}
 	s, err := openShareWithSecret(ctx, params, d, recipient, ss)
 	if err != nil {
@@ -449,7 +449,7 @@ type Complaint struct {
 // Recipient: the share s_{Dealer,Recipient} in the clear.
 type Justification struct {
 	Dealer, Recipient int
-	Share             Scalar
+	Share             crypto.Scalar
 }
 
 // Fault is a trustee's misbehaviour found by Resolve. It is an error whose
@@ -472,17 +472,17 @@ func (f Fault) Error() string { return fmt.Sprintf("crypto: trustee %d: %s", f.T
 // Unwrap returns the sentinel error.
 func (f Fault) Unwrap() error { return f.Err }
 
-// DKGResult is the outcome of a key ceremony, the same for everyone who runs
+// Result is the outcome of a key ceremony, the same for everyone who runs
 // Resolve on the same transcript.
-type DKGResult struct {
-	Params DKGParams
+type Result struct {
+	Params Params
 	// Qualified lists the dealers whose polynomials make up the key, in
 	// increasing order (QUAL).
 	Qualified []int
 	// PublicKey is the joint election key K = Σ_{i∈QUAL} A_{i,0}.
-	PublicKey Point
+	PublicKey crypto.Point
 	// VerificationKeys[l−1] is K_l = Σ_{i∈QUAL} Σ_j l^j·A_{i,j} = x_l·G.
-	VerificationKeys []Point
+	VerificationKeys []crypto.Point
 	// Justified holds the valid justifications that decided complaints; their
 	// shares replace what the accusers decrypted.
 	Justified []Justification
@@ -509,12 +509,12 @@ type DKGResult struct {
 // returning the result with the faults (and no keys). Messages whose indices
 // are out of range, or complaints against oneself, are an error of the
 // caller (decoders never produce them).
-func Resolve(ctx Context, params DKGParams, dealings []*Dealing, complaints []Complaint, justifications []Justification) (*DKGResult, error) {
+func Resolve(ctx crypto.Context, params Params, dealings []*Dealing, complaints []Complaint, justifications []Justification) (*Result, error) {
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
 	n := params.N
-	res := &DKGResult{Params: params}
+	res := &Result{Params: params}
 	disq := make([]bool, n+1)
 	addFault := func(f Fault) {
 		res.Faults = append(res.Faults, f)
@@ -539,7 +539,7 @@ func Resolve(ctx Context, params DKGParams, dealings []*Dealing, complaints []Co
 		}
 		seen[d.Dealer] = true
 		if err := VerifyDealing(ctx, params, d); err != nil {
-			var te *TrusteeError
+			var te *crypto.TrusteeError
 			reason := err.Error()
 			if errors.As(err, &te) {
 				reason = te.Detail
@@ -634,15 +634,15 @@ func Resolve(ctx Context, params DKGParams, dealings []*Dealing, complaints []Co
 	if len(res.Qualified) < params.K {
 		return res, fmt.Errorf("%w: %d qualified, need %d", ErrTooFewQualified, len(res.Qualified), params.K)
 	}
-	sum := make([]Point, params.K) // C_j = Σ_{i∈QUAL} A_{i,j}
+	sum := make([]crypto.Point, params.K) // C_j = Σ_{i∈QUAL} A_{i,j}
 	for j := range sum {
-		sum[j] = NewPoint()
+		sum[j] = crypto.NewPoint()
 		for _, i := range res.Qualified {
 			sum[j].Add(sum[j], byDealer[i].Commitments[j])
 		}
 	}
-	res.PublicKey = NewPoint().Set(sum[0])
-	res.VerificationKeys = make([]Point, n)
+	res.PublicKey = crypto.NewPoint().Set(sum[0])
+	res.VerificationKeys = make([]crypto.Point, n)
 	for l := 1; l <= n; l++ {
 		res.VerificationKeys[l-1] = VarTimeCommitmentAt(sum, l)
 	}
@@ -653,14 +653,14 @@ func Resolve(ctx Context, params DKGParams, dealings []*Dealing, complaints []Co
 // shares[i] is the share l received from dealer i (shares[l] its own
 // f_l(l)); for a complaint decided by a justification, the justified share is
 // used instead. It checks x_l·G = K_l.
-func (r *DKGResult) SecretShare(l int, shares map[int]Scalar) (Scalar, error) {
+func (r *Result) SecretShare(l int, shares map[int]crypto.Scalar) (crypto.Scalar, error) {
 	if err := r.Params.checkIndex("trustee", l); err != nil {
 		return nil, err
 	}
 	if len(r.VerificationKeys) != r.Params.N {
 		return nil, fmt.Errorf("%w: the ceremony has no keys", ErrTooFewQualified)
 	}
-	x := NewScalar()
+	x := crypto.NewScalar()
 	for _, i := range r.Qualified {
 		s := shares[i]
 		for _, j := range r.Justified {
@@ -669,12 +669,12 @@ func (r *DKGResult) SecretShare(l int, shares map[int]Scalar) (Scalar, error) {
 			}
 		}
 		if s == nil {
-			return nil, &TrusteeError{Trustee: l, Detail: fmt.Sprintf("no share from dealer %d", i), Err: ErrShareMismatch}
+			return nil, &crypto.TrusteeError{Trustee: l, Detail: fmt.Sprintf("no share from dealer %d", i), Err: ErrShareMismatch}
 		}
 		x.Add(x, s)
 	}
-	if !BaseMul(x).IsEqual(r.VerificationKeys[l-1]) {
-		return nil, &TrusteeError{Trustee: l, Detail: "secret share does not match the verification key", Err: ErrShareMismatch}
+	if !crypto.BaseMul(x).IsEqual(r.VerificationKeys[l-1]) {
+		return nil, &crypto.TrusteeError{Trustee: l, Detail: "secret share does not match the verification key", Err: ErrShareMismatch}
 	}
 	return x, nil
 }
@@ -686,10 +686,10 @@ func (r *DKGResult) SecretShare(l int, shares map[int]Scalar) (Scalar, error) {
 //	(enc_l ‖ ct_l) for l = 1..n, l ≠ dealer.
 func (d *Dealing) Encode() []byte {
 	k, n := len(d.Commitments), len(d.Shares)+1
-	out := make([]byte, 0, DKGParams{N: n, K: k}.DealingSize())
+	out := make([]byte, 0, Params{N: n, K: k}.DealingSize())
 	out = append(out, byte(n), byte(k), byte(d.Dealer))
 	for j, a := range d.Commitments {
-		out = AppendPoint(out, a)
+		out = crypto.AppendPoint(out, a)
 		out = append(out, d.Proofs[j].Encode()...)
 	}
 	for _, s := range d.Shares {
@@ -699,50 +699,36 @@ func (d *Dealing) Encode() []byte {
 	return out
 }
 
-// take returns the next n raw bytes of d.
-func take(d *decoder, n int, field string) []byte {
-	if d.err != nil {
-		return nil
-	}
-	if len(d.b) < n {
-		d.err = fmt.Errorf("%s: %w", field, ErrLength)
-		return nil
-	}
-	b := d.b[:n]
-	d.b = d.b[n:]
-	return b
-}
-
 // DecodeDealing decodes a dealing for the ceremony params. It rejects every
 // byte string that is not the canonical encoding of a dealing of the right
 // shape: wrong length or header, dealer out of range, non-canonical or
 // identity commitments, non-canonical proof values, non-canonical or
 // small-order encapsulated keys. The proofs are checked by VerifyDealing.
-func DecodeDealing(params DKGParams, b []byte) (*Dealing, error) {
+func DecodeDealing(params Params, b []byte) (*Dealing, error) {
 	if err := params.Validate(); err != nil {
 		return nil, err
 	}
 	if len(b) != params.DealingSize() {
-		return nil, fmt.Errorf("crypto: dealing: %w: %d bytes, want %d", ErrLength, len(b), params.DealingSize())
+		return nil, fmt.Errorf("crypto: dealing: %w: %d bytes, want %d", crypto.ErrLength, len(b), params.DealingSize())
 	}
 	if int(b[0]) != params.N || int(b[1]) != params.K {
-		return nil, fmt.Errorf("crypto: dealing: %w: made for %d trustees with threshold %d, the ceremony has %d with threshold %d", ErrDecode, b[0], b[1], params.N, params.K)
+		return nil, fmt.Errorf("crypto: dealing: %w: made for %d trustees with threshold %d, the ceremony has %d with threshold %d", crypto.ErrDecode, b[0], b[1], params.N, params.K)
 	}
 	dealer := int(b[2])
 	if dealer < 1 || dealer > params.N {
-		return nil, fmt.Errorf("crypto: dealing: %w: dealer index %d out of range 1..%d", ErrDecode, dealer, params.N)
+		return nil, fmt.Errorf("crypto: dealing: %w: dealer index %d out of range 1..%d", crypto.ErrDecode, dealer, params.N)
 	}
-	d := decoder{b: b[dealingHeaderSize:]}
+	d := crypto.NewDecoder(b[dealingHeaderSize:])
 	out := &Dealing{
 		Dealer:      dealer,
-		Commitments: make([]Point, params.K),
-		Proofs:      make([]SchnorrProof, params.K),
+		Commitments: make([]crypto.Point, params.K),
+		Proofs:      make([]crypto.SchnorrProof, params.K),
 		Shares:      make([]EncryptedShare, params.N-1),
 	}
 	for j := range out.Commitments {
-		out.Commitments[j] = d.nonIdentityPoint(fmt.Sprintf("commitment %d", j))
-		out.Proofs[j].Commitment = d.point(fmt.Sprintf("proof %d commitment", j))
-		out.Proofs[j].Response = d.scalar(fmt.Sprintf("proof %d response", j))
+		out.Commitments[j] = d.NonIdentityPoint(fmt.Sprintf("commitment %d", j))
+		out.Proofs[j].Commitment = d.Point(fmt.Sprintf("proof %d commitment", j))
+		out.Proofs[j].Response = d.Scalar(fmt.Sprintf("proof %d response", j))
 	}
 	for pos := range out.Shares {
 		l := pos + 1
@@ -750,19 +736,17 @@ func DecodeDealing(params DKGParams, b []byte) (*Dealing, error) {
 			l++
 		}
 		field := fmt.Sprintf("encrypted share for trustee %d", l)
-		enc := take(&d, hpkeEncSize, field)
-		if d.err == nil {
-			if err := checkX25519Public(enc); err != nil {
-				d.err = fmt.Errorf("%s: %w", field, err)
-			}
+		enc := d.Bytes(hpkeEncSize, field)
+		if d.Err() == nil {
+			d.Fail(field, checkX25519Public(enc))
 		}
-		ct := take(&d, ScalarSize+hpkeTagSize, field)
-		if d.err == nil {
+		ct := d.Bytes(crypto.ScalarSize+hpkeTagSize, field)
+		if d.Err() == nil {
 			copy(out.Shares[pos].Enc[:], enc)
 			copy(out.Shares[pos].Ciphertext[:], ct)
 		}
 	}
-	if err := d.finish(fmt.Sprintf("dealing of trustee %d", dealer)); err != nil {
+	if err := d.Finish(fmt.Sprintf("dealing of trustee %d", dealer)); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -776,12 +760,12 @@ func (c Complaint) Encode() []byte {
 }
 
 // decodePair decodes two trustee indices that must differ.
-func decodePair(params DKGParams, what, first, second string, b []byte, size int) (int, int, error) {
+func decodePair(params Params, what, first, second string, b []byte, size int) (int, int, error) {
 	if err := params.Validate(); err != nil {
 		return 0, 0, err
 	}
 	if len(b) != size {
-		return 0, 0, fmt.Errorf("crypto: %s: %w: %d bytes, want %d", what, ErrLength, len(b), size)
+		return 0, 0, fmt.Errorf("crypto: %s: %w: %d bytes, want %d", what, crypto.ErrLength, len(b), size)
 	}
 	a, c := int(b[0]), int(b[1])
 	for _, v := range []struct {
@@ -789,17 +773,17 @@ func decodePair(params DKGParams, what, first, second string, b []byte, size int
 		i    int
 	}{{first, a}, {second, c}} {
 		if v.i < 1 || v.i > params.N {
-			return 0, 0, fmt.Errorf("crypto: %s: %w: %s index %d out of range 1..%d", what, ErrDecode, v.name, v.i, params.N)
+			return 0, 0, fmt.Errorf("crypto: %s: %w: %s index %d out of range 1..%d", what, crypto.ErrDecode, v.name, v.i, params.N)
 		}
 	}
 	if a == c {
-		return 0, 0, fmt.Errorf("crypto: %s: %w: %s and %s are both trustee %d", what, ErrDecode, first, second, a)
+		return 0, 0, fmt.Errorf("crypto: %s: %w: %s and %s are both trustee %d", what, crypto.ErrDecode, first, second, a)
 	}
 	return a, c, nil
 }
 
 // DecodeComplaint decodes a complaint for the ceremony params.
-func DecodeComplaint(params DKGParams, b []byte) (Complaint, error) {
+func DecodeComplaint(params Params, b []byte) (Complaint, error) {
 	a, c, err := decodePair(params, "complaint", "accuser", "accused", b, ComplaintSize)
 	if err != nil {
 		return Complaint{}, err
@@ -813,18 +797,18 @@ func DecodeComplaint(params DKGParams, b []byte) (Complaint, error) {
 func (j Justification) Encode() []byte {
 	out := make([]byte, 0, JustificationSize)
 	out = append(out, byte(j.Dealer), byte(j.Recipient))
-	return AppendScalar(out, j.Share)
+	return crypto.AppendScalar(out, j.Share)
 }
 
 // DecodeJustification decodes a justification for the ceremony params.
-func DecodeJustification(params DKGParams, b []byte) (Justification, error) {
+func DecodeJustification(params Params, b []byte) (Justification, error) {
 	a, c, err := decodePair(params, "justification", "dealer", "recipient", b, JustificationSize)
 	if err != nil {
 		return Justification{}, err
 	}
-	d := decoder{b: b[2:]}
-	s := d.scalar("share")
-	if err := d.finish("justification"); err != nil {
+	d := crypto.NewDecoder(b[2:])
+	s := d.Scalar("share")
+	if err := d.Finish("justification"); err != nil {
 		return Justification{}, err
 	}
 	return Justification{Dealer: a, Recipient: c, Share: s}, nil
