@@ -121,7 +121,6 @@ func (Code) String() string { return redacted }
 // GoString returns a redacted placeholder (for the %#v verb).
 func (Code) GoString() string { return redacted }
 
-
 // State is the state of a code being typed, as CheckPartial reports it.
 type State int
 

@@ -177,7 +177,6 @@ func (c Credential) String() string {
 // GoString is String (for the %#v verb).
 func (c Credential) GoString() string { return c.String() }
 
-
 // BallotMessage returns the message a credential signs for a ballot
 // (docs/credentials.md, §3): the transcript
 // len ‖ "evote/v1/ballot-signature" ‖ len ‖ electionBaseHash ‖ len ‖ ballotHash,
