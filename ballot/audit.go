@@ -1,11 +1,12 @@
 package ballot
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/strictjson"
 )
 
 // ErrAuditMismatch is returned when an audited ballot does not encrypt the
@@ -53,53 +54,98 @@ func (e *Election) VerifyAudit(a *Audit) (*Plaintext, error) {
 	return plaintextFromMarks(e.Manifest, b.StyleID, s.Marks)
 }
 
-// auditJSON is the file a voter saves from the browser: the ballot in its
-// canonical encoding and the secrets.
-type auditJSON struct {
-	Format     string     `json:"format"`
-	ElectionID string     `json:"election_id"`
-	Tracking   string     `json:"tracking_code"`
-	Ballot     []byte     `json:"ballot"`     // canonical encoding, base64
-	Marks      [][]uint64 `json:"marks"`      // per contest, per selection
-	Randomness [][][]byte `json:"randomness"` // per contest, per selection: 32-byte scalars, base64
-}
-
 const auditFormat = "evote/v1/audited-ballot"
 
-// MarshalJSON encodes the audit as the file a voter saves.
+// MarshalJSON encodes the audit as the file a voter saves
+// (docs/spec-ballot.md §5): "format", "election_id", "tracking_code",
+// "ballot" (the canonical encoding, base64), "marks" (per contest, per
+// selection) and "randomness" (per contest, per selection: the 32-byte
+// scalars, base64), in that order, in the bytes encoding/json wrote for
+// them before (null for a nil list).
 func (a *Audit) MarshalJSON() ([]byte, error) {
-	j := auditJSON{Format: auditFormat, ElectionID: a.Ballot.ElectionID, Tracking: a.Ballot.TrackingCode(),
-		Ballot: a.Ballot.Encode(), Marks: a.Secrets.Marks}
-	for _, rs := range a.Secrets.Randomness {
-		var row [][]byte
-		for _, r := range rs {
+	b := []byte(`{"format":`)
+	b = strictjson.AppendString(b, auditFormat)
+	b = append(b, `,"election_id":`...)
+	b = strictjson.AppendString(b, a.Ballot.ElectionID)
+	b = append(b, `,"tracking_code":`...)
+	b = strictjson.AppendString(b, a.Ballot.TrackingCode())
+	b = append(b, `,"ballot":`...)
+	b = strictjson.AppendBytes(b, a.Ballot.Encode())
+	b = append(b, `,"marks":`...)
+	b = appendList(b, a.Secrets.Marks, a.Secrets.Marks == nil, func(b []byte, row []uint64) []byte {
+		return appendList(b, row, row == nil, func(b []byte, m uint64) []byte { return strconv.AppendUint(b, m, 10) })
+	})
+	b = append(b, `,"randomness":`...)
+	rs := a.Secrets.Randomness
+	b = appendList(b, rs, len(rs) == 0, func(b []byte, row []crypto.Scalar) []byte {
+		return appendList(b, row, len(row) == 0, func(b []byte, r crypto.Scalar) []byte {
 			e := crypto.EncodeScalar(r)
-			row = append(row, e[:])
-		}
-		j.Randomness = append(j.Randomness, row)
-	}
-	return json.Marshal(j)
+			return strictjson.AppendBytes(b, e[:])
+		})
+	})
+	return append(b, '}'), nil
 }
 
-// DecodeAudit reads an audit file for this election. It decodes but does not
-// verify: call VerifyAudit.
+// appendList appends a JSON array of the elements, or null.
+func appendList[E any](b []byte, list []E, null bool, elem func([]byte, E) []byte) []byte {
+	if null {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, e := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, e)
+	}
+	return append(b, ']')
+}
+
+// DecodeAudit reads an audit file for this election: the members
+// MarshalJSON writes, each once and no others, in any order. It decodes but
+// does not verify: call VerifyAudit.
 func (e *Election) DecodeAudit(data []byte) (*Audit, error) {
-	var j auditJSON
-	if err := json.Unmarshal(data, &j); err != nil {
+	v, err := strictjson.Parse(data)
+	if err != nil {
 		return nil, fmt.Errorf("%w: audit file: %w", ErrMalformed, err)
 	}
-	if j.Format != auditFormat {
-		return nil, fmt.Errorf("%w: audit file format %q, want %q", ErrMalformed, j.Format, auditFormat)
+	var r strictjson.Reader
+	o := r.Root(v).Object()
+	format := o.Get("format").Str()
+	o.Get("election_id").Str() // the ballot names its election
+	tracking := o.Get("tracking_code").Str()
+	enc := o.Get("ballot").Bytes()
+	s := &Secrets{}
+	for _, row := range o.Get("marks").Array() {
+		var marks []uint64
+		for _, m := range row.Array() {
+			marks = append(marks, m.Uint64())
+		}
+		s.Marks = append(s.Marks, marks)
 	}
-	b, err := e.Decode(j.Ballot)
+	var raw [][][]byte
+	for _, row := range o.Get("randomness").Array() {
+		var rs [][]byte
+		for _, f := range row.Array() {
+			rs = append(rs, f.Bytes())
+		}
+		raw = append(raw, rs)
+	}
+	o.End()
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("%w: audit file: %w", ErrMalformed, err)
+	}
+	if format != auditFormat {
+		return nil, fmt.Errorf("%w: audit file format %q, want %q", ErrMalformed, format, auditFormat)
+	}
+	b, err := e.Decode(enc)
 	if err != nil {
 		return nil, err
 	}
-	if j.Tracking != b.TrackingCode() {
-		return nil, fmt.Errorf("%w: audit file names tracking code %q, its ballot has %q", ErrMalformed, j.Tracking, b.TrackingCode())
+	if tracking != b.TrackingCode() {
+		return nil, fmt.Errorf("%w: audit file names tracking code %q, its ballot has %q", ErrMalformed, tracking, b.TrackingCode())
 	}
-	s := &Secrets{Marks: j.Marks}
-	for i, row := range j.Randomness {
+	for i, row := range raw {
 		var rs []crypto.Scalar
 		for k, raw := range row {
 			r, err := crypto.DecodeScalar(raw)

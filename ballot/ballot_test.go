@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/evote/evote/ballot"
@@ -290,6 +291,135 @@ func TestAudit(t *testing.T) {
 	wrongR.Randomness[0][1] = crypto.ScalarFromUint64(42)
 	if _, err := e.VerifyAudit(&ballot.Audit{Ballot: b, Secrets: &wrongR}); !errors.Is(err, ballot.ErrAuditMismatch) {
 		t.Errorf("revealed randomness changed: got %v", err)
+	}
+}
+
+// oldAuditJSON is how Audit.MarshalJSON wrote the audit file with
+// encoding/json; saved files have these bytes.
+func oldAuditJSON(t *testing.T, a *ballot.Audit) []byte {
+	t.Helper()
+	j := struct {
+		Format     string     `json:"format"`
+		ElectionID string     `json:"election_id"`
+		Tracking   string     `json:"tracking_code"`
+		Ballot     []byte     `json:"ballot"`
+		Marks      [][]uint64 `json:"marks"`
+		Randomness [][][]byte `json:"randomness"`
+	}{Format: "evote/v1/audited-ballot", ElectionID: a.Ballot.ElectionID, Tracking: a.Ballot.TrackingCode(),
+		Ballot: a.Ballot.Encode(), Marks: a.Secrets.Marks}
+	for _, rs := range a.Secrets.Randomness {
+		var row [][]byte
+		for _, r := range rs {
+			e := crypto.EncodeScalar(r)
+			row = append(row, e[:])
+		}
+		j.Randomness = append(j.Randomness, row)
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestAuditJSON: the audit file keeps the bytes encoding/json wrote, and
+// DecodeAudit reads exactly its members, each once.
+func TestAuditJSON(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	b, sec, err := e.Encrypt(rand.Reader, ballottest.Credential(), ballottest.FirstChoices(m, ballot.DefaultStyleID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := *b
+	odd.ElectionID = "<a&b>\u2028\"x\"\xff"
+	r0 := sec.Randomness[0][0]
+	for name, a := range map[string]*ballot.Audit{
+		"real":          {Ballot: b, Secrets: sec},
+		"escaped id":    {Ballot: &odd, Secrets: sec},
+		"no secrets":    {Ballot: b, Secrets: &ballot.Secrets{}},
+		"empty lists":   {Ballot: b, Secrets: &ballot.Secrets{Marks: [][]uint64{}, Randomness: [][]crypto.Scalar{}}},
+		"nil and empty": {Ballot: b, Secrets: &ballot.Secrets{Marks: [][]uint64{nil, {}, {0, 1, 1 << 63}}, Randomness: [][]crypto.Scalar{nil, {}, {r0}}}},
+	} {
+		got, err := a.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := oldAuditJSON(t, a); string(got) != string(want) {
+			t.Errorf("%s: MarshalJSON =\n%s\nencoding/json wrote\n%s", name, got, want)
+		}
+		if viaJSON, _ := json.Marshal(a); string(viaJSON) != string(got) {
+			t.Errorf("%s: json.Marshal changes the bytes", name)
+		}
+	}
+
+	good, _ := (&ballot.Audit{Ballot: b, Secrets: sec}).MarshalJSON()
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(good, &members); err != nil {
+		t.Fatal(err)
+	}
+	// build writes the members in the order given, with raw values.
+	build := func(kv ...string) []byte {
+		out := []byte("{")
+		for i := 0; i < len(kv); i += 2 {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, `"`+kv[i]+`":`+kv[i+1]...)
+		}
+		return append(out, '}')
+	}
+	order := []string{"format", "election_id", "tracking_code", "ballot", "marks", "randomness"}
+	with := func(change map[string]string, extra ...string) []byte {
+		var kv []string
+		for _, k := range order {
+			v, ok := change[k]
+			if !ok {
+				v = string(members[k])
+			}
+			if v != "-" {
+				kv = append(kv, k, v)
+			}
+		}
+		return build(append(kv, extra...)...)
+	}
+	reversed := []string{}
+	for i := len(order) - 1; i >= 0; i-- {
+		reversed = append(reversed, order[i], string(members[order[i]]))
+	}
+	for name, in := range map[string][]byte{"as written": good, "rebuilt": with(nil), "reordered": build(reversed...), "spaced": []byte(" \n" + string(good) + "\n")} {
+		a, err := e.DecodeAudit(in)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := e.VerifyAudit(a); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want string
+	}{
+		{"duplicate member", with(nil, "marks", string(members["marks"])), `duplicate member name "marks"`},
+		{"unknown member", with(nil, "note", `"x"`), `audit file: unknown field "note"`},
+		{"case-folded member", with(map[string]string{"format": "-"}, "Format", string(members["format"])), `audit file: format: missing`},
+		{"missing member", with(map[string]string{"election_id": "-"}), `audit file: election_id: missing`},
+		{"format", with(map[string]string{"format": `"evote/v2/audited-ballot"`}), `audit file format "evote/v2/audited-ballot"`},
+		{"mark fraction", with(map[string]string{"marks": `[[1.0]]`}), `audit file: marks[0][0]: want an integer, got 1.0`},
+		{"mark negative", with(map[string]string{"marks": `[[0],[-1]]`}), `audit file: marks[1][0]: want a non-negative integer, got -1`},
+		{"mark string", with(map[string]string{"marks": `[["1"]]`}), `audit file: marks[0][0]: want an integer, got a string`},
+		{"randomness base64", with(map[string]string{"randomness": `[["!!"]]`}), `audit file: randomness[0][0]: want standard base64`},
+		{"ballot type", with(map[string]string{"ballot": `7`}), `audit file: ballot: want a string, got a number`},
+		{"tracking code", with(map[string]string{"tracking_code": `"AAAA-AAAA-AAAA-AAAA"`}), `names tracking code "AAAA-AAAA-AAAA-AAAA"`},
+		{"invalid utf-8", with(map[string]string{"election_id": "\"\xff\""}), `invalid UTF-8`},
+		{"trailing data", append(slices.Clone(good), "{}"...), `data after the value`},
+		{"not an object", []byte(`[]`), `audit file: want an object, got an array`},
+	} {
+		_, err := e.DecodeAudit(tc.in)
+		if !errors.Is(err, ballot.ErrMalformed) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: DecodeAudit = %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/strictjson"
 )
 
 // ManifestHashTag is the domain-separation tag of the manifest hash.
@@ -265,90 +265,25 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.WriteByte('"')
 }
 
-// Mirror types of the canonical JSON, for decoding.
-type (
-	jsonManifest struct {
-		Authorities []jsonAuthority `json:"authorities"`
-		Contests    []jsonContest   `json:"contests"`
-		Description string          `json:"description"`
-		ElectionID  string          `json:"election_id"`
-		End         string          `json:"end"`
-		Officials   []jsonOfficial  `json:"officials"`
-		Start       string          `json:"start"`
-		Styles      []jsonStyle     `json:"styles"`
-		Title       string          `json:"title"`
-		Trustees    jsonTrustees    `json:"trustees"`
-		Voters      jsonVoters      `json:"voters"`
-	}
-	jsonContest struct {
-		Description string          `json:"description"`
-		ID          string          `json:"id"`
-		Rule        jsonRule        `json:"rule"`
-		Selections  []jsonSelection `json:"selections"`
-		Title       string          `json:"title"`
-	}
-	jsonRule struct {
-		Count int    `json:"count"`
-		Kind  string `json:"kind"`
-		Max   int    `json:"max"`
-		Min   int    `json:"min"`
-	}
-	jsonSelection struct {
-		ID    string `json:"id"`
-		Title string `json:"title"`
-	}
-	jsonStyle struct {
-		Contests []string `json:"contests"`
-		ID       string   `json:"id"`
-	}
-	jsonTrustees struct {
-		Members   []jsonTrustee `json:"members"`
-		Threshold int           `json:"threshold"`
-	}
-	jsonTrustee struct {
-		Index     int     `json:"index"`
-		Name      string  `json:"name"`
-		PublicKey *string `json:"public_key"`
-	}
-	jsonAuthority struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-	}
-	jsonOfficial struct {
-		Name      string `json:"name"`
-		PublicKey string `json:"public_key"`
-	}
-	jsonVoters struct {
-		CredentialRoll *jsonRoll `json:"credential_roll"`
-		RollSize       int       `json:"roll_size"`
-	}
-	jsonRoll struct {
-		File   string `json:"file"`
-		SHA256 string `json:"sha256"`
-	}
-)
-
 // DecodeManifestJSON decodes a manifest from its canonical JSON encoding and
 // validates it. It accepts only the exact bytes CanonicalJSON writes: any
 // other encoding of the same manifest (whitespace, key order, escapes,
 // duplicate keys, extra keys) is an error, so that a manifest has one byte
-// string and one hash.
+// string and one hash. Errors name the first member that is wrong
+// ("ballot: manifest JSON: contests[2].selections[0].id: want a string, got
+// a number").
 func DecodeManifestJSON(data []byte) (*Manifest, error) {
 	if len(data) > MaxManifestSize {
 		return nil, fmt.Errorf("ballot: manifest is %d bytes, more than the limit of %d", len(data), MaxManifestSize)
 	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.DisallowUnknownFields()
-	var j jsonManifest
-	if err := d.Decode(&j); err != nil {
+	v, err := strictjson.Parse(data)
+	if err != nil {
 		return nil, fmt.Errorf("ballot: manifest JSON: %w", err)
 	}
-	if d.More() {
-		return nil, fmt.Errorf("ballot: manifest JSON: data after the manifest object")
-	}
-	m, err := j.manifest()
-	if err != nil {
-		return nil, err
+	var r strictjson.Reader
+	m := readManifest(r.Root(v).Object())
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("ballot: manifest JSON: %w", err)
 	}
 	if !bytes.Equal(m.CanonicalJSON(), data) {
 		return nil, fmt.Errorf("ballot: manifest JSON is not in canonical form (docs/spec-manifest.md)")
@@ -359,70 +294,98 @@ func DecodeManifestJSON(data []byte) (*Manifest, error) {
 	return m, nil
 }
 
-func parseCanonicalTime(field, s string) (time.Time, error) {
+// readTime reads an RFC 3339 UTC time with whole seconds.
+func readTime(f strictjson.Field) time.Time {
+	s := f.Str()
+	if f.Value() == nil {
+		return time.Time{}
+	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil || FormatTime(t) != s {
-		return time.Time{}, fmt.Errorf("ballot: manifest JSON: %s %q is not an RFC 3339 UTC time like 2026-03-01T08:00:00Z", field, s)
+		f.Failf("%q is not an RFC 3339 UTC time like 2026-03-01T08:00:00Z", s)
 	}
-	return t.UTC(), nil
+	return t.UTC()
 }
 
-func (j *jsonManifest) manifest() (*Manifest, error) {
+// readManifest reads the members that jsonTree writes, and no others.
+func readManifest(o *strictjson.Fields) *Manifest {
 	m := &Manifest{
-		ElectionID:  j.ElectionID,
-		Title:       j.Title,
-		Description: j.Description,
+		ElectionID:  o.Get("election_id").Str(),
+		Title:       o.Get("title").Str(),
+		Description: o.Opt("description").Str(),
+		Start:       readTime(o.Get("start")),
+		End:         readTime(o.Get("end")),
 	}
-	var err error
-	if m.Start, err = parseCanonicalTime("start", j.Start); err != nil {
-		return nil, err
-	}
-	if m.End, err = parseCanonicalTime("end", j.End); err != nil {
-		return nil, err
-	}
-	for _, c := range j.Contests {
-		mc := Contest{
-			ID:          c.ID,
-			Title:       c.Title,
-			Description: c.Description,
-			Rule:        Rule{Kind: RuleKind(c.Rule.Kind), Count: c.Rule.Count, Min: c.Rule.Min, Max: c.Rule.Max},
+	for _, f := range o.Get("contests").Array() {
+		co := f.Object()
+		c := Contest{ID: co.Get("id").Str(), Title: co.Get("title").Str(), Description: co.Opt("description").Str()}
+		ro := co.Get("rule").Object()
+		c.Rule = Rule{Kind: RuleKind(ro.Get("kind").Str()), Count: ro.Opt("count").Int(), Min: ro.Opt("min").Int(), Max: ro.Opt("max").Int()}
+		ro.End()
+		for _, f := range co.Get("selections").Array() {
+			so := f.Object()
+			c.Selections = append(c.Selections, Selection{ID: so.Get("id").Str(), Title: so.Get("title").Str()})
+			so.End()
 		}
-		for _, s := range c.Selections {
-			mc.Selections = append(mc.Selections, Selection(s))
+		co.End()
+		m.Contests = append(m.Contests, c)
+	}
+	for _, f := range o.Opt("styles").Array() {
+		so := f.Object()
+		m.Styles = append(m.Styles, Style{ID: so.Get("id").Str(), Contests: so.Get("contests").Strings()})
+		so.End()
+	}
+	to := o.Get("trustees").Object()
+	m.Trustees.Threshold = to.Get("threshold").Int()
+	for _, f := range to.Get("members").Array() {
+		mo := f.Object()
+		t := Trustee{Index: mo.Get("index").Int(), Name: mo.Get("name").Str()}
+		if k := mo.Opt("public_key"); k.Present() {
+			t.PublicKey = readKey(k, ParseRistrettoKey)
 		}
-		m.Contests = append(m.Contests, mc)
+		mo.End()
+		m.Trustees.Members = append(m.Trustees.Members, t)
 	}
-	for _, s := range j.Styles {
-		m.Styles = append(m.Styles, Style{ID: s.ID, Contests: s.Contests})
+	to.End()
+	for _, f := range o.Get("authorities").Array() {
+		ao := f.Object()
+		m.Authorities = append(m.Authorities, Authority{ID: ao.Get("id").Str(), Name: ao.Get("name").Str()})
+		ao.End()
 	}
-	m.Trustees.Threshold = j.Trustees.Threshold
-	for _, t := range j.Trustees.Members {
-		mt := Trustee{Index: t.Index, Name: t.Name}
-		if t.PublicKey != nil {
-			if mt.PublicKey, err = ParseRistrettoKey(*t.PublicKey); err != nil {
-				return nil, fmt.Errorf("ballot: manifest JSON: trustee %q: %s", t.Name, strings.TrimPrefix(err.Error(), "ballot: "))
-			}
+	for _, f := range o.Get("officials").Array() {
+		oo := f.Object()
+		off := Official{Name: oo.Get("name").Str()}
+		off.PublicKey = readKey(oo.Get("public_key"), ParseEd25519Key)
+		oo.End()
+		m.Officials = append(m.Officials, off)
+	}
+	vo := o.Get("voters").Object()
+	m.Voters.RollSize = vo.Opt("roll_size").Int()
+	if f := vo.Opt("credential_roll"); f.Present() {
+		ro := f.Object()
+		m.Voters.CredentialRoll = &CredentialRoll{File: ro.Get("file").Str()}
+		sf := ro.Get("sha256")
+		if sum, err := hex.DecodeString(sf.Str()); sf.Value() != nil && (err != nil || len(sum) != 32) {
+			sf.Failf("%q is not 64 hex digits", sf.Str())
+		} else {
+			copy(m.Voters.CredentialRoll.SHA256[:], sum)
 		}
-		m.Trustees.Members = append(m.Trustees.Members, mt)
+		ro.End()
 	}
-	for _, a := range j.Authorities {
-		m.Authorities = append(m.Authorities, Authority(a))
+	vo.End()
+	o.End()
+	return m
+}
+
+// readKey reads a key in its textual form.
+func readKey[K ~[]byte](f strictjson.Field, parse func(string) (K, error)) K {
+	s := f.Str()
+	if f.Value() == nil {
+		return nil
 	}
-	for _, o := range j.Officials {
-		k, err := ParseEd25519Key(o.PublicKey)
-		if err != nil {
-			return nil, fmt.Errorf("ballot: manifest JSON: official %q: %s", o.Name, strings.TrimPrefix(err.Error(), "ballot: "))
-		}
-		m.Officials = append(m.Officials, Official{Name: o.Name, PublicKey: k})
+	k, err := parse(s)
+	if err != nil {
+		f.Failf("%s", strings.TrimPrefix(err.Error(), "ballot: "))
 	}
-	m.Voters.RollSize = j.Voters.RollSize
-	if r := j.Voters.CredentialRoll; r != nil {
-		sum, err := hex.DecodeString(r.SHA256)
-		if err != nil || len(sum) != 32 {
-			return nil, fmt.Errorf("ballot: manifest JSON: credential roll sha256 %q is not 64 hex digits", r.SHA256)
-		}
-		m.Voters.CredentialRoll = &CredentialRoll{File: r.File}
-		copy(m.Voters.CredentialRoll.SHA256[:], sum)
-	}
-	return m, nil
+	return k
 }

@@ -132,34 +132,49 @@ func TestCanonicalJSONRoundTrip(t *testing.T) {
 
 func TestDecodeManifestJSONRejectsNonCanonical(t *testing.T) {
 	enc := string(testManifest().CanonicalJSON())
-	cases := map[string]string{
-		"whitespace":        strings.Replace(enc, `{"authorities"`, `{ "authorities"`, 1),
-		"trailing newline":  enc + "\n",
-		"trailing data":     enc + "{}",
-		"key order":         strings.Replace(enc, `{"id":"town-clerk","name":"Lakeside Town Clerk"}`, `{"name":"Lakeside Town Clerk","id":"town-clerk"}`, 1),
-		"unknown key":       strings.Replace(enc, `"title":"Mayor"}`, `"title":"Mayor","x":1}`, 1),
-		"duplicate key":     strings.Replace(enc, `"title":"Mayor"}`, `"title":"Mayor","title":"Mayor"}`, 1),
-		"case-folded key":   strings.Replace(enc, `"title":"Mayor"}`, `"Title":"Mayor"}`, 1),
-		"needless escape":   strings.Replace(enc, `"Mayor"`, `"M\u0061yor"`, 1),
-		"escaped solidus":   strings.Replace(enc, `"Mayor"`, `"Mayor\/"`, 1),
-		"time offset":       strings.Replace(enc, `"2026-03-01T08:00:00Z"`, `"2026-03-01T09:00:00+01:00"`, 1),
-		"time fraction":     strings.Replace(enc, `"2026-03-01T08:00:00Z"`, `"2026-03-01T08:00:00.000Z"`, 1),
-		"number form":       strings.Replace(enc, `"roll_size":4210`, `"roll_size":4.21e3`, 1),
-		"leading zero":      strings.Replace(enc, `"threshold":2`, `"threshold":02`, 1),
-		"empty description": strings.Replace(enc, `{"id":"mayor"`, `{"description":"","id":"mayor"`, 1),
-		"null styles":       strings.Replace(enc, `"styles":[{"contests":["mayor","council","measure-1"],"id":"north"},{"contests":["mayor","parks"],"id":"south"}]`, `"styles":null`, 1),
-		"key padding":       strings.Replace(enc, `iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=`, `iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w`, 1),
-		"invalid utf-8":     strings.Replace(enc, `"Mayor"`, "\"May\xffor\"", 1),
-		"not an object":     `[]`,
-		"empty":             ``,
+	const nonCanonical = "ballot: manifest JSON is not in canonical form"
+	// Each case, and the error it must give: the first wrong member, by its
+	// path, or the canonical form.
+	cases := map[string]struct{ in, want string }{
+		"whitespace":        {strings.Replace(enc, `{"authorities"`, `{ "authorities"`, 1), nonCanonical},
+		"trailing newline":  {enc + "\n", nonCanonical},
+		"trailing data":     {enc + "{}", "ballot: manifest JSON: syntax error at byte 1594: data after the value"},
+		"key order":         {strings.Replace(enc, `{"id":"town-clerk","name":"Lakeside Town Clerk"}`, `{"name":"Lakeside Town Clerk","id":"town-clerk"}`, 1), nonCanonical},
+		"unknown key":       {strings.Replace(enc, `"title":"Mayor"}`, `"title":"Mayor","x":1}`, 1), `ballot: manifest JSON: contests[0]: unknown field "x"`},
+		"unknown top key":   {strings.Replace(enc, `{"authorities"`, `{"a":{},"authorities"`, 1), `ballot: manifest JSON: unknown field "a"`},
+		"duplicate key":     {strings.Replace(enc, `"title":"Mayor"}`, `"title":"Mayor","title":"Mayor"}`, 1), `ballot: manifest JSON: syntax error at byte 320: duplicate member name "title"`},
+		"case-folded key":   {strings.Replace(enc, `"title":"Mayor"}`, `"Title":"Mayor"}`, 1), "ballot: manifest JSON: contests[0].title: missing"},
+		"missing member":    {strings.Replace(enc, `{"id":"yes",`, `{`, 1), "ballot: manifest JSON: contests[2].selections[0].id: missing"},
+		"wrong type":        {strings.Replace(enc, `{"id":"no"`, `{"id":7`, 1), "ballot: manifest JSON: contests[2].selections[1].id: want a string, got a number"},
+		"null member":       {strings.Replace(enc, `"threshold":2`, `"threshold":null`, 1), "ballot: manifest JSON: trustees.threshold: want an integer, got null"},
+		"needless escape":   {strings.Replace(enc, `"Mayor"`, `"M\u0061yor"`, 1), nonCanonical},
+		"escaped solidus":   {strings.Replace(enc, `"Mayor"`, `"Mayor\/"`, 1), nonCanonical},
+		"time offset":       {strings.Replace(enc, `"2026-03-01T08:00:00Z"`, `"2026-03-01T09:00:00+01:00"`, 1), `ballot: manifest JSON: start: "2026-03-01T09:00:00+01:00" is not an RFC 3339 UTC time`},
+		"time fraction":     {strings.Replace(enc, `"2026-03-01T08:00:00Z"`, `"2026-03-01T08:00:00.000Z"`, 1), `start: "2026-03-01T08:00:00.000Z" is not an RFC 3339 UTC time`},
+		"number form":       {strings.Replace(enc, `"roll_size":4210`, `"roll_size":4.21e3`, 1), "ballot: manifest JSON: voters.roll_size: want an integer, got 4.21e3"},
+		"leading zero":      {strings.Replace(enc, `"threshold":2`, `"threshold":02`, 1), "leading zero in a number"},
+		"overflow":          {strings.Replace(enc, `"threshold":2`, `"threshold":9223372036854775808`, 1), "trustees.threshold: want an integer of at most 64 bits"},
+		"empty description": {strings.Replace(enc, `{"id":"mayor"`, `{"description":"","id":"mayor"`, 1), nonCanonical},
+		"null styles":       {strings.Replace(enc, `"styles":[{"contests":["mayor","council","measure-1"],"id":"north"},{"contests":["mayor","parks"],"id":"south"}]`, `"styles":null`, 1), nonCanonical},
+		"null key":          {strings.Replace(enc, `{"index":2,"name":"Jon Baker"}`, `{"index":2,"name":"Jon Baker","public_key":null}`, 1), "trustees.members[1].public_key: want a string, got null"},
+		"key padding":       {strings.Replace(enc, `iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w=`, `iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w`, 1), `ballot: manifest JSON: officials[0].public_key: Ed25519 public key "ed25519:iojj3XQJ8ZX9UtstPLpdcspnCb8dlBIb83SIAbQPb1w" is not valid standard base64`},
+		"roll sha256":       {strings.Replace(enc, `"voters":{"roll_size":4210}`, `"voters":{"credential_roll":{"file":"r","sha256":"00"},"roll_size":4210}`, 1), `voters.credential_roll.sha256: "00" is not 64 hex digits`},
+		"invalid utf-8":     {strings.Replace(enc, `"Mayor"`, "\"May\xffor\"", 1), "invalid UTF-8 in a string"},
+		"lone surrogate":    {strings.Replace(enc, `"Mayor"`, `"May\udc00or"`, 1), "lone surrogate"},
+		"not an object":     {`[]`, "ballot: manifest JSON: want an object, got an array"},
+		"empty":             {``, "ballot: manifest JSON: syntax error at byte 0: unexpected EOF"},
 	}
-	for name, in := range cases {
+	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			if in == enc {
+			if tc.in == enc {
 				t.Fatal("test case did not change the encoding")
 			}
-			if m, err := DecodeManifestJSON([]byte(in)); err == nil {
-				t.Errorf("DecodeManifestJSON accepted %s: %+v", in, m)
+			m, err := DecodeManifestJSON([]byte(tc.in))
+			if err == nil {
+				t.Fatalf("DecodeManifestJSON accepted %s: %+v", tc.in, m)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("DecodeManifestJSON: %v, want %q", err, tc.want)
 			}
 		})
 	}
