@@ -3,11 +3,12 @@ package credential
 import (
 	"bufio"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/evote/evote/internal/strictjson"
 )
 
 // rollFormat is the "format" member of a roll's JSON form.
@@ -18,7 +19,7 @@ const rollFormat = "evote-credential-roll"
 // output is a function of the roll alone, so the file has one SHA-256.
 func (r *Roll) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	id, _ := json.Marshal(r.hdr.ElectionID)
+	id := strictjson.AppendString(nil, r.hdr.ElectionID)
 	k := r.hdr.KDF
 	fmt.Fprintf(bw, "{\n  \"format\": %q,\n  \"version\": %d,\n  \"election_id\": %s,\n", rollFormat, RollVersion, id)
 	fmt.Fprintf(bw, "  \"kdf\": {\"algorithm\": \"argon2id\", \"time\": %d, \"memory_kib\": %d, \"threads\": %d},\n", k.Time, k.MemoryKiB, k.Threads)
@@ -43,11 +44,11 @@ func (r *Roll) WriteJSON(w io.Writer) error {
 // ReadJSON reads a roll's JSON form from r, up to the end of r. It is strict:
 // every member exactly once ("roll_hash" optional, but checked when present),
 // no other member, integers without fraction or exponent, keys as 64
-// lower-case hex digits, and as many keys as "count" says. Like ReadBinary,
-// it needs little more memory than the keys.
+// lower-case hex digits, and as many keys as "count" says; and the JSON is
+// strict JSON (internal/strictjson: valid UTF-8, no duplicate names). Like
+// ReadBinary, it needs little more memory than the keys.
 func ReadJSON(r io.Reader) (*Roll, error) {
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
+	dec := strictjson.NewDecoder(r)
 	var (
 		h        Header
 		version  uint64
@@ -83,8 +84,10 @@ func ReadJSON(r io.Reader) (*Roll, error) {
 	if err != nil {
 		return nil, jsonErr(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if err := dec.End(); errors.Is(err, strictjson.ErrTrailingData) {
 		return nil, jsonErr(errors.New("data after the roll object"))
+	} else if err != nil {
+		return nil, jsonErr(err)
 	}
 	switch {
 	case format != rollFormat:
@@ -108,36 +111,29 @@ func ReadJSON(r io.Reader) (*Roll, error) {
 }
 
 func jsonErr(err error) error {
-	var se *json.SyntaxError
+	var se *strictjson.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Errorf("%w: JSON syntax error at byte %d: %v", ErrMalformedRoll, se.Offset, se)
+		return fmt.Errorf("%w: JSON %w", ErrMalformedRoll, se)
 	}
-	return fmt.Errorf("%w: JSON: %v", ErrMalformedRoll, noEOF(err))
+	return fmt.Errorf("%w: JSON: %w", ErrMalformedRoll, err)
 }
 
 // readObject reads a JSON object, calling member for each member name; member
-// must consume the value. It rejects a name given twice and a missing
-// required name.
-func readObject(dec *json.Decoder, what string, member func(name string) error, required []string) error {
-	if err := readDelim(dec, '{', what); err != nil {
+// must consume the value. It rejects a missing required name (and the
+// decoder a name given twice).
+func readObject(dec *strictjson.Decoder, what string, member func(name string) error, required []string) error {
+	if err := expect(dec, strictjson.Object, what); err != nil {
 		return err
 	}
 	seen := make(map[string]bool)
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, _ := tok.(string)
-		if seen[name] {
-			return fmt.Errorf("%s: member %q appears twice", what, name)
-		}
+	err := dec.ReadObject(func(name string) error {
 		seen[name] = true
 		if err := member(name); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-	}
-	if err := readDelim(dec, '}', what); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	for _, name := range required {
@@ -148,62 +144,55 @@ func readObject(dec *json.Decoder, what string, member func(name string) error, 
 	return nil
 }
 
-func readDelim(dec *json.Decoder, d json.Delim, what string) error {
-	tok, err := dec.Token()
+// expect checks that the next value is of kind want.
+func expect(dec *strictjson.Decoder, want strictjson.Kind, what string) error {
+	k, err := dec.Peek()
 	if err != nil {
 		return err
 	}
-	if tok != d {
-		return fmt.Errorf("%s: want %q, got %s", what, d, describeToken(tok))
+	if k != want {
+		return fmt.Errorf("%s: want %s, got %s", what, describe(want), describe(k))
 	}
 	return nil
 }
 
-func describeToken(tok json.Token) string {
-	switch t := tok.(type) {
-	case json.Delim:
-		return strconv.Quote(t.String())
-	case string:
-		return "a string"
-	case json.Number:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
+func describe(k strictjson.Kind) string {
+	switch k {
+	case strictjson.Object:
+		return `"{"`
+	case strictjson.Array:
+		return `"["`
 	}
-	return fmt.Sprintf("%T", tok)
+	return k.String()
 }
 
-func readString(dec *json.Decoder, name string) (string, error) {
-	tok, err := dec.Token()
-	if err != nil {
+func readString(dec *strictjson.Decoder, name string) (string, error) {
+	if err := expect(dec, strictjson.String, name); err != nil {
 		return "", err
 	}
-	s, ok := tok.(string)
-	if !ok {
-		return "", fmt.Errorf("%s: want a string, got %s", name, describeToken(tok))
-	}
-	return s, nil
+	return dec.ReadString()
 }
 
-func readUint(dec *json.Decoder, name string, bits int) (uint64, error) {
-	tok, err := dec.Token()
+func readUint(dec *strictjson.Decoder, name string, bits int) (uint64, error) {
+	k, err := dec.Peek()
 	if err != nil {
 		return 0, err
 	}
-	n, ok := tok.(json.Number)
-	if !ok {
-		return 0, fmt.Errorf("%s: want a whole number, got %s", name, describeToken(tok))
+	if k != strictjson.Number {
+		return 0, fmt.Errorf("%s: want a whole number, got %s", name, describe(k))
 	}
-	v, err := strconv.ParseUint(string(n), 10, bits)
+	n, err := dec.ReadNumber()
+	if err != nil {
+		return 0, err
+	}
+	v, err := strconv.ParseUint(n, 10, bits)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %s is not a whole number of at most %d bits", name, n, bits)
 	}
 	return v, nil
 }
 
-func readKDF(dec *json.Decoder, p *KDFParams) error {
+func readKDF(dec *strictjson.Decoder, p *KDFParams) error {
 	var alg string
 	err := readObject(dec, "kdf", func(name string) error {
 		var (
@@ -237,28 +226,29 @@ func readKDF(dec *json.Decoder, p *KDFParams) error {
 }
 
 // readKeys reads the keys array; count, if known already, sizes the memory.
-func readKeys(dec *json.Decoder, count int) ([]byte, int, error) {
-	if err := readDelim(dec, '[', "keys"); err != nil {
+func readKeys(dec *strictjson.Decoder, count int) ([]byte, int, error) {
+	if err := expect(dec, strictjson.Array, "keys"); err != nil {
 		return nil, 0, err
 	}
 	var keys []byte
 	n := 0
-	for dec.More() {
+	err := dec.ReadArray(func() error {
 		if n == MaxRollSize {
-			return nil, 0, fmt.Errorf("keys: more than %d", MaxRollSize)
+			return fmt.Errorf("keys: more than %d", MaxRollSize)
 		}
 		s, err := readString(dec, "keys")
 		if err != nil {
-			return nil, 0, err
+			return err
 		}
 		if !isLowerHex(s, 2*PublicKeySize) {
-			return nil, 0, fmt.Errorf("keys: the key at index %d is not %d lower-case hex digits", n, 2*PublicKeySize)
+			return fmt.Errorf("keys: the key at index %d is not %d lower-case hex digits", n, 2*PublicKeySize)
 		}
 		keys = growKeys(keys, PublicKeySize, count)
 		hex.Decode(keys[len(keys)-PublicKeySize:], []byte(s))
 		n++
-	}
-	if err := readDelim(dec, ']', "keys"); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, 0, err
 	}
 	return keys, n, nil

@@ -236,7 +236,9 @@ func TestRollJSONRejects(t *testing.T) {
 		name, old, new, want string
 	}{
 		{"unknown member", `"count": 2,`, `"count": 2, "extra": 1,`, `roll: unknown member "extra"`},
-		{"duplicate member", `"count": 2,`, `"count": 2, "count": 2,`, `roll: member "count" appears twice`},
+		{"duplicate member", `"count": 2,`, `"count": 2, "count": 2,`, `JSON syntax error at byte 182: duplicate member name "count"`},
+		{"invalid UTF-8", `"election_id": "`, "\"election_id\": \"\xff", `JSON syntax error at byte 73: invalid UTF-8 in a string`},
+		{"lone surrogate", `"election_id": "`, `"election_id": "\ud800`, `lone surrogate in a \u escape`},
 		{"missing member", `"format": "evote-credential-roll",`, ``, `roll: missing member "format"`},
 		{"format", `evote-credential-roll`, `evote-roll`, `format is "evote-roll", want "evote-credential-roll"`},
 		{"version", `"version": 1`, `"version": 2`, `format version 2, this program reads version 1`},
