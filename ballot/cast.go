@@ -100,6 +100,20 @@ type CastInfo struct {
 	Style      string
 }
 
+// CastHash returns the hash of the ballot in a cast (its tracking code is
+// TrackingCode of it) after checking only the framing and the header: no
+// point is decoded and the signature is not checked.
+func (e *Election) CastHash(cast []byte) ([32]byte, error) {
+	parts, err := splitLP(cast, 2)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%w: cast: %w", ErrMalformed, err)
+	}
+	if _, err := e.parseHeader(parts[0]); err != nil {
+		return [32]byte{}, err
+	}
+	return HashEncoding(parts[0]), nil
+}
+
 // InspectCast splits a cast ballot's encoding, checks the ballot's header
 // and size against the election, and verifies the credential's signature. It
 // does not check the proofs (see AddToBatchEncoded) nor the roll.

@@ -76,4 +76,11 @@ func TestCastSignature(t *testing.T) {
 	if _, err := e.DecodeCast(c.Encode()[:100]); !errors.Is(err, ballot.ErrMalformed) {
 		t.Fatalf("truncated cast: %v", err)
 	}
+	// CastHash reads the hash from the bytes, without decoding the ballot.
+	if h, err := e.CastHash(c.Encode()); err != nil || h != b.Hash() {
+		t.Fatalf("CastHash: %x, %v; want %x", h, err, b.Hash())
+	}
+	if _, err := e.CastHash(c.Encode()[:100]); !errors.Is(err, ballot.ErrMalformed) {
+		t.Fatalf("CastHash of a truncated cast: %v", err)
+	}
 }

@@ -273,6 +273,9 @@ func (a *App) record(ctx context.Context, o *overlay, id string) (*ElectionRecor
 	if !ok {
 		return nil, txErr(CodeUnknownElection, "no election %q on this chain", id)
 	}
+	if rec.Manifest, err = o.get(ctx, bucketManifest, []byte(id)); err != nil {
+		return nil, fmt.Errorf("chain: manifest of %q: %w", id, err)
+	}
 	if committed {
 		a.mu.Lock()
 		// Read possibly after a commit: label it with the height seen before

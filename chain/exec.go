@@ -119,7 +119,8 @@ func (x *execution) defineElection(tx *Tx) ([]abci.Event, error) {
 		return nil, err
 	}
 	mh := m.Hash()
-	x.o.putJSON(bucketElection, []byte(m.ElectionID), &ElectionRecord{Manifest: m.CanonicalJSON(), ManifestHash: mh[:], Phase: PhaseCeremony, DefinedHeight: x.height})
+	x.o.put(bucketManifest, []byte(m.ElectionID), m.CanonicalJSON())
+	x.o.putRecord(m.ElectionID, &ElectionRecord{ManifestHash: mh[:], Phase: PhaseCeremony, DefinedHeight: x.height})
 	return []abci.Event{event("election", "election", m.ElectionID, "action", "defined")}, nil
 }
 
@@ -209,7 +210,7 @@ func (x *execution) credentialRoll(tx *Tx) ([]abci.Event, error) {
 		}
 		rec.RollComplete, rec.RollHash, rec.RollCount = true, rh[:], hdr.Count
 	}
-	x.o.putJSON(bucketElection, []byte(tx.ElectionID), rec)
+	x.o.putRecord(tx.ElectionID, rec)
 	return []abci.Event{event("roll", "election", tx.ElectionID, "chunk", strconv.FormatUint(idx, 10), "complete", strconv.FormatBool(rec.RollComplete))}, nil
 }
 
@@ -303,7 +304,7 @@ func (x *execution) resolveCeremony(rec *ElectionRecord, ec *electionCache) (boo
 		// Too few qualified trustees: the election cannot get a key; the
 		// faults say why. It stays in the ceremony phase.
 		rec.Faults = append(rec.Faults, err.Error())
-		x.o.putJSON(bucketElection, []byte(id), rec)
+		x.o.putRecord(id, rec)
 		return false, nil
 	}
 	jk := crypto.EncodePoint(res.PublicKey)
@@ -317,7 +318,7 @@ func (x *execution) resolveCeremony(rec *ElectionRecord, ec *electionCache) (boo
 		v := crypto.EncodePoint(vk)
 		rec.VerificationKeys = append(rec.VerificationKeys, v[:])
 	}
-	x.o.putJSON(bucketElection, []byte(id), rec)
+	x.o.putRecord(id, rec)
 	return true, nil
 }
 
@@ -342,7 +343,7 @@ func (x *execution) openClose(tx *Tx) ([]abci.Event, error) {
 		}
 		rec.Phase, rec.ClosedHeight = PhaseClosed, x.height
 	}
-	x.o.putJSON(bucketElection, []byte(tx.ElectionID), rec)
+	x.o.putRecord(tx.ElectionID, rec)
 	return []abci.Event{event("election", "election", tx.ElectionID, "action", rec.Phase)}, nil
 }
 
@@ -474,7 +475,7 @@ func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
 	x.o.putJSON(bucketBallot, key(id, pr.hash[:]), &BallotRecord{Hash: pr.hash[:], TrackingCode: code, Credential: pr.credential, Height: x.height, Index: x.index})
 	x.o.put(bucketTracking, key(id, []byte(code)), pr.hash[:])
 	rec.BallotsCast++
-	x.o.putJSON(bucketElection, []byte(id), rec)
+	x.o.putRecord(id, rec)
 	return []abci.Event{ev}, nil
 }
 
@@ -506,7 +507,7 @@ func (x *execution) audit(tx *Tx) ([]abci.Event, error) {
 	x.o.putJSON(bucketAudited, key(id, pr.hash[:]), &AuditRecord{Hash: pr.hash[:], TrackingCode: code, Height: x.height, Index: x.index})
 	x.o.put(bucketTracking, key(id, []byte(code)), pr.hash[:])
 	rec.Audited++
-	x.o.putJSON(bucketElection, []byte(id), rec)
+	x.o.putRecord(id, rec)
 	return []abci.Event{event("audit", "election", id, "tracking_code", code, "hash", hexHash(pr.hash[:]))}, nil
 }
 

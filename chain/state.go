@@ -14,7 +14,8 @@ import (
 // Buckets of the application state (docs/spec-chain.md, "State").
 const (
 	bucketMeta      = "meta"      // "chain-id", "officials"
-	bucketElection  = "election"  // election id → electionRecord (JSON)
+	bucketElection  = "election"  // election id → electionRecord (JSON, without the manifest)
+	bucketManifest  = "manifest"  // election id → canonical manifest JSON
 	bucketCeremony  = "ceremony"  // election id ‖ 0 ‖ kind ‖ 0 ‖ u64(from) → ceremony transaction fields
 	bucketRollChunk = "rollchunk" // election id ‖ 0 ‖ u64(chunk) → chunk hash
 	bucketCred      = "cred"      // election id ‖ 0 ‖ credential key → u64(roll index)
@@ -38,7 +39,9 @@ const (
 
 // ElectionRecord is the chain's state of one election.
 type ElectionRecord struct {
-	Manifest      json.RawMessage `json:"manifest"` // canonical JSON
+	// Manifest is the canonical manifest JSON. It is stored under its own
+	// key, written once, so that the record a ballot updates stays small.
+	Manifest      json.RawMessage `json:"manifest,omitempty"`
 	ManifestHash  []byte          `json:"manifest_hash"`
 	Phase         string          `json:"phase"`
 	DefinedHeight int64           `json:"defined_height"`
@@ -173,6 +176,14 @@ func (o *overlay) put(bucket string, k, v []byte) {
 	}
 	o.index[ik] = len(o.writes)
 	o.writes = append(o.writes, store.Write{Bucket: bucket, Key: k, Value: v})
+}
+
+// putRecord stores an election's record; its manifest is stored apart, when
+// the election is defined.
+func (o *overlay) putRecord(id string, rec *ElectionRecord) {
+	r := *rec
+	r.Manifest = nil
+	o.putJSON(bucketElection, []byte(id), &r)
 }
 
 func (o *overlay) putJSON(bucket string, k []byte, v any) {

@@ -136,7 +136,7 @@ func (x *execution) publishTotals(tx *Tx) ([]abci.Event, error) {
 		return nil, txErr(CodeWrongTotals, "totals: the published totals of %q differ from the chain's (%d bytes, want %d)", tx.ElectionID, len(tx.Fields[0]), len(want))
 	}
 	rec.TotalsHeight = max(x.height, 1)
-	x.o.putJSON(bucketElection, []byte(tx.ElectionID), rec)
+	x.o.putRecord(tx.ElectionID, rec)
 	return []abci.Event{event("totals", "election", tx.ElectionID)}, nil
 }
 
@@ -202,7 +202,7 @@ func (x *execution) decryptionShare(tx *Tx) ([]abci.Event, error) {
 	x.o.put(bucketShare, key(tx.ElectionID, u64(l)), tx.Fields[1])
 	rec.Shares = append(rec.Shares, int(l))
 	slices.Sort(rec.Shares)
-	x.o.putJSON(bucketElection, []byte(tx.ElectionID), rec)
+	x.o.putRecord(tx.ElectionID, rec)
 	return []abci.Event{event("share", "election", tx.ElectionID, "trustee", strconv.FormatUint(l, 10))}, nil
 }
 
@@ -262,6 +262,6 @@ func (x *execution) result(tx *Tx) ([]abci.Event, error) {
 		res = append(res, cr)
 	}
 	rec.Result, rec.ResultHeight, rec.Phase = res, max(x.height, 1), PhaseTallied
-	x.o.putJSON(bucketElection, []byte(tx.ElectionID), rec)
+	x.o.putRecord(tx.ElectionID, rec)
 	return []abci.Event{event("result", "election", tx.ElectionID)}, nil
 }

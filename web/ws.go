@@ -483,21 +483,18 @@ func (s *Server) trackingCode(ctx context.Context, election, kind string, payloa
 	if err != nil || e == nil {
 		return ""
 	}
-	var b *ballot.Ballot
 	if kind == KindAudit {
 		a, err := e.DecodeAudit(payload)
 		if err != nil {
 			return ""
 		}
-		b = a.Ballot
-	} else {
-		cast, err := e.DecodeCast(payload)
-		if err != nil {
-			return ""
-		}
-		b = cast.Ballot
+		return a.Ballot.TrackingCode()
 	}
-	return b.TrackingCode()
+	h, err := e.CastHash(payload)
+	if err != nil {
+		return ""
+	}
+	return ballot.TrackingCode(h)
 }
 
 func (c *conn) receipt(m *Message) {
