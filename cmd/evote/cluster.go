@@ -151,9 +151,6 @@ func startChild(exe string, n node.NodeInfo, level, dbURL string) (*child, error
 	cmd := exec.Command(exe, "node", "start", "--home", n.Home, "--log-level", level)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = os.Environ()
-	if v := os.Getenv("EVOTE_NODE_GOMAXPROCS"); v != "" {
-		cmd.Env = append(cmd.Env, "GOMAXPROCS="+v)
-	}
 	if peers := peerHTTP(n); peers != "" {
 		cmd.Env = append(cmd.Env, envPeerHTTP+"="+peers)
 	}
