@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // A Reader maps a tree to Go values, field by field, and keeps the first
@@ -192,10 +193,11 @@ func (f Field) Object() *Fields {
 // Fields are the members of an object being read (or of an absent one,
 // whose members are all absent).
 type Fields struct {
-	r    *Reader
-	v    *Value
-	path string
-	read []bool
+	r     *Reader
+	v     *Value
+	path  string
+	read  []bool
+	asked []string // names asked for with Get and Opt
 }
 
 // Path is the object's path.
@@ -209,6 +211,7 @@ func (o *Fields) member(name string) (Field, bool) {
 	if o.v == nil {
 		return f, true // absent object, or after an error
 	}
+	o.asked = append(o.asked, name)
 	for i, n := range o.v.names {
 		if n == name {
 			o.read[i] = true
@@ -249,7 +252,7 @@ func (o *Fields) Members() (names []string, fields []Field) {
 }
 
 // End records an error for the first member that was not read: "path:
-// unknown field "name"".
+// unknown field "name"". Call End or IgnoreUnknown after the reads.
 func (o *Fields) End() {
 	if o.v == nil {
 		return
@@ -259,6 +262,28 @@ func (o *Fields) End() {
 			f := Field{r: o.r, path: o.path}
 			f.fail("unknown field " + strconv.Quote(o.v.names[i]))
 			return
+		}
+	}
+}
+
+// IgnoreUnknown accepts the members that were not read, except one whose
+// name is that of a member asked for (with Get or Opt) in all but case,
+// which encoding/json would have read as that member: "path: field "Name"
+// is "name" in another case".
+func (o *Fields) IgnoreUnknown() {
+	if o.v == nil {
+		return
+	}
+	for i, read := range o.read {
+		if read {
+			continue
+		}
+		for _, a := range o.asked {
+			if strings.EqualFold(o.v.names[i], a) {
+				f := Field{r: o.r, path: o.path}
+				f.fail("field " + strconv.Quote(o.v.names[i]) + " is " + strconv.Quote(a) + " in another case")
+				return
+			}
 		}
 	}
 }

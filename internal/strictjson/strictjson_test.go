@@ -334,6 +334,31 @@ func TestReaderKinds(t *testing.T) {
 	}
 }
 
+func TestIgnoreUnknown(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"a":1,"other":{},"b":2}`, ""},
+		{`{"a":1,"A":2}`, `field "A" is "a" in another case`},
+		{`{"a":1,"B":2}`, `field "B" is "b" in another case`},               // b was asked for, though absent
+		{`{"a":1,"s":{"\u017f":1}}`, `s: field "ſ" is "s" in another case`}, // the long s folds to s
+	} {
+		v, err := Parse([]byte(tc.in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r Reader
+		o := r.Root(v).Object()
+		o.Get("a").Int()
+		o.Opt("b").Int()
+		s := o.Opt("s").Object()
+		s.Opt("s").Int()
+		s.IgnoreUnknown()
+		o.IgnoreUnknown()
+		if fmt.Sprint(r.Err()) != tc.want && !(tc.want == "" && r.Err() == nil) {
+			t.Errorf("%s: %v, want %q", tc.in, r.Err(), tc.want)
+		}
+	}
+}
+
 func TestDecoderStream(t *testing.T) {
 	// Reading a large array of strings as a stream, with a callback per
 	// element, in a buffer far smaller than the input.

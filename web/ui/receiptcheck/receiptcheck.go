@@ -22,13 +22,14 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evote/evote/internal/strictjson"
 )
 
 // Format is the receipt's JSON format (web.ReceiptFormat).
@@ -98,44 +99,63 @@ func (vs *ValidatorSet) Hash() []byte {
 	return merkleRoot(items)
 }
 
-type validatorsJSON struct {
-	ChainID        string `json:"chain_id"`
-	ValidatorsHash string `json:"validators_hash"`
-	Validators     []struct {
-		Address string `json:"address"`
-		PubKey  struct {
-			Type  string `json:"type"`
-			Value []byte `json:"value"`
-		} `json:"pub_key"`
-		Power string `json:"voting_power"`
-	} `json:"validators"`
+// validatorJSON is a validator as /api/validators lists it.
+type validatorJSON struct {
+	address, keyType, power string
+	key                     []byte
+}
+
+// readValidators reads the members of /api/validators that DecodeValidators
+// checks.
+func readValidators(data []byte) (chainID, setHash string, vals []validatorJSON, err error) {
+	v, err := strictjson.Parse(data)
+	if err != nil {
+		return "", "", nil, err
+	}
+	var rd strictjson.Reader
+	o := rd.Root(v).Object()
+	chainID = o.Get("chain_id").Str()
+	setHash = o.Opt("validators_hash").Str()
+	for _, f := range o.Get("validators").Array() {
+		vo := f.Object()
+		pk := vo.Get("pub_key").Object()
+		vals = append(vals, validatorJSON{address: vo.Get("address").Str(), keyType: pk.Get("type").Str(),
+			key: pk.Get("value").Bytes(), power: vo.Get("voting_power").Str()})
+		pk.IgnoreUnknown()
+		vo.IgnoreUnknown()
+	}
+	o.IgnoreUnknown()
+	return chainID, setHash, vals, rd.Err()
 }
 
 // DecodeValidators reads the answer of a node's /api/validators, checks
 // every address against its key and the set against the hash the answer
-// names, and returns the set and the chain id.
+// names, and returns the set and the chain id. The JSON must be strict
+// JSON (internal/strictjson: no member named twice, valid UTF-8); members
+// the verifier does not use ("block_height", "proposer_priority", any
+// other) are ignored, as Decode ignores them.
 func DecodeValidators(data []byte) (*ValidatorSet, string, error) {
-	var j validatorsJSON
-	if err := json.Unmarshal(data, &j); err != nil {
+	chainID, setHash, vals, err := readValidators(data)
+	if err != nil {
 		return nil, "", fmt.Errorf("receiptcheck: validators: %w", err)
 	}
-	if len(j.Validators) == 0 {
+	if len(vals) == 0 {
 		return nil, "", errors.New("receiptcheck: validators: the set is empty")
 	}
 	vs := &ValidatorSet{}
 	var total int64
-	for i, v := range j.Validators {
-		if v.PubKey.Type != "tendermint/PubKeyEd25519" || len(v.PubKey.Value) != ed25519.PublicKeySize {
+	for i, v := range vals {
+		if v.keyType != "tendermint/PubKeyEd25519" || len(v.key) != ed25519.PublicKeySize {
 			return nil, "", fmt.Errorf("receiptcheck: validator %d: not an Ed25519 key", i)
 		}
-		addr, err := hex.DecodeString(v.Address)
-		h := sha256.Sum256(v.PubKey.Value)
+		addr, err := hex.DecodeString(v.address)
+		h := sha256.Sum256(v.key)
 		if err != nil || !bytes.Equal(addr, h[:20]) {
-			return nil, "", fmt.Errorf("receiptcheck: validator %d: address %q is not its key's", i, v.Address)
+			return nil, "", fmt.Errorf("receiptcheck: validator %d: address %q is not its key's", i, v.address)
 		}
-		p, err := strconv.ParseInt(v.Power, 10, 64)
+		p, err := strconv.ParseInt(v.power, 10, 64)
 		if err != nil || p <= 0 || p > 1<<60 {
-			return nil, "", fmt.Errorf("receiptcheck: validator %d: voting power %q", i, v.Power)
+			return nil, "", fmt.Errorf("receiptcheck: validator %d: voting power %q", i, v.power)
 		}
 		if total += p; total > 1<<60 {
 			return nil, "", errors.New("receiptcheck: validators: total voting power too large")
@@ -143,7 +163,7 @@ func DecodeValidators(data []byte) (*ValidatorSet, string, error) {
 		if slices.ContainsFunc(vs.Validators, func(o Validator) bool { return bytes.Equal(o.Address, addr) }) {
 			return nil, "", fmt.Errorf("receiptcheck: validator %d: duplicate", i)
 		}
-		vs.Validators = append(vs.Validators, Validator{Address: addr, PubKey: ed25519.PublicKey(v.PubKey.Value), Power: p})
+		vs.Validators = append(vs.Validators, Validator{Address: addr, PubKey: ed25519.PublicKey(v.key), Power: p})
 	}
 	slices.SortStableFunc(vs.Validators, func(a, b Validator) int {
 		if a.Power != b.Power {
@@ -154,10 +174,10 @@ func DecodeValidators(data []byte) (*ValidatorSet, string, error) {
 		}
 		return bytes.Compare(a.Address, b.Address)
 	})
-	if h := hex.EncodeToString(vs.Hash()); j.ValidatorsHash != "" && !strings.EqualFold(h, j.ValidatorsHash) {
-		return nil, "", fmt.Errorf("receiptcheck: validators: the set hashes to %s, the answer says %s", h, j.ValidatorsHash)
+	if h := hex.EncodeToString(vs.Hash()); setHash != "" && !strings.EqualFold(h, setHash) {
+		return nil, "", fmt.Errorf("receiptcheck: validators: the set hashes to %s, the answer says %s", h, setHash)
 	}
-	return vs, j.ChainID, nil
+	return vs, chainID, nil
 }
 
 // BlockID is CometBFT's BlockID.
@@ -280,136 +300,113 @@ type Receipt struct {
 	Commit       Commit
 }
 
-// Decode reads a receipt's JSON. It does not verify it.
+// Decode reads a receipt's JSON (docs/api.md, "Receipt"): evote's members
+// and CometBFT's objects in CometBFT's JSON encoding, as the node writes
+// them. It does not verify it. The JSON must be strict JSON
+// (internal/strictjson: no member named twice, valid UTF-8); every member
+// the verifier uses must be there, with its type ("aunts" may be left out,
+// as CometBFT does for a block of one transaction); other members are
+// ignored, unless their name is a used one in another case (which
+// encoding/json, and so web.VerifyReceipt, would read as that member).
 func Decode(data []byte) (*Receipt, error) {
-	var j struct {
-		Format       string       `json:"format"`
-		Election     string       `json:"election"`
-		Kind         string       `json:"kind"`
-		TrackingCode string       `json:"tracking_code"`
-		TxHash       string       `json:"tx_hash"`
-		Height       int64        `json:"height"`
-		Index        int          `json:"index"`
-		Proof        *proofJSON   `json:"proof"`
-		BlockID      *blockIDJSON `json:"block_id"`
-		Header       *headerJSON  `json:"header"`
-		Commit       *commitJSON  `json:"commit"`
-	}
-	if err := json.Unmarshal(data, &j); err != nil {
+	v, err := strictjson.Parse(data)
+	if err != nil {
 		return nil, fmt.Errorf("receiptcheck: %w", err)
 	}
-	if j.Format != Format {
-		return nil, fmt.Errorf("receiptcheck: receipt format %q, want %q", j.Format, Format)
+	var rd strictjson.Reader
+	o := rd.Root(v).Object()
+	format := o.Get("format").Str()
+	if err := rd.Err(); err != nil {
+		return nil, fmt.Errorf("receiptcheck: %w", err)
 	}
-	if j.Proof == nil || j.BlockID == nil || j.Header == nil || j.Commit == nil {
-		return nil, errors.New("receiptcheck: a part of the receipt is missing")
+	if format != Format {
+		return nil, fmt.Errorf("receiptcheck: receipt format %q, want %q", format, Format)
 	}
-	txh, err := hex.DecodeString(j.TxHash)
-	if err != nil {
-		return nil, fmt.Errorf("receiptcheck: tx_hash: %w", err)
+	r := &Receipt{Election: o.Get("election").Str(), Kind: o.Get("kind").Str(), TrackingCode: o.Get("tracking_code").Str(),
+		TxHash: hexField(o.Get("tx_hash")), Height: o.Get("height").Int64(), Index: o.Get("index").Int()}
+	po := o.Get("proof").Object()
+	pp := po.Get("proof").Object()
+	r.Proof = Proof{RootHash: hexField(po.Get("root_hash")), Data: po.Get("data").Bytes(), Total: intField(pp.Get("total")),
+		Index: intField(pp.Get("index")), LeafHash: pp.Get("leaf_hash").Bytes()}
+	for _, a := range pp.Opt("aunts").Array() {
+		r.Proof.Aunts = append(r.Proof.Aunts, a.Bytes())
 	}
-	r := &Receipt{Election: j.Election, Kind: j.Kind, TrackingCode: j.TrackingCode, TxHash: txh, Height: j.Height, Index: j.Index}
-	var d decoder
-	r.Proof = Proof{RootHash: d.hex(j.Proof.RootHash), Data: j.Proof.Data, Total: d.int(j.Proof.Proof.Total),
-		Index: d.int(j.Proof.Proof.Index), LeafHash: j.Proof.Proof.LeafHash, Aunts: j.Proof.Proof.Aunts}
-	r.BlockID = d.blockID(*j.BlockID)
-	h := j.Header
-	r.Header = Header{VersionBlock: uint64(d.int(h.Version.Block)), VersionApp: uint64(d.int(h.Version.App)), ChainID: h.ChainID,
-		Height: d.int(h.Height), Time: d.time(h.Time), LastBlockID: d.blockID(h.LastBlockID),
-		LastCommitHash: d.hex(h.LastCommitHash), DataHash: d.hex(h.DataHash), ValidatorsHash: d.hex(h.ValidatorsHash),
-		NextValidatorsHash: d.hex(h.NextValidatorsHash), ConsensusHash: d.hex(h.ConsensusHash), AppHash: d.hex(h.AppHash),
-		LastResultsHash: d.hex(h.LastResultsHash), EvidenceHash: d.hex(h.EvidenceHash), ProposerAddress: d.hex(h.ProposerAddress)}
-	c := j.Commit
-	r.Commit = Commit{Height: d.int(c.Height), Round: c.Round, BlockID: d.blockID(c.BlockID)}
-	for _, s := range c.Signatures {
-		r.Commit.Signatures = append(r.Commit.Signatures, CommitSig{Flag: s.Flag, Address: d.hex(s.Address), Timestamp: d.time(s.Timestamp), Signature: s.Signature})
+	pp.IgnoreUnknown()
+	po.IgnoreUnknown()
+	r.BlockID = blockIDField(o.Get("block_id"))
+	h := o.Get("header").Object()
+	ver := h.Get("version").Object()
+	r.Header = Header{VersionBlock: uint64(intField(ver.Get("block"))), VersionApp: uint64(intField(ver.Get("app"))),
+		ChainID: h.Get("chain_id").Str(), Height: intField(h.Get("height")), Time: timeField(h.Get("time")),
+		LastBlockID: blockIDField(h.Get("last_block_id")), LastCommitHash: hexField(h.Get("last_commit_hash")),
+		DataHash: hexField(h.Get("data_hash")), ValidatorsHash: hexField(h.Get("validators_hash")),
+		NextValidatorsHash: hexField(h.Get("next_validators_hash")), ConsensusHash: hexField(h.Get("consensus_hash")),
+		AppHash: hexField(h.Get("app_hash")), LastResultsHash: hexField(h.Get("last_results_hash")),
+		EvidenceHash: hexField(h.Get("evidence_hash")), ProposerAddress: hexField(h.Get("proposer_address"))}
+	ver.IgnoreUnknown()
+	h.IgnoreUnknown()
+	c := o.Get("commit").Object()
+	r.Commit = Commit{Height: intField(c.Get("height")), Round: c.Get("round").Int32(), BlockID: blockIDField(c.Get("block_id"))}
+	for _, f := range c.Get("signatures").Array() {
+		so := f.Object()
+		r.Commit.Signatures = append(r.Commit.Signatures, CommitSig{Flag: so.Get("block_id_flag").Int(),
+			Address: hexField(so.Get("validator_address")), Timestamp: timeField(so.Get("timestamp")), Signature: so.Get("signature").Bytes()})
+		so.IgnoreUnknown()
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("receiptcheck: %w", d.err)
+	c.IgnoreUnknown()
+	o.IgnoreUnknown()
+	if err := rd.Err(); err != nil {
+		return nil, fmt.Errorf("receiptcheck: %w", err)
 	}
 	return r, nil
 }
 
-type proofJSON struct {
-	RootHash string `json:"root_hash"`
-	Data     []byte `json:"data"`
-	Proof    struct {
-		Total    string   `json:"total"`
-		Index    string   `json:"index"`
-		LeafHash []byte   `json:"leaf_hash"`
-		Aunts    [][]byte `json:"aunts"`
-	} `json:"proof"`
-}
-
-type blockIDJSON struct {
-	Hash  string `json:"hash"`
-	Parts struct {
-		Total uint32 `json:"total"`
-		Hash  string `json:"hash"`
-	} `json:"parts"`
-}
-
-type headerJSON struct {
-	Version struct {
-		Block string `json:"block"`
-		App   string `json:"app"`
-	} `json:"version"`
-	ChainID            string      `json:"chain_id"`
-	Height             string      `json:"height"`
-	Time               string      `json:"time"`
-	LastBlockID        blockIDJSON `json:"last_block_id"`
-	LastCommitHash     string      `json:"last_commit_hash"`
-	DataHash           string      `json:"data_hash"`
-	ValidatorsHash     string      `json:"validators_hash"`
-	NextValidatorsHash string      `json:"next_validators_hash"`
-	ConsensusHash      string      `json:"consensus_hash"`
-	AppHash            string      `json:"app_hash"`
-	LastResultsHash    string      `json:"last_results_hash"`
-	EvidenceHash       string      `json:"evidence_hash"`
-	ProposerAddress    string      `json:"proposer_address"`
-}
-
-type commitJSON struct {
-	Height     string      `json:"height"`
-	Round      int32       `json:"round"`
-	BlockID    blockIDJSON `json:"block_id"`
-	Signatures []struct {
-		Flag      int    `json:"block_id_flag"`
-		Address   string `json:"validator_address"`
-		Timestamp string `json:"timestamp"`
-		Signature []byte `json:"signature"`
-	} `json:"signatures"`
-}
-
-// decoder keeps the first error of a series of field decodings.
-type decoder struct{ err error }
-
-func (d *decoder) hex(s string) []byte {
+// hexField reads hex bytes (upper or lower case) from a string.
+func hexField(f strictjson.Field) []byte {
+	s := f.Str()
+	if f.Value() == nil {
+		return nil
+	}
 	b, err := hex.DecodeString(s)
-	if err != nil && d.err == nil {
-		d.err = fmt.Errorf("hex %q: %w", s, err)
+	if err != nil {
+		f.Failf("hex %q: %v", s, err)
 	}
 	return b
 }
 
-func (d *decoder) int(s string) int64 {
+// intField reads an integer from a string, as CometBFT writes an int64.
+func intField(f strictjson.Field) int64 {
+	s := f.Str()
+	if f.Value() == nil {
+		return 0
+	}
 	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil && d.err == nil {
-		d.err = fmt.Errorf("integer %q: %w", s, err)
+	if err != nil {
+		f.Failf("integer %q: %v", s, err)
 	}
 	return v
 }
 
-func (d *decoder) time(s string) time.Time {
+// timeField reads an RFC 3339 time with nanoseconds.
+func timeField(f strictjson.Field) time.Time {
+	s := f.Str()
+	if f.Value() == nil {
+		return time.Time{}
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil && d.err == nil {
-		d.err = fmt.Errorf("time %q: %w", s, err)
+	if err != nil {
+		f.Failf("time %q: %v", s, err)
 	}
 	return t
 }
 
-func (d *decoder) blockID(j blockIDJSON) BlockID {
-	return BlockID{Hash: d.hex(j.Hash), PartsTotal: j.Parts.Total, PartsHash: d.hex(j.Parts.Hash)}
+func blockIDField(f strictjson.Field) BlockID {
+	o := f.Object()
+	parts := o.Get("parts").Object()
+	id := BlockID{Hash: hexField(o.Get("hash")), PartsTotal: parts.Get("total").Uint32(), PartsHash: hexField(parts.Get("hash"))}
+	parts.IgnoreUnknown()
+	o.IgnoreUnknown()
+	return id
 }
 
 // Verify checks r as web.VerifyReceipt does, step by step, against the
