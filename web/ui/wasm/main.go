@@ -16,7 +16,6 @@ package main
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"syscall/js"
@@ -25,6 +24,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/strictjson"
 	"github.com/evote/evote/web/ui/receiptcheck"
 )
 
@@ -206,18 +206,15 @@ func encryptBallot(a []js.Value) any {
 	if e == nil || c == nil {
 		return fail(errors.New("encryptBallot: unknown election or credential"))
 	}
-	var in struct {
-		Style   string              `json:"style"`
-		Choices map[string][]string `json:"choices"`
-	}
-	if err := json.Unmarshal([]byte(arg(a, 2)), &in); err != nil {
+	p, err := readChoices([]byte(arg(a, 2)))
+	if err != nil {
 		return fail(fmt.Errorf("choices: %w", err))
 	}
-	if in.Style == "" {
-		in.Style = e.Manifest.BallotStyles()[0].ID
+	if p.StyleID == "" {
+		p.StyleID = e.Manifest.BallotStyles()[0].ID
 	}
 	start := time.Now()
-	b, sec, err := e.Encrypt(rand.Reader, c.PublicKey(), &ballot.Plaintext{StyleID: in.Style, Choices: in.Choices})
+	b, sec, err := e.Encrypt(rand.Reader, c.PublicKey(), p)
 	if err != nil {
 		return fail(err)
 	}
@@ -229,6 +226,24 @@ func encryptBallot(a []js.Value) any {
 	ballots[h] = &pending{election: e, ballot: b, secrets: sec}
 	return map[string]any{"handle": h, "trackingCode": b.TrackingCode(),
 		"cast": base64.StdEncoding.EncodeToString(cast.Encode()), "ms": float64(time.Since(start).Microseconds()) / 1000}
+}
+
+// readChoices reads {"style": "…", "choices": {"contest": ["selection",
+// …]}}; "style" may be left out.
+func readChoices(data []byte) (*ballot.Plaintext, error) {
+	v, err := strictjson.Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	var r strictjson.Reader
+	o := r.Root(v).Object()
+	p := &ballot.Plaintext{StyleID: o.Opt("style").Str(), Choices: map[string][]string{}}
+	names, fields := o.Get("choices").Object().Members()
+	for i, f := range fields {
+		p.Choices[names[i]] = f.Strings()
+	}
+	o.End()
+	return p, r.Err()
 }
 
 // auditBallot(ballotHandle) → {audit, trackingCode, choices}: the audit
