@@ -16,8 +16,9 @@ build:
 # The voter's WebAssembly module (evote's ballot, credential and crypto code)
 # and Go's loader, committed under web/ui/static and embedded in the binary.
 # Reproducible (-trimpath): web/ui's TestWasmUpToDate fails when it is stale.
+# The build flags are in web/ui/wasm/build-flags, which that test reads too.
 wasm:
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags=-s -o web/ui/static/evote.wasm ./web/ui/wasm
+	GOOS=js GOARCH=wasm $(GO) build $$(sed 's/#.*//' web/ui/wasm/build-flags) -o web/ui/static/evote.wasm ./web/ui/wasm
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" web/ui/static/wasm_exec.js
 
 # A whole election on a local 4-node cluster, checked end to end (about a

@@ -7,20 +7,26 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/evote/evote/web/ui"
 )
 
-// TestWasmUpToDate rebuilds the WebAssembly module as `make wasm` does and
-// fails if the committed static/evote.wasm differs (builds with -trimpath
-// are reproducible), and checks that wasm_exec.js is the toolchain's.
+// TestWasmUpToDate rebuilds the WebAssembly module as `make wasm` does, with
+// the flags of wasm/build-flags, and fails if the committed
+// static/evote.wasm differs (builds with -trimpath are reproducible), and
+// checks that wasm_exec.js is the toolchain's.
 func TestWasmUpToDate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("rebuilds the WebAssembly module")
 	}
+	flags, err := buildFlags(filepath.Join("wasm", "build-flags"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(t.TempDir(), "evote.wasm")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s", "-o", out, "./wasm")
+	cmd := exec.Command("go", append(append([]string{"build"}, flags...), "-o", out, "./wasm")...)
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building the module: %v\n%s", err, b)
@@ -49,6 +55,21 @@ func TestWasmUpToDate(t *testing.T) {
 	if !bytes.Equal(goexec, ours) {
 		t.Fatal("web/ui/static/wasm_exec.js is not the toolchain's: run `make wasm` and commit it")
 	}
+}
+
+// buildFlags reads the flags of `go build` from a file as the Makefile's
+// wasm target does (sed 's/#.*//'): words, with '#' starting a comment.
+func buildFlags(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var flags []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line, _, _ = strings.Cut(line, "#")
+		flags = append(flags, strings.Fields(line)...)
+	}
+	return flags, nil
 }
 
 // TestPagesEmbedded checks that every page and asset is embedded and that
