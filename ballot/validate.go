@@ -78,7 +78,13 @@ type proofRef struct {
 type BatchEntry struct {
 	first int // index of the ballot's first proof in the batch
 	refs  []proofRef
+	cts   []crypto.Ciphertext
 }
+
+// Ciphertexts returns the ballot's selection ciphertexts, decoded while they
+// were added (AddToBatchEncoded only), in ballot order, the order of
+// CiphertextBytes. They are valid points whatever the proofs' outcome.
+func (be *BatchEntry) Ciphertexts() []crypto.Ciphertext { return be.cts }
 
 func (be *BatchEntry) add(index int, contest, selection string) {
 	if len(be.refs) == 0 {
@@ -135,6 +141,7 @@ func (e *Election) AddToBatchEncoded(batch *crypto.Batch, encoding []byte) (*Bat
 				return nil, fmt.Errorf("%w: contest %q, selection %q: ciphertext with α = O", ErrMalformed, c.ID, s.ID)
 			}
 			entry.add(idx, c.ID, s.ID)
+			entry.cts = append(entry.cts, ct)
 			sum = sum.Add(ct)
 			rest = rest[crypto.CiphertextSize+crypto.ZeroOneProofSize:]
 		}

@@ -61,6 +61,7 @@ type App struct {
 	officials       []ed25519.PublicKey
 	elections       map[string]*electionCache
 	verified        *verifyCache
+	ballots         ballotBatcher
 }
 
 var _ abci.Application = (*App)(nil)

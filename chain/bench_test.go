@@ -2,6 +2,8 @@ package chain_test
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,6 +62,32 @@ func BenchmarkBlock100Ballots(b *testing.B) {
 			}
 			i++
 		}
+	})
+	// The same 100 ballots checked by 16 concurrent callers (peers gossiping,
+	// websocket clients submitting), whose proofs share batches; per ballot.
+	// Run with -cpu 1 to compare CPU cost with checktx.
+	b.Run("checktx-concurrent", func(b *testing.B) {
+		for b.Loop() {
+			b.StopTimer()
+			h := newHarnessB(b, e.GenesisAppState())
+			for _, blk := range setupBlocks {
+				h.block(blk...)
+			}
+			b.StartTimer()
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for range 16 {
+				wg.Go(func() {
+					for i := int(next.Add(1)) - 1; i < len(txs); i = int(next.Add(1)) - 1 {
+						if r, _ := h.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: txs[i]}); r.Code != 0 {
+							b.Error(r.Log)
+						}
+					}
+				})
+			}
+			wg.Wait()
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(txs)), "ns/ballot")
 	})
 }
 

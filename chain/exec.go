@@ -370,28 +370,6 @@ func cacheKey(e *ballot.Election, raw []byte) [32]byte {
 	return crypto.Hash("evote/v1/verify-cache", e.BaseHash[:], h[:])
 }
 
-// pureBallot checks a cast ballot's encoding, signature and proofs, from its
-// bytes (no point is re-encoded).
-func pureBallot(e *ballot.Election, field []byte) *pureResult {
-	info, res := inspectCast(e, field)
-	if res != nil {
-		return res
-	}
-	batch, err := crypto.NewBatch(nil)
-	if err != nil {
-		return &pureResult{err: err}
-	}
-	batch.Workers = 1
-	entry, err := e.AddToBatchEncoded(batch, info.Ballot)
-	if err != nil {
-		return &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)}
-	}
-	if err := entry.Failed(batch.Verify()); err != nil {
-		return &pureResult{err: txErr(CodeInvalidProof, "%v", err)}
-	}
-	return castResult(e, info)
-}
-
 // inspectCast checks a cast's structure and signature; a non-nil result is
 // the rejection.
 func inspectCast(e *ballot.Election, field []byte) (*ballot.CastInfo, *pureResult) {
@@ -406,9 +384,9 @@ func inspectCast(e *ballot.Election, field []byte) (*ballot.CastInfo, *pureResul
 }
 
 // castResult is the pure result of a valid cast: what applying it needs.
-func castResult(e *ballot.Election, info *ballot.CastInfo) *pureResult {
+func castResult(e *ballot.Election, info *ballot.CastInfo, entry *ballot.BatchEntry) *pureResult {
 	cts, _ := e.CiphertextBytes(info.Ballot) // the header was checked already
-	return &pureResult{hash: info.Hash, credential: info.Credential, style: info.Style, cts: cts}
+	return &pureResult{hash: info.Hash, credential: info.Credential, style: info.Style, cts: cts, decoded: entry.Ciphertexts()}
 }
 
 // voterTx runs the checks common to ballots and audits: the election accepts
@@ -434,7 +412,7 @@ func (x *execution) voterTx(tx *Tx, pure func(*ballot.Election, []byte) *pureRes
 }
 
 func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
-	rec, ec, pr, err := x.voterTx(tx, pureBallot)
+	rec, ec, pr, err := x.voterTx(tx, x.app.ballots.verify)
 	if err != nil {
 		return nil, err
 	}
@@ -452,8 +430,11 @@ func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
 		return nil, txErr(CodeAudited, "ballot %s was audited and can never be cast; encrypt a fresh ballot", code)
 	}
 	ev := event("ballot", "election", id, "tracking_code", code, "hash", hexHash(pr.hash[:]))
-	if err := x.addToTotals(ec, pr.style, pr.cts, false); err != nil {
+	if err := x.addToTotals(ec, pr.style, pr.cts, pr.decoded, false); err != nil {
 		return nil, err
+	}
+	if pr.decoded != nil && x.totals != nil {
+		x.app.verified.forgetDecoded(cacheKey(ec.election, x.raw))
 	}
 	x.o.put(bucketBallotCT, key(id, pr.hash[:]), append(u64(uint64(len(pr.style))), append([]byte(pr.style), pr.cts...)...))
 	if prev, err := x.o.get(x.ctx, bucketCurrent, key(id, pr.credential)); err == nil {
@@ -550,7 +531,7 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs [][]byte) {
 			a.verified.put(ck, &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)})
 			continue
 		}
-		todo = append(todo, pending{ck, entry, castResult(e, info)})
+		todo = append(todo, pending{ck, entry, castResult(e, info, entry)})
 	}
 	if batch == nil {
 		return

@@ -50,7 +50,7 @@ func (x *execution) loadTotals(ec *electionCache) ([]crypto.Ciphertext, error) {
 
 // addToTotals adds (or subtracts) a ballot's ciphertexts to the totals. In
 // CheckTx, which keeps no totals, it does nothing.
-func (x *execution) addToTotals(ec *electionCache, style string, cts []byte, subtract bool) error {
+func (x *execution) addToTotals(ec *electionCache, style string, cts []byte, decoded []crypto.Ciphertext, subtract bool) error {
 	if x.totals == nil {
 		return nil
 	}
@@ -62,9 +62,11 @@ func (x *execution) addToTotals(ec *electionCache, style string, cts []byte, sub
 	if err != nil {
 		return err
 	}
-	bc, err := crypto.DecodeCiphertexts(cts, len(pos))
-	if err != nil {
-		return fmt.Errorf("chain: ballot ciphertexts: %w", err)
+	bc := decoded
+	if len(bc) != len(pos) {
+		if bc, err = crypto.DecodeCiphertexts(cts, len(pos)); err != nil {
+			return fmt.Errorf("chain: ballot ciphertexts: %w", err)
+		}
 	}
 	for i, p := range pos {
 		if subtract {
@@ -86,7 +88,7 @@ func (x *execution) subtractStored(ec *electionCache, h []byte) error {
 		return fmt.Errorf("chain: ciphertexts of the replaced ballot: %w", err)
 	}
 	l := binary.BigEndian.Uint64(raw)
-	return x.addToTotals(ec, string(raw[8:8+l]), raw[8+l:], true)
+	return x.addToTotals(ec, string(raw[8:8+l]), raw[8+l:], nil, true)
 }
 
 // flushTotals stores the totals the block changed.

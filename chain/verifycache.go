@@ -1,6 +1,10 @@
 package chain
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/evote/evote/crypto"
+)
 
 // pureResult is the outcome of the checks of a ballot or audit transaction
 // that depend on nothing but its bytes and the election: its error, or the
@@ -10,7 +14,8 @@ type pureResult struct {
 	hash       [32]byte
 	credential []byte
 	style      string
-	cts        []byte // the ballot's selection ciphertexts (CiphertextBytes)
+	cts        []byte              // the ballot's selection ciphertexts (CiphertextBytes)
+	decoded    []crypto.Ciphertext // the same, decoded, when verification decoded them
 }
 
 // verifyCache remembers the outcome of the pure checks of transactions
@@ -49,4 +54,17 @@ func (c *verifyCache) put(k [32]byte, r *pureResult) {
 	}
 	c.m[k] = r
 	c.order = append(c.order, k)
+}
+
+// forgetDecoded drops the decoded ciphertexts of k's result once its block
+// has used them, so that the cache holds bytes only. The result is replaced,
+// not changed: others may be reading it.
+func (c *verifyCache) forgetDecoded(k [32]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.m[k]; ok && r.decoded != nil {
+		r2 := *r
+		r2.decoded = nil
+		c.m[k] = &r2
+	}
 }

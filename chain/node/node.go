@@ -13,13 +13,13 @@
 //	data/*.db, data/cs.wal           CometBFT's block store, state and WAL
 //	data/evote-state                 the application state (Pebble), when embedded
 //
-// The application is connected through proxy.NewConnSyncLocalClientCreator:
-// each of CometBFT's four ABCI connections (consensus, mempool, query,
-// snapshot) holds its own lock, so a CheckTx or a Query can run while a block
-// is being finalised, but calls on one connection never overlap. The
-// application must therefore be safe for concurrent calls from different
-// connections; a single global lock (proxy.NewLocalClientCreator) would make
-// every ballot's CheckTx wait for block execution.
+// The application is connected through
+// proxy.NewConsensusSyncLocalClientCreator: calls on the consensus connection
+// never overlap, while CheckTx and Query calls run concurrently with them and
+// with each other (one per gossiping peer and per submitting websocket
+// client), so that block execution never waits for the mempool and ballots
+// checked at the same time share one batch verification (chain.App). The
+// application is therefore safe for concurrent calls.
 //
 // Crash recovery is CometBFT's: at start the node calls the application's
 // Info, compares its last height and app hash with its block store, and
@@ -111,7 +111,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	var newErr error
 	err = catch("node: create", func() {
 		n, newErr = nm.NewNode(ctx, c, pv, nodeKey,
-			proxy.NewConnSyncLocalClientCreator(cfg.App),
+			proxy.NewConsensusSyncLocalClientCreator(cfg.App),
 			nm.DefaultGenesisDocProviderFunc(c),
 			dbs.open,
 			nm.DefaultMetricsProvider(c.Instrumentation),
