@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -65,8 +66,9 @@ func BenchmarkBlock100Ballots(b *testing.B) {
 	})
 	// The same 100 ballots checked by 16 concurrent callers (peers gossiping,
 	// websocket clients submitting), whose proofs share batches; per ballot.
-	// Run with -cpu 1 to compare CPU cost with checktx.
+	// One core, so that the figure is CPU time comparable with checktx.
 	b.Run("checktx-concurrent", func(b *testing.B) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 		for b.Loop() {
 			b.StopTimer()
 			h := newHarnessB(b, e.GenesisAppState())

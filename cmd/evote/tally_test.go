@@ -84,7 +84,8 @@ func TestTallyCommand(t *testing.T) {
 	v1, _ := e.Cast(t, be, 1, vote("option-2", "option-2,option-3", "option-1,option-2", "option-3"))
 	submit(v0, v1)
 	v0again, _ := e.Cast(t, be, 0, vote("option-2", "", "option-3", "option-1,option-2"))
-	submit(v0again, chain.CloseTx(chainID, id, e.Official).Encode())
+	submit(v0again) // committed before the close, which could otherwise be ordered first
+	submit(chain.CloseTx(chainID, id, e.Official).Encode())
 
 	rpc := "http://" + infos[0].RPCAddr
 	data := filepath.Join(t.TempDir(), "tally")
