@@ -63,7 +63,7 @@ check:
 
 # Benchmarks of the headline figures: runs them, prints one table and writes
 # it to docs/benchmarks.md. BENCHTIME=3x gives a quick, rougher pass.
-BENCHPKGS := ./crypto/ ./ballot/ ./ballot/credential/ ./chain/ ./chain/store/... ./tally/ ./verify/
+BENCHPKGS := ./crypto/ ./crypto/dkg/ ./ballot/ ./ballot/credential/ ./chain/ ./chain/store/... ./tally/ ./verify/
 BENCHVOTERS ?= 2000
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -timeout 60m $(BENCHPKGS) | tee bench.out
