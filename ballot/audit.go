@@ -112,7 +112,7 @@ func (e *Election) DecodeAudit(data []byte) (*Audit, error) {
 	var r strictjson.Reader
 	o := r.Root(v).Object()
 	format := o.Get("format").Str()
-	o.Get("election_id").Str() // the ballot names its election
+	electionID := o.Get("election_id").Str()
 	tracking := o.Get("tracking_code").Str()
 	enc := o.Get("ballot").Bytes()
 	s := &Secrets{}
@@ -141,6 +141,9 @@ func (e *Election) DecodeAudit(data []byte) (*Audit, error) {
 	b, err := e.Decode(enc)
 	if err != nil {
 		return nil, err
+	}
+	if electionID != b.ElectionID {
+		return nil, fmt.Errorf("%w: audit file names election %q, its ballot is for %q", ErrMalformed, electionID, b.ElectionID)
 	}
 	if tracking != b.TrackingCode() {
 		return nil, fmt.Errorf("%w: audit file names tracking code %q, its ballot has %q", ErrMalformed, tracking, b.TrackingCode())

@@ -412,6 +412,7 @@ func TestAuditJSON(t *testing.T) {
 		{"randomness base64", with(map[string]string{"randomness": `[["!!"]]`}), `audit file: randomness[0][0]: want standard base64`},
 		{"ballot type", with(map[string]string{"ballot": `7`}), `audit file: ballot: want a string, got a number`},
 		{"tracking code", with(map[string]string{"tracking_code": `"AAAA-AAAA-AAAA-AAAA"`}), `names tracking code "AAAA-AAAA-AAAA-AAAA"`},
+		{"election id", with(map[string]string{"election_id": `"another-election"`}), `names election "another-election"`},
 		{"invalid utf-8", with(map[string]string{"election_id": "\"\xff\""}), `invalid UTF-8`},
 		{"trailing data", append(slices.Clone(good), "{}"...), `data after the value`},
 		{"not an object", []byte(`[]`), `audit file: want an object, got an array`},

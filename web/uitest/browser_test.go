@@ -98,9 +98,16 @@ func newHarness(t *testing.T) *harness {
 	}
 	t.Logf("screenshots in %s", h.shots)
 
+	// Chromium's profile folder is removed after the browser is stopped,
+	// retrying: its helper processes may still be writing for a moment
+	// (t.TempDir would fail the test on "directory not empty").
+	profile, err := os.MkdirTemp("", "evote-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
@@ -113,7 +120,17 @@ func newHarness(t *testing.T) *harness {
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancelB(); cancelA() })
+	t.Cleanup(func() {
+		cancelB()
+		cancelA()
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Logf("uitest: could not remove %s", profile)
+	})
 	if err := chromedp.Run(ctx); err != nil {
 		t.Fatalf("uitest: starting Chromium: %v", err)
 	}
