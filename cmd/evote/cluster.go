@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -157,6 +158,9 @@ func startChild(exe string, n node.NodeInfo, level, dbURL string) (*child, error
 	if dbURL != "" {
 		cmd.Env = append(cmd.Env, envDatabaseURL+"="+dbURL)
 	}
+	if _, set := os.LookupEnv("GOMAXPROCS"); !set {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", nodeProcs(runtime.NumCPU(), len(clusterNodes))))
+	}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return nil, fmt.Errorf("cluster start: %s: %w", n.Name, err)
@@ -168,6 +172,17 @@ func startChild(exe string, n node.NodeInfo, level, dbURL string) (*child, error
 		close(ch.done)
 	}()
 	return ch, nil
+}
+
+// nodeProcs is the GOMAXPROCS of each of nodes node processes sharing a
+// machine of cpus cores: the cores divided among them, at least one each.
+// Nodes on their own machines use all of it; on one machine, each node
+// process running as many scheduler threads as there are cores makes them
+// spin and preempt one another (the 4-node benchmark on 2 cores commits
+// about 8 % more ballots per second with 1 than with 2; docs/benchmarks.md).
+// A GOMAXPROCS set in the environment is passed on instead.
+func nodeProcs(cpus, nodes int) int {
+	return max(1, cpus/max(1, nodes))
 }
 
 // clusterNodes are the nodes of the testnet being started, so that each
