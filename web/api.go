@@ -14,6 +14,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/strictjson"
 )
 
 func (s *Server) routes() {
@@ -194,6 +195,9 @@ func (s *Server) validators(w http.ResponseWriter, r *http.Request) {
 // set, checking it against the hash the answer names. Pin the set from the
 // genesis or a node you trust: a node could answer with a set of its own.
 func DecodeValidators(data []byte) (*types.ValidatorSet, string, error) {
+	if _, err := strictjson.Parse(data); err != nil {
+		return nil, "", fmt.Errorf("web: validators: %w", err)
+	}
 	var j validatorsJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, "", fmt.Errorf("web: validators: %w", err)

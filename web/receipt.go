@@ -15,6 +15,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/strictjson"
 )
 
 // ReceiptFormat names the receipt's JSON format and version.
@@ -81,6 +82,12 @@ func (r *Receipt) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON decodes a receipt. It does not verify it: see VerifyReceipt.
 func (r *Receipt) UnmarshalJSON(b []byte) error {
+	// The same strict reading as the browser's (web/ui/receiptcheck):
+	// duplicate member names, invalid UTF-8 and the like are refused before
+	// encoding/json, which accepts them, reads the fields.
+	if _, err := strictjson.Parse(b); err != nil {
+		return fmt.Errorf("web: receipt: %w", err)
+	}
 	var j receiptJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return fmt.Errorf("web: receipt: %w", err)

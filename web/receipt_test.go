@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -156,6 +157,22 @@ func TestReceiptAndAPI(t *testing.T) {
 		vals, chainID, err := web.DecodeValidators(b)
 		if err != nil || chainID != env.ChainID || !bytes.Equal(vals.Hash(), env.Validators.Hash()) {
 			t.Fatalf("validators %s: %v", b, err)
+		}
+		// Read as strictly as the browser does: a duplicate member is refused.
+		dupVals := bytes.Replace(b, []byte(`{"chain_id":`), []byte(`{"chain_id":"other","chain_id":`), 1)
+		if bytes.Equal(dupVals, b) {
+			t.Fatalf("validators answer does not start with chain_id: %s", b)
+		}
+		if _, _, err := web.DecodeValidators(dupVals); err == nil || !strings.Contains(err.Error(), `duplicate member name "chain_id"`) {
+			t.Fatalf("validators with a duplicate chain_id: %v", err)
+		}
+		rb, _ := json.Marshal(r)
+		dup := bytes.Replace(rb, []byte(`"height":`), []byte(`"height":1,"height":`), 1)
+		if err := json.Unmarshal(dup, new(web.Receipt)); err == nil || !strings.Contains(err.Error(), `duplicate member name "height"`) {
+			t.Fatalf("receipt with a duplicate height: %v", err)
+		}
+		if err := json.Unmarshal(append(bytes.TrimSuffix(rb, []byte("}")), []byte(",\"x\":\"\xff\"}")...), new(web.Receipt)); err == nil {
+			t.Fatal("receipt with invalid UTF-8 accepted")
 		}
 		var ei web.ElectionInfo
 		get("/api/elections/"+e, 200, &ei)
