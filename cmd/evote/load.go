@@ -209,7 +209,8 @@ func loadAction(c *cli.Context) error {
 
 func printStats(w io.Writer, st *voters.Stats) {
 	fmt.Fprintf(w, "sent %d requests: %d committed, %d rejected as expected, %d unexpected\n", st.Sent, st.Committed, st.Rejected, st.Unexpected)
-	fmt.Fprintf(w, "throughput: %.1f committed ballots/s over %s\n", st.Throughput(), st.Duration.Round(time.Millisecond))
+	fmt.Fprintf(w, "throughput: %.1f committed ballots/s over %s; %.1f/s sustained (between the 10th and the 90th percentile of receipt arrivals)\n",
+		st.Throughput(), st.Duration.Round(time.Millisecond), st.Sustained())
 	fmt.Fprintf(w, "committed-receipt latency: p50 %s, p99 %s, max %s\n",
 		st.Percentile(0.5).Round(time.Millisecond), st.Percentile(0.99).Round(time.Millisecond), st.Percentile(1).Round(time.Millisecond))
 }

@@ -229,6 +229,7 @@ type Stats struct {
 	ByKind                                map[Kind]int
 	Duration                              time.Duration
 	Latencies                             []time.Duration // cast → committed receipt, accepted casts
+	ReceiptTimes                          []time.Duration // when each accepted cast's receipt arrived, since the start
 	Problems                              []string
 }
 
@@ -242,7 +243,26 @@ func (s *Stats) Percentile(q float64) time.Duration {
 	return l[min(len(l)-1, int(q*float64(len(l))))]
 }
 
-// Throughput returns committed casts per second.
+// Sustained returns the committed casts per second in the steady middle of
+// the run: between the arrival of the receipt that completes the first 10 %
+// of them and the one that completes 90 %, leaving out the start (clients
+// connecting, the first block) and the end (the last clients waiting for
+// the last block). Runs of under 100 receipts give Throughput.
+func (s *Stats) Sustained() float64 {
+	n := len(s.ReceiptTimes)
+	if n < 100 {
+		return s.Throughput()
+	}
+	t := slices.Clone(s.ReceiptTimes)
+	slices.Sort(t)
+	lo, hi := n/10, n*9/10
+	if d := t[hi] - t[lo]; d > 0 {
+		return float64(hi-lo) / d.Seconds()
+	}
+	return s.Throughput()
+}
+
+// Throughput returns committed casts per second over the whole run.
 func (s *Stats) Throughput() float64 {
 	if s.Duration <= 0 {
 		return 0
@@ -310,6 +330,7 @@ func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, cl
 						st.Committed++
 						if r.Kind == Cast {
 							st.Latencies = append(st.Latencies, lat)
+							st.ReceiptTimes = append(st.ReceiptTimes, time.Since(start))
 						}
 					default:
 						st.Rejected++
