@@ -64,7 +64,7 @@ check:
 # Benchmarks of the headline figures: runs them, prints one table and writes
 # it to docs/benchmarks.md. BENCHTIME=3x gives a quick, rougher pass.
 BENCHPKGS := ./crypto/ ./crypto/dkg/ ./ballot/ ./ballot/credential/ ./chain/ ./chain/store/... ./tally/ ./verify/
-BENCHVOTERS ?= 2000
+BENCHVOTERS ?= 5000
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -timeout 60m $(BENCHPKGS) | tee bench.out
 	rm -rf bench-cluster && ./bin/evote demo --dir bench-cluster --config election-configs/benchmark-10-selections.yaml \

@@ -13,12 +13,13 @@
 //	data/*.db, data/cs.wal           CometBFT's block store, state and WAL
 //	data/evote-state                 the application state (Pebble), when embedded
 //
-// The application is connected through
+// The application is connected as with
 // proxy.NewConsensusSyncLocalClientCreator: calls on the consensus connection
 // never overlap, while CheckTx and Query calls run concurrently with them and
-// with each other (one per gossiping peer and per submitting websocket
-// client), so that block execution never waits for the mempool and ballots
-// checked at the same time share one batch verification (chain.App). The
+// with each other, so that block execution never waits for the mempool. New
+// transactions' CheckTx calls are answered asynchronously (clientCreator), so
+// that all the ballots gossiped or submitted at one moment are checked at
+// the same time and share one batch verification (chain.App). The
 // application is therefore safe for concurrent calls.
 //
 // Crash recovery is CometBFT's: at start the node calls the application's
@@ -42,7 +43,6 @@ import (
 	"github.com/cometbft/cometbft/libs/service"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
-	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/rpc/client/local"
 )
 
@@ -111,7 +111,7 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	var newErr error
 	err = catch("node: create", func() {
 		n, newErr = nm.NewNode(ctx, c, pv, nodeKey,
-			proxy.NewConsensusSyncLocalClientCreator(cfg.App),
+			NewClientCreator(cfg.App),
 			nm.DefaultGenesisDocProviderFunc(c),
 			dbs.open,
 			nm.DefaultMetricsProvider(c.Instrumentation),

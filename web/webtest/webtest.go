@@ -18,7 +18,6 @@ import (
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
-	"github.com/cometbft/cometbft/proxy"
 	"github.com/cometbft/cometbft/rpc/client/local"
 	"github.com/cometbft/cometbft/types"
 
@@ -26,6 +25,7 @@ import (
 	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
+	"github.com/evote/evote/chain/node"
 	"github.com/evote/evote/chain/store/pebblestore"
 )
 
@@ -109,7 +109,7 @@ func Start(tb testing.TB, voters int, blockTime time.Duration) *Env {
 	if err := gen.SaveAs(cfg.GenesisFile()); err != nil {
 		tb.Fatal(err)
 	}
-	n, err := nm.NewNode(ctx, cfg, pv, nodeKey, proxy.NewLocalClientCreator(app),
+	n, err := nm.NewNode(ctx, cfg, pv, nodeKey, node.NewClientCreator(app),
 		nm.DefaultGenesisDocProviderFunc(cfg), cmtcfg.DefaultDBProvider,
 		nm.DefaultMetricsProvider(cfg.Instrumentation), cmtlog.NewNopLogger())
 	if err != nil {
