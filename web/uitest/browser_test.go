@@ -51,9 +51,10 @@ func axeSource(t *testing.T) string {
 
 // node is one web server of the test node.
 type node struct {
-	srv *web.Server
-	ts  *httptest.Server
-	url string
+	srv  *web.Server
+	ts   *httptest.Server
+	kill *killSwitch
+	url  string
 }
 
 // harness is a node with two web servers (A and B, so a page can move from
@@ -79,6 +80,8 @@ func newHarness(t *testing.T) *harness {
 		s := web.New(web.Config{Logger: quiet, AllowedOrigins: []string{other}, ShutdownGrace: time.Second}, env.App, env.Client, env.ChainID)
 		s.SetNodes([]string{other})
 		ts.Config.Handler = s.Handler()
+		kill := newKillSwitch(ts.Listener)
+		ts.Listener = kill
 		ts.Start()
 		t.Cleanup(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -86,7 +89,7 @@ func newHarness(t *testing.T) *harness {
 			_ = s.Shutdown(ctx)
 			ts.Close()
 		})
-		return &node{srv: s, ts: ts, url: self}
+		return &node{srv: s, ts: ts, kill: kill, url: self}
 	}
 	h := &harness{t: t, env: env, a: mk(tsA, urlA, urlB), b: mk(tsB, urlB, urlA), axe: axe}
 	h.shots = os.Getenv("EVOTE_SCREENSHOTS")
