@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -94,9 +95,12 @@ func (b *ballotBatcher) verify(e *ballot.Election, field []byte) *pureResult {
 	return j.res
 }
 
-// gather takes the queue; when the node is busy it first waits until the
+// gather takes the queue. It first yields, so that callers ready to run
+// join (a node's process may have a single core, where they would otherwise
+// run only after this batch); when the node is busy it then waits until the
 // queue holds batchFull ballots or its oldest ballot has waited batchWindow.
 func (b *ballotBatcher) gather() []*batchJob {
+	runtime.Gosched()
 	b.mu.Lock()
 	if wait := time.Until(b.queue[0].arrived.Add(batchWindow)); time.Now().Before(b.busy) && wait > 0 && len(b.queue) < batchFull {
 		full := make(chan struct{})
