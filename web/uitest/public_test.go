@@ -182,7 +182,7 @@ func (h *harness) tallyAndResults(t *testing.T) {
 	for _, c := range m.Contests {
 		want += len(c.Selections)
 	}
-	if !strings.Contains(status, "evote verify") || bars != want {
+	if !strings.Contains(status, "checked the decryption proofs of trustees") || !strings.Contains(status, "evote verify") || bars != want {
 		t.Fatalf("results: %q, %d bars, want %d", status, bars, want)
 	}
 	h.axeCheck(t, "results")

@@ -100,7 +100,7 @@ window.EVOTE_STRINGS = {
     "lookup.audited": "It is an audited (spoiled) ballot: it does not count.",
     "results.title": "Results",
     "results.none": "There is no result yet: it is published after voting closes and the trustees decrypt the totals.",
-    "results.verified": "Result published on the chain at block {height}, decrypted by trustees {trustees}. Check it yourself with: evote verify --node {node}",
+    "results.verified": "Result recorded on the chain at block {height}. Before recording it, every authority node checked the decryption proofs of trustees {trustees} and that each count is the decryption of the encrypted totals of the ballots on the chain. Check it yourself with: evote verify --node {node}",
     "results.votes": "{n} votes",
     "explorer.title": "Block explorer",
     "explorer.latest": "Latest blocks",
