@@ -152,8 +152,32 @@ func TestBrowser(t *testing.T) {
 		_ = h.a.srv.Shutdown(ctx)
 	})
 
-	t.Run("closed-election", func(t *testing.T) {
+	t.Run("rejected-after-close", func(t *testing.T) {
+		// A ballot encrypted while voting was open and cast after it closed:
+		// the node refuses it and the page says why.
+		h.open(t, h.b.url+"/")
+		h.enterCode(t, h.code(4))
+		h.chooseFirst(t)
+		h.run(t, "encrypt", chromedp.Click("#encrypt"), chromedp.WaitVisible("#step-encrypted"))
 		h.env.Commit(t, chain.CloseTx(h.env.ChainID, e, h.env.Election.Official).Encode())
+		var result string
+		h.run(t, "cast", chromedp.Click("#cast"), chromedp.WaitVisible("#step-cast"),
+			chromedp.Poll(`document.querySelector("#cast-result").className === "error" || document.querySelector("#cast-result").dataset.verified === "true"`, nil,
+				chromedp.WithPollingTimeout(20*time.Second)),
+			chromedp.Text("#cast-result", &result))
+		if !strings.Contains(result, "The election is not open") || !strings.Contains(result, "Reason from the node:") {
+			t.Fatalf("cast after close: %q", result)
+		}
+		var shown []string
+		h.run(t, "buttons", chromedp.Evaluate(`["#receipt-save", "#revote"].filter(s => getComputedStyle(document.querySelector(s)).display !== "none")`, &shown))
+		if len(shown) > 0 {
+			t.Fatalf("after a refused cast the page offers %v", shown)
+		}
+		h.shot(t, "rejected")
+		h.axeCheck(t, "rejected ballot")
+	})
+
+	t.Run("closed-election", func(t *testing.T) {
 		h.open(t, h.b.url+"/")
 		var phase string
 		h.run(t, "closed", chromedp.WaitVisible("#phase.alert"), chromedp.Text("#phase", &phase))
