@@ -105,13 +105,13 @@ func (e *Election) AddToBatch(batch *crypto.Batch, b *Ballot) (*BatchEntry, erro
 	entry := &BatchEntry{}
 	for i, c := range contests {
 		ec := &b.Contests[i]
-		sum := crypto.ZeroCiphertext()
+		parts := make([]crypto.Ciphertext, len(ec.Selections))
 		for k := range ec.Selections {
 			s := &ec.Selections[k]
 			entry.add(batch.AddZeroOne(selectionContext(ctx, c.ID, s.SelectionID), e.Key, s.Ciphertext, s.Proof), c.ID, s.SelectionID)
-			sum = sum.Add(s.Ciphertext)
+			parts[k] = s.Ciphertext
 		}
-		entry.add(batch.AddRange(crypto.TagRange, contestContext(ctx, c.ID), e.Key, sum, uint64(c.MinSelections()), uint64(c.MaxSelections()), ec.Range), c.ID, "")
+		entry.add(batch.AddRangeSum(crypto.TagRange, contestContext(ctx, c.ID), e.Key, parts, uint64(c.MinSelections()), uint64(c.MaxSelections()), ec.Range), c.ID, "")
 	}
 	return entry, nil
 }
@@ -130,7 +130,7 @@ func (e *Election) AddToBatchEncoded(batch *crypto.Batch, encoding []byte) (*Bat
 	rest := h.rest
 	entry := &BatchEntry{}
 	for _, c := range h.contests {
-		sum := crypto.ZeroCiphertext()
+		first := len(entry.cts)
 		for _, s := range c.Selections {
 			ct, idx, err := batch.AddRangeEncoded(crypto.TagZeroOne, selectionContext(ctx, c.ID, s.ID), key,
 				rest[:crypto.CiphertextSize], rest[crypto.CiphertextSize:crypto.CiphertextSize+crypto.ZeroOneProofSize], 0, 1)
@@ -142,12 +142,11 @@ func (e *Election) AddToBatchEncoded(batch *crypto.Batch, encoding []byte) (*Bat
 			}
 			entry.add(idx, c.ID, s.ID)
 			entry.cts = append(entry.cts, ct)
-			sum = sum.Add(ct)
 			rest = rest[crypto.CiphertextSize+crypto.ZeroOneProofSize:]
 		}
 		lo, hi := uint64(c.MinSelections()), uint64(c.MaxSelections())
 		n := int(hi-lo+1) * crypto.RangeBranchSize
-		_, idx, err := batch.AddRangeEncoded(crypto.TagRange, contestContext(ctx, c.ID), key, sum.Encode(), rest[:n], lo, hi)
+		idx, err := batch.AddRangeSumEncoded(crypto.TagRange, contestContext(ctx, c.ID), key, entry.cts[first:], rest[:n], lo, hi)
 		if err != nil {
 			return nil, fmt.Errorf("%w: contest %q, range proof: %w", ErrMalformed, c.ID, err)
 		}

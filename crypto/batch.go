@@ -108,13 +108,37 @@ func (b *Batch) AddRange(tag string, ctx Context, pk Point, ct Ciphertext, lo, h
 	if err := p.checkChallenges(tag, ctx, pk, ct, lo, hi); err != nil {
 		return b.add(batchItem{bad: true})
 	}
-	return b.addRangeEquations(pk, ct, lo, p)
+	return b.addRangeEquations(pk, []Ciphertext{ct}, lo, p)
 }
 
-// addRangeEquations adds a range proof's weighted equations, once its
-// challenges are known to be right.
-func (b *Batch) addRangeEquations(pk Point, ct Ciphertext, lo uint64, p RangeProof) int {
-	it := batchItem{gCoef: NewScalar(), terms: make([]term, 0, 2*len(p.Branches)+3)}
+// AddRangeSum is AddRange for the sum of the ciphertexts parts (a contest's
+// selections). The equations are written over the parts themselves rather
+// than over their sum: Σ_k c·α_k in place of c·(Σ_k α_k). When the parts are
+// also the ciphertexts of proofs in the same batch, as a ballot's are, the
+// multi-scalar multiplication then merges these terms into theirs and the sum
+// adds no term of its own.
+func (b *Batch) AddRangeSum(tag string, ctx Context, pk Point, parts []Ciphertext, lo, hi uint64, p RangeProof) int {
+	if err := p.checkChallenges(tag, ctx, pk, SumCiphertexts(parts), lo, hi); err != nil {
+		return b.add(batchItem{bad: true})
+	}
+	return b.addRangeEquations(pk, parts, lo, p)
+}
+
+// SumCiphertexts returns the homomorphic sum of cts (the encryption of 0 with
+// randomness 0 if there are none).
+func SumCiphertexts(cts []Ciphertext) Ciphertext {
+	sum := ZeroCiphertext()
+	for _, ct := range cts {
+		sum.Alpha.Add(sum.Alpha, ct.Alpha)
+		sum.Beta.Add(sum.Beta, ct.Beta)
+	}
+	return sum
+}
+
+// addRangeEquations adds the weighted equations of a range proof on the sum
+// of parts, once its challenges are known to be right.
+func (b *Batch) addRangeEquations(pk Point, parts []Ciphertext, lo uint64, p RangeProof) int {
+	it := batchItem{gCoef: NewScalar(), terms: make([]term, 0, 2*len(p.Branches)+2*len(parts)+1)}
 	alpha, beta, key := NewScalar(), NewScalar(), NewScalar()
 	for i, br := range p.Branches {
 		r1, r2 := b.weight(), b.weight()
@@ -126,7 +150,10 @@ func (b *Batch) addRangeEquations(pk Point, ct Ciphertext, lo uint64, p RangePro
 		it.gCoef.Add(it.gCoef, mulNeg(r1, br.Response))
 		it.gCoef.Add(it.gCoef, mulNeg(rc, ScalarFromUint64(lo+uint64(i))))
 	}
-	it.terms = append(it.terms, term{alpha, ct.Alpha}, term{beta, ct.Beta}, term{key, pk})
+	for _, ct := range parts {
+		it.terms = append(it.terms, term{alpha, ct.Alpha}, term{beta, ct.Beta})
+	}
+	it.terms = append(it.terms, term{key, pk})
 	return b.add(it)
 }
 

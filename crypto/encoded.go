@@ -49,7 +49,26 @@ func (b *Batch) AddRangeEncoded(tag string, ctx Context, pk EncodedKey, ctBytes,
 	if !sum.IsEqual(rangeChallengeEncoded(tag, ctx, pk.Encoded[:], ctBytes, proofBytes, lo, hi)) {
 		return ct, b.add(batchItem{bad: true}), nil
 	}
-	return ct, b.addRangeEquations(pk.Point, ct, lo, p), nil
+	return ct, b.addRangeEquations(pk.Point, []Ciphertext{ct}, lo, p), nil
+}
+
+// AddRangeSumEncoded is AddRangeSum with the proof as received bytes: it adds
+// a range proof over [lo, hi] on the sum of the already decoded ciphertexts
+// parts. The sum is encoded once, for the challenge, and never decoded; the
+// equations are written over the parts (see AddRangeSum).
+func (b *Batch) AddRangeSumEncoded(tag string, ctx Context, pk EncodedKey, parts []Ciphertext, proofBytes []byte, lo, hi uint64) (int, error) {
+	p, err := DecodeRangeProof(proofBytes, lo, hi)
+	if err != nil {
+		return -1, err
+	}
+	sum := NewScalar()
+	for _, br := range p.Branches {
+		sum.Add(sum, br.Challenge)
+	}
+	if !sum.IsEqual(rangeChallengeEncoded(tag, ctx, pk.Encoded[:], SumCiphertexts(parts).Encode(), proofBytes, lo, hi)) {
+		return b.add(batchItem{bad: true}), nil
+	}
+	return b.addRangeEquations(pk.Point, parts, lo, p), nil
 }
 
 // VerifyRangeEncoded verifies one encoded range proof on its own, computing

@@ -79,32 +79,50 @@ func msmSerial(scalars []Scalar, points []Point) Point {
 	for k := range buckets {
 		buckets[k] = NewPoint()
 	}
-	identity := NewPoint()
+	// filled[k] says whether bucket k holds a point in this window: the
+	// first point into a bucket is copied, not added to the identity, and
+	// empty buckets cost no addition in the running sums.
+	filled := make([]bool, len(buckets))
 	running, windowSum := NewPoint(), NewPoint()
 	for w := nw - 1; w >= 0; w-- {
-		for range c {
-			sum.Dbl(sum)
-		}
-		used := -1
-		for k := range buckets {
-			buckets[k].Set(identity)
-		}
-		for i := range n {
-			d := digits[i*nw+w]
-			switch {
-			case d > 0:
-				buckets[d-1].Add(buckets[d-1], points[i])
-				used = max(used, int(d-1))
-			case d < 0:
-				buckets[-d-1].Add(buckets[-d-1], neg[i])
-				used = max(used, int(-d-1))
+		if w != nw-1 {
+			for range c {
+				sum.Dbl(sum)
 			}
 		}
-		// Σ_k (k+1)·bucket[k] with two additions per bucket.
-		running.Set(identity)
-		windowSum.Set(identity)
-		for k := used; k >= 0; k-- {
-			running.Add(running, buckets[k])
+		used := -1
+		clear(filled)
+		for i := range n {
+			d := digits[i*nw+w]
+			var k int
+			var p Point
+			switch {
+			case d > 0:
+				k, p = int(d-1), points[i]
+			case d < 0:
+				k, p = int(-d-1), neg[i]
+			default:
+				continue
+			}
+			if filled[k] {
+				buckets[k].Add(buckets[k], p)
+			} else {
+				buckets[k].Set(p)
+				filled[k] = true
+			}
+			used = max(used, k)
+		}
+		if used < 0 {
+			continue
+		}
+		// Σ_k (k+1)·bucket[k] with at most two additions per bucket: running
+		// is the sum of the buckets from the top down to k.
+		running.Set(buckets[used])
+		windowSum.Set(running)
+		for k := used - 1; k >= 0; k-- {
+			if filled[k] {
+				running.Add(running, buckets[k])
+			}
 			windowSum.Add(windowSum, running)
 		}
 		sum.Add(sum, windowSum)

@@ -117,19 +117,25 @@ func TestHomomorphismRandom(t *testing.T) {
 }
 
 // TestMSMMatchesNaive checks Pippenger against term-by-term multiplication
-// for sizes on both sides of the threshold, with zero and negative-digit
-// scalars.
+// for sizes on both sides of the threshold, with zero, negative-digit, small
+// and 128-bit scalars (windows and buckets left empty).
 func TestMSMMatchesNaive(t *testing.T) {
 	for _, n := range []int{0, 1, 2, 3, 15, 16, 17, 100, 191, 192, 193, 1100} {
 		scalars := make([]Scalar, n)
 		points := make([]Point, n)
 		want := NewPoint()
 		for i := range n {
-			switch i % 5 {
+			switch i % 7 {
 			case 0:
 				scalars[i] = NewScalar()
 			case 1:
 				scalars[i] = NewScalar().Neg(ScalarFromUint64(1))
+			case 2:
+				scalars[i] = ScalarFromUint64(uint64(i%3 + 1)) // few, low buckets
+			case 3:
+				b := EncodeScalar(mustScalar(t)) // a 128-bit batch weight: empty high windows
+				clear(b[16:])
+				scalars[i], _ = DecodeScalar(b[:])
 			default:
 				scalars[i] = mustScalar(t)
 			}
@@ -171,6 +177,25 @@ func TestEncodedPathAgrees(t *testing.T) {
 		batchOK := berr == nil && b.Verify() == nil
 		if (want == nil) != (single == nil) || (want == nil) != batchOK {
 			t.Fatalf("byte %d: point-based %v, encoded single %v, encoded batch ok %v", i, want, single, batchOK)
+		}
+	}
+}
+
+// TestMSMSparse checks Pippenger when every term falls in one bucket of one
+// window, and when all scalars are zero.
+func TestMSMSparse(t *testing.T) {
+	const n = 300
+	for _, v := range []uint64{0, 1, 5} {
+		scalars := make([]Scalar, n)
+		points := make([]Point, n)
+		want := NewPoint()
+		for i := range n {
+			scalars[i] = ScalarFromUint64(v)
+			points[i] = BaseMul(mustScalar(t))
+			want.Add(want, NewPoint().Mul(points[i], scalars[i]))
+		}
+		if got := VarTimeMultiScalarMul(scalars, points, 1); !got.IsEqual(want) {
+			t.Errorf("all scalars %d: MSM differs from the naive sum", v)
 		}
 	}
 }
