@@ -34,6 +34,7 @@ type cachedBlock struct {
 	commit *types.Commit
 	root   []byte
 	proofs []*merkle.Proof
+	json   *receiptBlockJSON // the JSON of the block id, header and commit, for receipts
 }
 
 func newBlockCache(rpc rpcclient.SignClient, max int) *blockCache {
@@ -68,6 +69,9 @@ func (bc *blockCache) get(ctx context.Context, height int64) (*cachedBlock, erro
 		for i, tx := range rb.Block.Txs {
 			hashes[i] = tx.Hash()
 		}
+		if e.json, e.err = marshalBlockJSON(rb.BlockID, rb.Block.Header, rc.Commit); e.err != nil {
+			return
+		}
 		e.block, e.commit = rb, rc.Commit
 		e.root, e.proofs = merkle.ProofsFromByteSlices(hashes)
 	})
@@ -100,5 +104,5 @@ func (bc *blockCache) receipt(ctx context.Context, election, kind, trackingCode 
 	}
 	return &Receipt{Election: election, Kind: kind, TrackingCode: trackingCode, TxHash: h[:], Height: height, Index: index,
 		Proof:   types.TxProof{RootHash: e.root, Data: txs[index], Proof: *e.proofs[index]},
-		BlockID: e.block.BlockID, Header: e.block.Block.Header, Commit: e.commit}, nil
+		BlockID: e.block.BlockID, Header: e.block.Block.Header, Commit: e.commit, block: e.json}, nil
 }

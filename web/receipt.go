@@ -42,6 +42,32 @@ type Receipt struct {
 	BlockID      types.BlockID
 	Header       types.Header
 	Commit       *types.Commit
+
+	// block holds the JSON of BlockID, Header and Commit when the server
+	// built the receipt from its block cache to send it unchanged, so that
+	// the receipts of one block share one encoding of these (MarshalJSON).
+	block *receiptBlockJSON
+}
+
+// receiptBlockJSON is the CometBFT JSON of the parts every receipt of a block shares.
+type receiptBlockJSON struct {
+	blockID, header, commit json.RawMessage
+}
+
+// marshalBlockJSON encodes the shared parts of a block's receipts.
+func marshalBlockJSON(blockID types.BlockID, header types.Header, commit *types.Commit) (*receiptBlockJSON, error) {
+	var b receiptBlockJSON
+	var err error
+	if b.blockID, err = cmtjson.Marshal(blockID); err != nil {
+		return nil, fmt.Errorf("web: receipt block id: %w", err)
+	}
+	if b.header, err = cmtjson.Marshal(header); err != nil {
+		return nil, fmt.Errorf("web: receipt header: %w", err)
+	}
+	if b.commit, err = cmtjson.Marshal(commit); err != nil {
+		return nil, fmt.Errorf("web: receipt commit: %w", err)
+	}
+	return &b, nil
 }
 
 // receiptJSON is the receipt's JSON: evote's fields, and CometBFT's own
@@ -68,15 +94,13 @@ func (r *Receipt) MarshalJSON() ([]byte, error) {
 	if j.Proof, err = cmtjson.Marshal(r.Proof); err != nil {
 		return nil, fmt.Errorf("web: receipt proof: %w", err)
 	}
-	if j.BlockID, err = cmtjson.Marshal(r.BlockID); err != nil {
-		return nil, fmt.Errorf("web: receipt block id: %w", err)
+	b := r.block
+	if b == nil {
+		if b, err = marshalBlockJSON(r.BlockID, r.Header, r.Commit); err != nil {
+			return nil, err
+		}
 	}
-	if j.Header, err = cmtjson.Marshal(r.Header); err != nil {
-		return nil, fmt.Errorf("web: receipt header: %w", err)
-	}
-	if j.Commit, err = cmtjson.Marshal(r.Commit); err != nil {
-		return nil, fmt.Errorf("web: receipt commit: %w", err)
-	}
+	j.BlockID, j.Header, j.Commit = b.blockID, b.header, b.commit
 	return json.Marshal(j)
 }
 
@@ -100,19 +124,23 @@ func (r *Receipt) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("web: receipt tx_hash: %w", err)
 	}
 	out := Receipt{Election: j.Election, Kind: j.Kind, TrackingCode: j.TrackingCode, TxHash: h, Height: j.Height, Index: j.Index}
-	for _, f := range []struct {
-		name string
-		raw  json.RawMessage
-		v    any
-	}{{"proof", j.Proof, &out.Proof}, {"block_id", j.BlockID, &out.BlockID}, {"header", j.Header, &out.Header}, {"commit", j.Commit, &out.Commit}} {
-		if len(f.raw) == 0 {
-			return fmt.Errorf("web: receipt: no %s", f.name)
-		}
-		if err := cmtjson.Unmarshal(f.raw, f.v); err != nil {
-			return fmt.Errorf("web: receipt %s: %w", f.name, err)
-		}
+	if err := unmarshalPart("proof", j.Proof, &out.Proof); err != nil {
+		return err
+	}
+	if err := decodedBlocks.decode(&out, j.BlockID, j.Header, j.Commit); err != nil {
+		return err
 	}
 	*r = out
+	return nil
+}
+
+func unmarshalPart(name string, raw json.RawMessage, v any) error {
+	if len(raw) == 0 {
+		return fmt.Errorf("web: receipt: no %s", name)
+	}
+	if err := cmtjson.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("web: receipt %s: %w", name, err)
+	}
 	return nil
 }
 
@@ -200,7 +228,7 @@ func VerifyReceipt(r *Receipt, chainID string, vals *types.ValidatorSet) error {
 	if !r.Commit.BlockID.Equals(r.BlockID) {
 		return stepErr(StepCommit, "commit for block %v, the receipt's block is %v", r.Commit.BlockID, r.BlockID)
 	}
-	if err := vals.VerifyCommitLight(chainID, r.BlockID, r.Height, r.Commit); err != nil {
+	if err := verifiedCommits.verify(chainID, vals, r.BlockID, r.Height, r.Commit); err != nil {
 		return &ReceiptError{Step: StepSignatures, Err: err}
 	}
 	return nil
