@@ -119,6 +119,31 @@ func TestBrowser(t *testing.T) {
 		h.shot(t, "not-on-roll")
 	})
 
+	t.Run("key-derivation-bar", func(t *testing.T) {
+		// The bar shown while Argon2id blocks the main thread must move by
+		// transform alone, which Chromium animates on its compositor thread
+		// (a native <progress> bar, or an animated width, freezes).
+		h.open(t, h.a.url+"/?election="+e)
+		var props []string
+		h.eval(t, `(() => {
+			// What the page does when a valid code is submitted.
+			document.querySelector("#derive").hidden = false;
+			document.querySelector("#derive-progress").hidden = false;
+			document.querySelector("#derive-status").textContent = "Deriving your voting key from the code.";
+			const bar = document.querySelector("#derive-progress span");
+			const anims = bar.getAnimations();
+			if (anims.length !== 1) return ["animations: " + anims.length];
+			const props = new Set();
+			for (const k of anims[0].effect.getKeyframes())
+				for (const p of Object.keys(k)) if (!["offset", "computedOffset", "easing", "composite"].includes(p)) props.add(p);
+			return [...props];
+		})()`, &props)
+		if len(props) != 1 || props[0] != "transform" {
+			t.Fatalf("the key-derivation bar animates %v, want only transform", props)
+		}
+		h.axeCheck(t, "key derivation")
+	})
+
 	t.Run("public-pages", func(t *testing.T) { h.publicPages(t, first) })
 	t.Run("encrypt-benchmark", func(t *testing.T) { h.benchmark(t) })
 
