@@ -502,13 +502,23 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs [][]byte) {
 	}
 	var batch *crypto.Batch
 	var todo []pending
+	// One lookup per election of the block: the verdicts cached here depend
+	// only on the transaction and the election, whatever the block does to
+	// the election's record.
+	elections := map[string]*electionCache{}
 	for _, raw := range txs {
 		tx, err := DecodeTx(raw)
 		if err != nil || tx.Type != TxBallot {
 			continue
 		}
-		_, ec, err := a.election(ctx, o, tx.ElectionID)
-		if err != nil || ec.election == nil {
+		ec, seen := elections[tx.ElectionID]
+		if !seen {
+			if _, ec, err = a.election(ctx, o, tx.ElectionID); err != nil {
+				ec = nil
+			}
+			elections[tx.ElectionID] = ec
+		}
+		if ec == nil || ec.election == nil {
 			continue
 		}
 		ck := cacheKey(ec.election, raw)
