@@ -36,13 +36,25 @@ test:
 test-race:
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
-# Runs every Fuzz* target of every package for FUZZTIME each.
+# Runs every Fuzz* target of every package for FUZZTIME each. An input that
+# fails is saved under the package's testdata/fuzz and replayed by every later
+# run, so a failure is retried once: if the retry passes and no input was
+# saved, the fuzzing engine itself failed (a worker starved of CPU on a busy
+# machine), which is reported but does not fail the run.
 fuzz:
-	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for pkg in $$($(GO) list $(PKGS)); do \
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/^func //'); do \
 	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; exit 1; }; \
+	    if ! $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >$$log 2>&1; then \
+	      cat $$log; \
+	      if ls $$dir/testdata/fuzz/$$f/* >/dev/null 2>&1 && [ -n "$$(cd $$dir && git status --porcelain testdata/fuzz/$$f)" ]; then \
+	        echo "fuzz: $$f found a failing input (saved in $$dir/testdata/fuzz/$$f)"; exit 1; \
+	      fi; \
+	      echo "fuzz: $$f failed without a failing input; retrying"; \
+	      $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	    fi; \
 	  done; \
 	done
 
