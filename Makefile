@@ -39,8 +39,8 @@ test-race:
 # Runs every Fuzz* target of every package for FUZZTIME each. An input that
 # fails is saved under the package's testdata/fuzz and replayed by every later
 # run, so a failure is retried once: if the retry passes and no input was
-# saved, the fuzzing engine itself failed (a worker starved of CPU on a busy
-# machine), which is reported but does not fail the run.
+# saved, the failure was the fuzzing engine's own, not the code's; it is
+# printed but does not fail the run.
 fuzz:
 	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
 	for pkg in $$($(GO) list $(PKGS)); do \
