@@ -57,6 +57,7 @@ type App struct {
 	mu              sync.Mutex
 	committedHeight int64
 	records         map[string]cachedRecord
+	manifests       map[string][]byte // committed manifests, which never change
 	chainID         string
 	officials       []ed25519.PublicKey
 	elections       map[string]*electionCache
@@ -86,7 +87,7 @@ func NewApp(st store.Store, opts AppOptions) (*App, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{store: st, log: log, now: now, elections: map[string]*electionCache{}, records: map[string]cachedRecord{}, verified: newVerifyCache(200_000)}
+	a := &App{store: st, log: log, now: now, elections: map[string]*electionCache{}, records: map[string]cachedRecord{}, manifests: map[string][]byte{}, verified: newVerifyCache(200_000)}
 	ctx := context.Background()
 	if id, err := st.Get(ctx, bucketMeta, []byte("chain-id")); err == nil {
 		a.chainID = string(id)
@@ -274,7 +275,7 @@ func (a *App) record(ctx context.Context, o *overlay, id string) (*ElectionRecor
 	if !ok {
 		return nil, txErr(CodeUnknownElection, "no election %q on this chain", id)
 	}
-	if rec.Manifest, err = o.get(ctx, bucketManifest, []byte(id)); err != nil {
+	if rec.Manifest, err = a.manifest(ctx, o, id); err != nil {
 		return nil, fmt.Errorf("chain: manifest of %q: %w", id, err)
 	}
 	if committed {
@@ -285,6 +286,32 @@ func (a *App) record(ctx context.Context, o *overlay, id string) (*ElectionRecor
 		a.mu.Unlock()
 	}
 	return &rec, nil
+}
+
+// manifest returns an election's manifest (canonical JSON; callers must not
+// change it). A manifest is written once, when its election is defined, and
+// never changes, so one read from the committed store is kept for the life of
+// the process; a manifest written by the block being executed is read from
+// its overlay and not kept.
+func (a *App) manifest(ctx context.Context, o *overlay, id string) ([]byte, error) {
+	k := []byte(id)
+	if o.written(bucketManifest, k) {
+		return o.get(ctx, bucketManifest, k)
+	}
+	a.mu.Lock()
+	m, ok := a.manifests[id]
+	a.mu.Unlock()
+	if ok {
+		return m, nil
+	}
+	m, err := o.st.Get(ctx, bucketManifest, k)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.manifests[id] = m
+	a.mu.Unlock()
+	return m, nil
 }
 
 // cachedRecord is a parsed election record of a committed height.

@@ -168,6 +168,17 @@ func (o *overlay) get(ctx context.Context, bucket string, k []byte) ([]byte, err
 	return o.st.Get(ctx, bucket, k)
 }
 
+// written reports whether o or one of its parents holds a write (or a
+// deletion) of the key, that is, whether get would not read the store.
+func (o *overlay) written(bucket string, k []byte) bool {
+	for ; o != nil; o = o.parent {
+		if _, ok := o.index[bucket+"\x00"+string(k)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 func (o *overlay) put(bucket string, k, v []byte) {
 	ik := bucket + "\x00" + string(k)
 	if i, ok := o.index[ik]; ok {
