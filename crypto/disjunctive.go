@@ -146,14 +146,20 @@ func (p RangeProof) checkChallenges(tag string, ctx Context, pk Point, ct Cipher
 	if uint64(len(p.Branches)) != hi-lo+1 {
 		return fmt.Errorf("%w: %d branches for range [%d, %d]", ErrRangeShape, len(p.Branches), lo, hi)
 	}
+	if !p.challengeSum().IsEqual(rangeChallenge(tag, ctx, pk, ct, lo, hi, p.Branches)) {
+		return ErrChallengeSum
+	}
+	return nil
+}
+
+// challengeSum returns the sum of the branch challenges, which a valid proof
+// makes equal to its Fiat-Shamir challenge.
+func (p RangeProof) challengeSum() Scalar {
 	sum := NewScalar()
 	for _, b := range p.Branches {
 		sum.Add(sum, b.Challenge)
 	}
-	if !sum.IsEqual(rangeChallenge(tag, ctx, pk, ct, lo, hi, p.Branches)) {
-		return ErrChallengeSum
-	}
-	return nil
+	return sum
 }
 
 // Verify checks that the proof shows ct under pk encrypts a value in

@@ -38,18 +38,11 @@ func (b *Batch) AddRangeEncoded(tag string, ctx Context, pk EncodedKey, ctBytes,
 	if err != nil {
 		return Ciphertext{}, -1, err
 	}
-	p, err := DecodeRangeProof(proofBytes, lo, hi)
+	idx, err := b.addRangeEncoded(tag, ctx, pk, []Ciphertext{ct}, ctBytes, proofBytes, lo, hi)
 	if err != nil {
 		return Ciphertext{}, -1, err
 	}
-	sum := NewScalar()
-	for _, br := range p.Branches {
-		sum.Add(sum, br.Challenge)
-	}
-	if !sum.IsEqual(rangeChallengeEncoded(tag, ctx, pk.Encoded[:], ctBytes, proofBytes, lo, hi)) {
-		return ct, b.add(batchItem{bad: true}), nil
-	}
-	return ct, b.addRangeEquations(pk.Point, []Ciphertext{ct}, lo, p), nil
+	return ct, idx, nil
 }
 
 // AddRangeSumEncoded is AddRangeSum with the proof as received bytes: it adds
@@ -57,15 +50,18 @@ func (b *Batch) AddRangeEncoded(tag string, ctx Context, pk EncodedKey, ctBytes,
 // parts. The sum is encoded once, for the challenge, and never decoded; the
 // equations are written over the parts (see AddRangeSum).
 func (b *Batch) AddRangeSumEncoded(tag string, ctx Context, pk EncodedKey, parts []Ciphertext, proofBytes []byte, lo, hi uint64) (int, error) {
+	return b.addRangeEncoded(tag, ctx, pk, parts, SumCiphertexts(parts).Encode(), proofBytes, lo, hi)
+}
+
+// addRangeEncoded decodes a range proof on the sum of parts, whose encoding
+// is ctBytes, and adds it to the batch, computing its challenge from the
+// bytes; a wrong challenge sum is recorded as a failed item.
+func (b *Batch) addRangeEncoded(tag string, ctx Context, pk EncodedKey, parts []Ciphertext, ctBytes, proofBytes []byte, lo, hi uint64) (int, error) {
 	p, err := DecodeRangeProof(proofBytes, lo, hi)
 	if err != nil {
 		return -1, err
 	}
-	sum := NewScalar()
-	for _, br := range p.Branches {
-		sum.Add(sum, br.Challenge)
-	}
-	if !sum.IsEqual(rangeChallengeEncoded(tag, ctx, pk.Encoded[:], SumCiphertexts(parts).Encode(), proofBytes, lo, hi)) {
+	if !p.challengeSum().IsEqual(rangeChallengeEncoded(tag, ctx, pk.Encoded[:], ctBytes, proofBytes, lo, hi)) {
 		return b.add(batchItem{bad: true}), nil
 	}
 	return b.addRangeEquations(pk.Point, parts, lo, p), nil
@@ -83,11 +79,7 @@ func VerifyRangeEncoded(tag string, ctx Context, pk EncodedKey, ctBytes, proofBy
 	if err != nil {
 		return Ciphertext{}, err
 	}
-	sum := NewScalar()
-	for _, br := range p.Branches {
-		sum.Add(sum, br.Challenge)
-	}
-	if !sum.IsEqual(rangeChallengeEncoded(tag, ctx, pk.Encoded[:], ctBytes, proofBytes, lo, hi)) {
+	if !p.challengeSum().IsEqual(rangeChallengeEncoded(tag, ctx, pk.Encoded[:], ctBytes, proofBytes, lo, hi)) {
 		return ct, ErrChallengeSum
 	}
 	return ct, p.verifyEquations(pk.Point, ct, lo)
