@@ -2,12 +2,13 @@ package web
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"sync"
 
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/crypto"
 )
 
 // Every receipt of a block carries the same block id, header and commit. A
@@ -15,6 +16,13 @@ import (
 // the chain) decodes each block's parts and checks each commit's signatures
 // once: the memos below remember both, keyed by the hash of the bytes or
 // values they were computed from, so a hit gives exactly what the work would.
+
+// Tags of the memos' keys (docs/spec.md §1.6); the keys never leave the
+// process.
+const (
+	tagReceiptBlockMemo  = "evote/v1/receipt-block-memo"
+	tagReceiptCommitMemo = "evote/v1/receipt-commit-memo"
+)
 
 // memo is a small concurrency-safe map from a SHA-256 key; it forgets
 // everything when it fills up.
@@ -54,13 +62,7 @@ var decodedBlocks = &blockMemo{memo[*blockParts]{max: 256}}
 // decode fills r's BlockID, Header and Commit from their JSON. The values
 // handed out are deep copies, so a caller may change its receipt freely.
 func (bm *blockMemo) decode(r *Receipt, blockID, header, commit json.RawMessage) error {
-	h := sha256.New()
-	for _, raw := range []json.RawMessage{blockID, header, commit} {
-		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(raw))))
-		h.Write(raw)
-	}
-	var k [32]byte
-	h.Sum(k[:0])
+	k := crypto.Hash(tagReceiptBlockMemo, blockID, header, commit)
 	p, ok := bm.get(k)
 	if !ok {
 		p = &blockParts{}
@@ -132,13 +134,7 @@ func (cm *commitMemo) verify(chainID string, vals *types.ValidatorSet, blockID t
 	if err != nil {
 		return err
 	}
-	h := sha256.New()
-	for _, part := range [][]byte{[]byte(chainID), vals.Hash(), bb, binary.BigEndian.AppendUint64(nil, uint64(height)), cb} {
-		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
-		h.Write(part)
-	}
-	var k [32]byte
-	h.Sum(k[:0])
+	k := crypto.Hash(tagReceiptCommitMemo, []byte(chainID), vals.Hash(), bb, binary.BigEndian.AppendUint64(nil, uint64(height)), cb)
 	if _, ok := cm.get(k); ok {
 		return nil
 	}
