@@ -513,9 +513,7 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs [][]byte) {
 		}
 		ec, seen := elections[tx.ElectionID]
 		if !seen {
-			if _, ec, err = a.election(ctx, o, tx.ElectionID); err != nil {
-				ec = nil
-			}
+			_, ec, _ = a.election(ctx, o, tx.ElectionID) // nil on error
 			elections[tx.ElectionID] = ec
 		}
 		if ec == nil || ec.election == nil {

@@ -136,6 +136,9 @@ type overlay struct {
 	committedView bool
 }
 
+// indexKey is the key of a write in an overlay's index: bucket ‖ 0 ‖ key.
+func indexKey(bucket string, k []byte) string { return bucket + "\x00" + string(k) }
+
 func newOverlay(st store.Store) *overlay { return &overlay{st: st, index: map[string]int{}} }
 
 // child returns an overlay on top of o whose writes reach o only through
@@ -145,7 +148,7 @@ func (o *overlay) child() *overlay { return &overlay{st: o.st, parent: o, index:
 // merge applies a child's writes to o, in order.
 func (o *overlay) merge(c *overlay) {
 	for _, w := range c.writes {
-		ik := w.Bucket + "\x00" + string(w.Key)
+		ik := indexKey(w.Bucket, w.Key)
 		if i, ok := o.index[ik]; ok {
 			o.writes[i] = w
 			continue
@@ -156,7 +159,7 @@ func (o *overlay) merge(c *overlay) {
 }
 
 func (o *overlay) get(ctx context.Context, bucket string, k []byte) ([]byte, error) {
-	if i, ok := o.index[bucket+"\x00"+string(k)]; ok {
+	if i, ok := o.index[indexKey(bucket, k)]; ok {
 		if o.writes[i].Delete {
 			return nil, store.ErrNotFound
 		}
@@ -172,7 +175,7 @@ func (o *overlay) get(ctx context.Context, bucket string, k []byte) ([]byte, err
 // deletion) of the key, that is, whether get would not read the store.
 func (o *overlay) written(bucket string, k []byte) bool {
 	for ; o != nil; o = o.parent {
-		if _, ok := o.index[bucket+"\x00"+string(k)]; ok {
+		if _, ok := o.index[indexKey(bucket, k)]; ok {
 			return true
 		}
 	}
@@ -180,7 +183,7 @@ func (o *overlay) written(bucket string, k []byte) bool {
 }
 
 func (o *overlay) put(bucket string, k, v []byte) {
-	ik := bucket + "\x00" + string(k)
+	ik := indexKey(bucket, k)
 	if i, ok := o.index[ik]; ok {
 		o.writes[i] = store.Write{Bucket: bucket, Key: k, Value: v}
 		return
