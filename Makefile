@@ -51,7 +51,7 @@ fuzz:
 	    echo "fuzz $$pkg $$f"; \
 	    if ! $(GO) test -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg >$$log 2>&1; then \
 	      cat $$log; \
-	      if ls $$dir/testdata/fuzz/$$f/* >/dev/null 2>&1 && [ -n "$$(cd $$dir && git status --porcelain testdata/fuzz/$$f)" ]; then \
+	      if [ -n "$$(cd $$dir && git status --porcelain testdata/fuzz/$$f 2>/dev/null)" ]; then \
 	        echo "fuzz: $$f found a failing input (saved in $$dir/testdata/fuzz/$$f)"; exit 1; \
 	      fi; \
 	      echo "fuzz: $$f failed without a failing input; retrying with -fuzztime=$(FUZZRETRY)"; \
