@@ -21,8 +21,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -39,6 +41,12 @@ type AppOptions struct {
 	// Now returns the current time for CheckTx's time-window check; blocks
 	// use their own (consensus) time. Defaults to time.Now.
 	Now func() time.Time
+	// OnFatal is called once, from the consensus connection, when the
+	// application halts because its store failed while executing or
+	// committing a block. The node must then stop: its state for that block
+	// is unknown, and only a restart (which executes the block again) makes
+	// it agree with its peers.
+	OnFatal func(error)
 }
 
 // App is evote's ABCI application.
@@ -63,6 +71,12 @@ type App struct {
 	elections       map[string]*electionCache
 	verified        *verifyCache
 	ballots         ballotBatcher
+
+	// fatal is the error that halted the application (nil while it runs);
+	// onFatal is called once with it.
+	fatal      atomic.Pointer[error]
+	onFatal    func(error)
+	checkPanic func(tx []byte) // tests: called at the start of CheckTx
 }
 
 var _ abci.Application = (*App)(nil)
@@ -87,7 +101,7 @@ func NewApp(st store.Store, opts AppOptions) (*App, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{store: st, log: log, now: now, elections: map[string]*electionCache{}, records: map[string]cachedRecord{}, manifests: map[string][]byte{}, verified: newVerifyCache(200_000)}
+	a := &App{store: st, log: log, now: now, onFatal: opts.OnFatal, elections: map[string]*electionCache{}, records: map[string]cachedRecord{}, manifests: map[string][]byte{}, verified: newVerifyCache(200_000)}
 	ctx := context.Background()
 	if id, err := st.Get(ctx, bucketMeta, []byte("chain-id")); err == nil {
 		a.chainID = string(id)
@@ -137,7 +151,19 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 
 // CheckTx runs the same checks as block execution against the committed
 // state (and the current time), without keeping any change.
-func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (*abci.CheckTxResponse, error) {
+func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (resp *abci.CheckTxResponse, _ error) {
+	defer func() {
+		// A bug in a check must not take the node down with it, nor let the
+		// transaction in: it is refused and logged with its hash.
+		if r := recover(); r != nil {
+			h := txHash(req.Tx)
+			a.log.Error("chain: panic while checking a transaction", "tx", hexHash(h[:]), "panic", r, "stack", string(debug.Stack()))
+			resp = &abci.CheckTxResponse{Code: CodeInternal, Log: "internal error: the node failed while checking this transaction", Codespace: Codespace}
+		}
+	}()
+	if a.checkPanic != nil {
+		a.checkPanic(req.Tx)
+	}
 	tx, err := DecodeTx(req.Tx)
 	if err != nil {
 		return &abci.CheckTxResponse{Code: CodeMalformed, Log: err.Error(), Codespace: Codespace}, nil
@@ -145,7 +171,14 @@ func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (*abci.Chec
 	o := newOverlay(a.store)
 	o.committedView = true
 	x := &execution{app: a, ctx: ctx, o: o, time: a.now(), raw: req.Tx}
-	if _, err := x.apply(tx); err != nil {
+	_, err = x.apply(tx)
+	if ferr := o.failed(); ferr != nil {
+		// Whatever the check made of it, a transaction checked against a
+		// state that could not be read is refused (and may be sent again).
+		a.log.Warn("chain: CheckTx could not read the state", "err", ferr)
+		return &abci.CheckTxResponse{Code: CodeInternal, Log: "internal error: the node could not read its state; try again or another node", Codespace: Codespace}, nil
+	}
+	if err != nil {
 		code, log := txErrorCode(err)
 		return &abci.CheckTxResponse{Code: code, Log: log, Codespace: Codespace}, nil
 	}
@@ -156,13 +189,25 @@ func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (*abci.Chec
 // not yet verified ballots in one batch, then applies each transaction in
 // order to the block's overlay, and returns the results and the new app
 // hash. Nothing is stored before Commit.
+//
+// A failure of the store (a read that returned neither a value nor "not
+// found") makes the block's outcome unknown on this node: FinalizeBlock then
+// returns an error, which stops the node's consensus (the ABCI contract),
+// stores nothing, and halts the application (Fatal). After a restart, once
+// the store works again, CometBFT executes the block again and the node
+// agrees with its peers. A storage failure is never a transaction's result.
 func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest) (*abci.FinalizeBlockResponse, error) {
+	if err := a.Fatal(); err != nil {
+		return nil, err
+	}
 	o := newOverlay(a.store)
 	if a.initWrites != nil {
 		o = a.initWrites
-		a.initWrites = nil
 	}
 	a.preverify(ctx, o, req.Txs)
+	if err := o.failed(); err != nil {
+		return nil, a.halt(fmt.Errorf("chain: finalizing block %d: %w", req.Height, err))
+	}
 	x := &execution{app: a, ctx: ctx, o: o, time: req.Time, height: req.Height, totals: map[string][]crypto.Ciphertext{}}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, raw := range req.Txs {
@@ -180,6 +225,9 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 			}
 			x.o = o
 		}
+		if ferr := o.failed(); ferr != nil {
+			return nil, a.halt(fmt.Errorf("chain: finalizing block %d, transaction %d: %w", req.Height, i, ferr))
+		}
 		if err != nil {
 			res.Code, res.Log = txErrorCode(err)
 			res.Codespace = Codespace
@@ -189,6 +237,7 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 		results[i] = res
 	}
 	x.flushTotals()
+	a.initWrites = nil
 	appHash := a.lastAppHash
 	if len(o.writes) > 0 {
 		// A block that changes nothing keeps the app hash, so an idle chain
@@ -205,10 +254,13 @@ func (a *App) Commit(ctx context.Context, _ *abci.CommitRequest) (*abci.CommitRe
 	if a.pending == nil {
 		return &abci.CommitResponse{}, nil
 	}
+	if err := a.Fatal(); err != nil {
+		return nil, err
+	}
 	if err := a.store.Commit(ctx, a.pending); err != nil {
 		// The block cannot be stored: stop rather than diverge. CometBFT
 		// replays it after the operator fixes the store.
-		return nil, fmt.Errorf("chain: committing block %d: %w", a.pending.Height, err)
+		return nil, a.halt(&StorageError{Op: fmt.Sprintf("commit block %d", a.pending.Height), Err: err})
 	}
 	a.lastAppHash = a.pending.AppHash
 	a.mu.Lock()
@@ -216,6 +268,27 @@ func (a *App) Commit(ctx context.Context, _ *abci.CommitRequest) (*abci.CommitRe
 	a.mu.Unlock()
 	a.pending, a.block = nil, nil
 	return &abci.CommitResponse{}, nil
+}
+
+// Fatal returns the error that halted the application, or nil.
+func (a *App) Fatal() error {
+	if p := a.fatal.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// halt stops the application for good with err (the first error wins), logs
+// it and calls OnFatal. It returns the error that halted the application.
+func (a *App) halt(err error) error {
+	if !a.fatal.CompareAndSwap(nil, &err) {
+		return a.Fatal()
+	}
+	a.log.Error("chain: the node's store failed while executing a block; the node stops (nothing of the block was stored; it is executed again after a restart)", "err", err)
+	if a.onFatal != nil {
+		a.onFatal(err)
+	}
+	return err
 }
 
 // election returns the parsed election id as of the overlay's state.
@@ -304,7 +377,7 @@ func (a *App) manifest(ctx context.Context, o *overlay, id string) ([]byte, erro
 	if ok {
 		return m, nil
 	}
-	m, err := o.st.Get(ctx, bucketManifest, k)
+	m, err := o.read(ctx, bucketManifest, k)
 	if err != nil {
 		return nil, err
 	}
@@ -353,11 +426,15 @@ func (a *App) BallotByTrackingCode(ctx context.Context, electionID, code string)
 		return nil, false, err
 	}
 	var rec BallotRecord
-	if ok, err := o.getJSON(ctx, bucketBallot, key(electionID, h), &rec); ok && err == nil {
+	if ok, err := o.getJSON(ctx, bucketBallot, key(electionID, h), &rec); err != nil {
+		return nil, false, err
+	} else if ok {
 		return &rec, false, nil
 	}
 	var ar AuditRecord
-	if ok, err := o.getJSON(ctx, bucketAudited, key(electionID, h), &ar); ok && err == nil {
+	if ok, err := o.getJSON(ctx, bucketAudited, key(electionID, h), &ar); err != nil {
+		return nil, false, err
+	} else if ok {
 		return &BallotRecord{Hash: ar.Hash, TrackingCode: ar.TrackingCode, Height: ar.Height, Index: ar.Index}, true, nil
 	}
 	return nil, false, txErr(CodeNotFound, "no ballot with tracking code %s in election %q", norm, electionID)

@@ -113,10 +113,10 @@ func (x *execution) defineElection(tx *Tx) ([]abci.Event, error) {
 	if _, err := trustee.NewCeremony(m); err != nil {
 		return nil, txErr(CodeMalformed, "define-election: %v", err)
 	}
-	if _, err := x.o.get(x.ctx, bucketElection, []byte(m.ElectionID)); err == nil {
-		return nil, txErr(CodeExists, "election %q is already defined on this chain", m.ElectionID)
-	} else if !errors.Is(err, store.ErrNotFound) {
+	if found, err := x.o.has(x.ctx, bucketElection, []byte(m.ElectionID)); err != nil {
 		return nil, err
+	} else if found {
+		return nil, txErr(CodeExists, "election %q is already defined on this chain", m.ElectionID)
 	}
 	mh := m.Hash()
 	x.o.put(bucketManifest, []byte(m.ElectionID), m.CanonicalJSON())
@@ -175,7 +175,9 @@ func (x *execution) credentialRoll(tx *Tx) ([]abci.Event, error) {
 	if len(keys) != want*credential.PublicKeySize {
 		return nil, txErr(CodeRoll, "credential-roll: chunk %d holds %d bytes, want %d keys", idx, len(keys), want)
 	}
-	if _, err := x.o.get(x.ctx, bucketRollChunk, key(tx.ElectionID, u64(idx))); err == nil {
+	if found, err := x.o.has(x.ctx, bucketRollChunk, key(tx.ElectionID, u64(idx))); err != nil {
+		return nil, err
+	} else if found {
 		return nil, txErr(CodeDuplicate, "credential-roll: chunk %d is already loaded", idx)
 	}
 	seen := map[string]int{}
@@ -186,7 +188,9 @@ func (x *execution) credentialRoll(tx *Tx) ([]abci.Event, error) {
 			return nil, txErr(CodeRoll, "credential-roll: credential %d repeats credential %d", pos, j)
 		}
 		seen[string(k)] = pos
-		if _, err := x.o.get(x.ctx, bucketCred, key(tx.ElectionID, k)); err == nil {
+		if found, err := x.o.has(x.ctx, bucketCred, key(tx.ElectionID, k)); err != nil {
+			return nil, err
+		} else if found {
 			return nil, txErr(CodeRoll, "credential-roll: credential %d is already on the roll", pos)
 		}
 		x.o.put(bucketCred, key(tx.ElectionID, k), u64(uint64(pos)))
@@ -246,7 +250,9 @@ func (x *execution) ceremony(tx *Tx) ([]abci.Event, error) {
 		return nil, txErr(CodeCeremony, "ceremony: %v", t.Problems[0])
 	}
 	k := key(tx.ElectionID, []byte(msg.Kind), u64(from))
-	if _, err := x.o.get(x.ctx, bucketCeremony, k); err == nil {
+	if found, err := x.o.has(x.ctx, bucketCeremony, k); err != nil {
+		return nil, err
+	} else if found {
 		return nil, txErr(CodeDuplicate, "ceremony: %s already sent its %s message", ec.ceremony.Name(msg.From), msg.Kind)
 	}
 	enc, err := trustee.EncodeMessage(msg)
@@ -423,10 +429,14 @@ func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	if _, err := x.o.get(x.ctx, bucketBallot, key(id, pr.hash[:])); err == nil {
+	if found, err := x.o.has(x.ctx, bucketBallot, key(id, pr.hash[:])); err != nil {
+		return nil, err
+	} else if found {
 		return nil, txErr(CodeDuplicate, "ballot %s is already on the chain", code)
 	}
-	if _, err := x.o.get(x.ctx, bucketAudited, key(id, pr.hash[:])); err == nil {
+	if found, err := x.o.has(x.ctx, bucketAudited, key(id, pr.hash[:])); err != nil {
+		return nil, err
+	} else if found {
 		return nil, txErr(CodeAudited, "ballot %s was audited and can never be cast; encrypt a fresh ballot", code)
 	}
 	ev := event("ballot", "election", id, "tracking_code", code, "hash", hexHash(pr.hash[:]))
@@ -443,7 +453,10 @@ func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
 		}
 		var old BallotRecord
 		if ok, err := x.o.getJSON(x.ctx, bucketBallot, key(id, prev), &old); err != nil || !ok {
-			return nil, fmt.Errorf("chain: ballot record of the replaced ballot is missing: %v", err)
+			if err != nil {
+				return nil, fmt.Errorf("chain: ballot record of the replaced ballot: %w", err)
+			}
+			return nil, errors.New("chain: ballot record of the replaced ballot is missing")
 		}
 		old.ReplacedBy = pr.hash[:]
 		x.o.putJSON(bucketBallot, key(id, prev), &old)
@@ -479,10 +492,14 @@ func (x *execution) audit(tx *Tx) ([]abci.Event, error) {
 	}
 	id := tx.ElectionID
 	code := ballot.TrackingCode(pr.hash)
-	if _, err := x.o.get(x.ctx, bucketBallot, key(id, pr.hash[:])); err == nil {
+	if found, err := x.o.has(x.ctx, bucketBallot, key(id, pr.hash[:])); err != nil {
+		return nil, err
+	} else if found {
 		return nil, txErr(CodeDuplicate, "audit: ballot %s was cast; a cast ballot cannot be audited", code)
 	}
-	if _, err := x.o.get(x.ctx, bucketAudited, key(id, pr.hash[:])); err == nil {
+	if found, err := x.o.has(x.ctx, bucketAudited, key(id, pr.hash[:])); err != nil {
+		return nil, err
+	} else if found {
 		return nil, txErr(CodeDuplicate, "audit: ballot %s is already audited", code)
 	}
 	x.o.putJSON(bucketAudited, key(id, pr.hash[:]), &AuditRecord{Hash: pr.hash[:], TrackingCode: code, Height: x.height, Index: x.index})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 
@@ -134,16 +135,51 @@ type overlay struct {
 	// committedView marks CheckTx's overlays: reads of the last committed
 	// state only, which may use caches keyed by the committed height.
 	committedView bool
+	// fault is the first failure of the store under this overlay (shared by
+	// an overlay and its children). Once set, the block being executed has
+	// no defined outcome on this node and must not be committed, whatever a
+	// transaction's code did with the error.
+	fault *storageFault
 }
+
+// storageFault records the first read of an execution that failed.
+type storageFault struct{ err *StorageError }
 
 // indexKey is the key of a write in an overlay's index: bucket ‖ 0 ‖ key.
 func indexKey(bucket string, k []byte) string { return bucket + "\x00" + string(k) }
 
-func newOverlay(st store.Store) *overlay { return &overlay{st: st, index: map[string]int{}} }
+func newOverlay(st store.Store) *overlay {
+	return &overlay{st: st, index: map[string]int{}, fault: &storageFault{}}
+}
 
 // child returns an overlay on top of o whose writes reach o only through
 // merge: one transaction's changes, dropped whole if it is rejected.
-func (o *overlay) child() *overlay { return &overlay{st: o.st, parent: o, index: map[string]int{}} }
+func (o *overlay) child() *overlay {
+	return &overlay{st: o.st, parent: o, index: map[string]int{}, fault: o.fault}
+}
+
+// read reads the store under the overlay. A failure other than
+// store.ErrNotFound is a StorageError, and is remembered: an absent key and a
+// key that could not be read must never be confused.
+func (o *overlay) read(ctx context.Context, bucket string, k []byte) ([]byte, error) {
+	v, err := o.st.Get(ctx, bucket, k)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		se := &StorageError{Op: "read " + bucket, Err: err}
+		if o.fault.err == nil {
+			o.fault.err = se
+		}
+		return nil, se
+	}
+	return v, err
+}
+
+// failed returns the first storage failure of the overlay's execution.
+func (o *overlay) failed() error {
+	if o.fault.err == nil {
+		return nil
+	}
+	return o.fault.err
+}
 
 // merge applies a child's writes to o, in order.
 func (o *overlay) merge(c *overlay) {
@@ -168,7 +204,19 @@ func (o *overlay) get(ctx context.Context, bucket string, k []byte) ([]byte, err
 	if o.parent != nil {
 		return o.parent.get(ctx, bucket, k)
 	}
-	return o.st.Get(ctx, bucket, k)
+	return o.read(ctx, bucket, k)
+}
+
+// has reports whether the key exists, and fails only if it cannot be read.
+func (o *overlay) has(ctx context.Context, bucket string, k []byte) (bool, error) {
+	_, err := o.get(ctx, bucket, k)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, store.ErrNotFound):
+		return false, nil
+	}
+	return false, err
 }
 
 // written reports whether o or one of its parents holds a write (or a
@@ -216,7 +264,10 @@ func (o *overlay) getJSON(ctx context.Context, bucket string, k []byte, v any) (
 	if err != nil {
 		return false, err
 	}
-	return true, json.Unmarshal(b, v)
+	if err := json.Unmarshal(b, v); err != nil {
+		return false, fmt.Errorf("chain: stored %s record: %w", bucket, err)
+	}
+	return true, nil
 }
 
 // changesHash hashes the block's writes in a canonical order (sorted by
