@@ -43,6 +43,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -57,6 +59,11 @@ type Config struct {
 	URL string
 	// Schema holds the store's tables; "evote" if empty.
 	Schema string
+	// RetryFor is how long a call that failed for a transient reason (a
+	// lost connection, a restarting server) is retried, on another
+	// connection, before its error is returned; DefaultRetryFor if zero,
+	// no retry if negative.
+	RetryFor time.Duration
 }
 
 // DefaultSchema is the schema used when Config.Schema is empty.
@@ -76,6 +83,9 @@ type Store struct {
 	commitMu sync.Mutex
 
 	gate store.Gate // calls in progress; refuses calls after Close
+
+	retryFor time.Duration // see Config.RetryFor
+	retries  atomic.Int64  // calls retried after a transient failure
 }
 
 var _ store.Store = (*Store)(nil)
@@ -144,7 +154,8 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	// default is.
 	pc.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	if pc.ConnConfig.RuntimeParams["application_name"] == "" {
-		pc.ConnConfig.RuntimeParams["application_name"] = "evote"
+		// Names the node's connections in pg_stat_activity.
+		pc.ConnConfig.RuntimeParams["application_name"] = ApplicationName(schema)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -158,8 +169,21 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
-	s := &Store{pool: pool, sql: newQueries(schema)}
+	s := &Store{pool: pool, sql: newQueries(schema), retryFor: cfg.RetryFor}
+	if s.retryFor == 0 {
+		s.retryFor = DefaultRetryFor
+	}
 	return s, nil
+}
+
+// ApplicationName is the application_name of a store's connections (unless
+// the URL sets one): "evote " and the schema, at most 63 bytes.
+func ApplicationName(schema string) string {
+	n := "evote " + schema
+	if len(n) > 63 {
+		n = n[:63]
+	}
+	return n
 }
 
 // lockKey is the advisory lock that serialises migrations of schema.
@@ -265,7 +289,11 @@ func (s *Store) LastBlock(ctx context.Context) (store.Block, error) {
 		return store.Block{}, fmt.Errorf("pgstore: last block: %w", err)
 	}
 	defer s.gate.End()
-	b, err := scanBlock(s.pool.QueryRow(ctx, s.sql.lastBlock))
+	var b store.Block
+	err := s.retry(ctx, func() (err error) {
+		b, err = scanBlock(s.pool.QueryRow(ctx, s.sql.lastBlock))
+		return err
+	})
 	if err != nil {
 		return store.Block{}, fmt.Errorf("pgstore: last block: %w", err)
 	}
@@ -296,7 +324,7 @@ func (s *Store) Get(ctx context.Context, bucket string, key []byte) ([]byte, err
 		return nil, fmt.Errorf("pgstore: get: %w", err)
 	}
 	var v []byte
-	err := s.pool.QueryRow(ctx, s.sql.get, bucket, nonNil(key)).Scan(&v)
+	err := s.retry(ctx, func() error { return s.pool.QueryRow(ctx, s.sql.get, bucket, nonNil(key)).Scan(&v) })
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("pgstore: get %s/%s: %w", bucket, shortKey(key), store.ErrNotFound)
 	}
@@ -318,9 +346,37 @@ func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(
 		return fmt.Errorf("pgstore: scan: %w", err)
 	}
 	wrap := func(err error) error { return fmt.Errorf("pgstore: scan %s: %w", bucket, err) }
+	// A scan is retried only while fn has seen nothing: fn must see every
+	// key once.
+	called := false
+	var fnErr error
+	err := s.retry(ctx, func() error {
+		if called {
+			return nil
+		}
+		return s.scanOnce(ctx, bucket, prefix, func(k, v []byte) error {
+			called = true
+			if err := fn(k, v); err != nil {
+				fnErr = err
+				return err
+			}
+			return nil
+		})
+	})
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case err != nil:
+		return wrap(err)
+	}
+	return nil
+}
+
+// scanOnce is one attempt of Scan.
+func (s *Store) scanOnce(ctx context.Context, bucket string, prefix []byte, fn func(key, value []byte) error) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return wrap(err)
+		return err
 	}
 	defer tx.Rollback(ctx)
 	var rows pgx.Rows
@@ -330,25 +386,22 @@ func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(
 		rows, err = tx.Query(ctx, s.sql.scanToEnd, bucket, nonNil(prefix))
 	}
 	if err != nil {
-		return wrap(err)
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		if err := ctx.Err(); err != nil {
-			return wrap(err)
+			return err
 		}
 		var k, v []byte
 		if err := rows.Scan(&k, &v); err != nil {
-			return wrap(err)
+			return err
 		}
 		if err := fn(nonNil(k), nonNil(v)); err != nil {
 			return err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return wrap(err)
-	}
-	return nil
+	return rows.Err()
 }
 
 // maxChunkBytes and maxChunkRows bound one statement of a Commit: a bytea[]
@@ -388,48 +441,61 @@ func (s *Store) Commit(ctx context.Context, c *store.Changes) error {
 	for i, w := range c.Writes {
 		last[ref{w.Bucket, string(w.Key)}] = i
 	}
-	batch := &pgx.Batch{}
-	var (
-		putB, delB       []string
-		putK, putV, delK [][]byte
-		putBytes         int
-	)
-	flushPuts := func() {
-		if len(putB) > 0 {
-			batch.Queue(s.sql.upsert, putB, putK, putV)
-			putB, putK, putV, putBytes = nil, nil, nil, 0
-		}
-	}
-	flushDeletes := func() {
-		if len(delB) > 0 {
-			batch.Queue(s.sql.delete, delB, delK)
-			delB, delK = nil, nil
-		}
-	}
-	for i, w := range c.Writes {
-		if last[ref{w.Bucket, string(w.Key)}] != i {
-			continue
-		}
-		if w.Delete {
-			delB, delK = append(delB, w.Bucket), append(delK, nonNil(w.Key))
-			if len(delB) == maxChunkRows {
-				flushDeletes()
+	// Each attempt sends a batch of its own: pgx keeps a connection's
+	// prepared statements in the queued queries.
+	newBatch := func() *pgx.Batch {
+		batch := &pgx.Batch{}
+		var (
+			putB, delB       []string
+			putK, putV, delK [][]byte
+			putBytes         int
+		)
+		flushPuts := func() {
+			if len(putB) > 0 {
+				batch.Queue(s.sql.upsert, putB, putK, putV)
+				putB, putK, putV, putBytes = nil, nil, nil, 0
 			}
-			continue
 		}
-		n := len(w.Key) + len(w.Value)
-		if len(putB) == maxChunkRows || (len(putB) > 0 && putBytes+n > maxChunkBytes) {
-			flushPuts()
+		flushDeletes := func() {
+			if len(delB) > 0 {
+				batch.Queue(s.sql.delete, delB, delK)
+				delB, delK = nil, nil
+			}
 		}
-		putB, putK, putV = append(putB, w.Bucket), append(putK, nonNil(w.Key)), append(putV, nonNil(w.Value))
-		putBytes += n
+		for i, w := range c.Writes {
+			if last[ref{w.Bucket, string(w.Key)}] != i {
+				continue
+			}
+			if w.Delete {
+				delB, delK = append(delB, w.Bucket), append(delK, nonNil(w.Key))
+				if len(delB) == maxChunkRows {
+					flushDeletes()
+				}
+				continue
+			}
+			n := len(w.Key) + len(w.Value)
+			if len(putB) == maxChunkRows || (len(putB) > 0 && putBytes+n > maxChunkBytes) {
+				flushPuts()
+			}
+			putB, putK, putV = append(putB, w.Bucket), append(putK, nonNil(w.Key)), append(putV, nonNil(w.Value))
+			putBytes += n
+		}
+		flushPuts()
+		flushDeletes()
+		batch.Queue(s.sql.setLastBlock, c.Height, nonNil(c.AppHash))
+		return batch
 	}
-	flushPuts()
-	flushDeletes()
-	batch.Queue(s.sql.setLastBlock, c.Height, nonNil(c.AppHash))
 
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
+	// A commit whose outcome is unknown (the connection was lost around
+	// COMMIT) is tried again: if it did commit, the second attempt finds the
+	// block already there and does nothing.
+	return s.retry(ctx, func() error { return s.commitOnce(ctx, c, newBatch(), wrap) })
+}
+
+// commitOnce is one attempt of Commit: one transaction.
+func (s *Store) commitOnce(ctx context.Context, c *store.Changes, batch *pgx.Batch, wrap func(error) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return wrap(err)
