@@ -1,7 +1,10 @@
 package ballot_test
 
 import (
+	"bytes"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"regexp"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/crypto"
 )
 
@@ -255,11 +259,15 @@ func TestAudit(t *testing.T) {
 	m := ballottest.Mixed()
 	e, _ := ballottest.Election(t, m)
 	p := ballottest.FirstChoices(m, ballot.DefaultStyleID)
-	b, sec, err := e.Encrypt(rand.Reader, ballottest.Credential(), p)
+	voter := newCredential(t, m.ElectionID)
+	b, sec, err := e.Encrypt(rand.Reader, voter.PublicKey(), p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &ballot.Audit{Ballot: b, Secrets: sec}
+	a, err := e.SignAudit(voter, b, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
 	data, err := json.Marshal(a)
 	if err != nil {
 		t.Fatal(err)
@@ -282,15 +290,95 @@ func TestAudit(t *testing.T) {
 	lie.Marks = [][]uint64{slices.Clone(sec.Marks[0])}
 	lie.Marks = append(lie.Marks, sec.Marks[1:]...)
 	lie.Marks[0][0] ^= 1
-	if _, err := e.VerifyAudit(&ballot.Audit{Ballot: b, Secrets: &lie}); !errors.Is(err, ballot.ErrAuditMismatch) {
+	if _, err := e.VerifyAudit(resign(t, e, voter, b, &lie)); !errors.Is(err, ballot.ErrAuditMismatch) {
 		t.Errorf("revealed mark changed: got %v", err)
 	}
 	wrongR := *sec
 	wrongR.Randomness = [][]crypto.Scalar{slices.Clone(sec.Randomness[0])}
 	wrongR.Randomness = append(wrongR.Randomness, sec.Randomness[1:]...)
 	wrongR.Randomness[0][1] = crypto.ScalarFromUint64(42)
-	if _, err := e.VerifyAudit(&ballot.Audit{Ballot: b, Secrets: &wrongR}); !errors.Is(err, ballot.ErrAuditMismatch) {
+	if _, err := e.VerifyAudit(resign(t, e, voter, b, &wrongR)); !errors.Is(err, ballot.ErrAuditMismatch) {
 		t.Errorf("revealed randomness changed: got %v", err)
+	}
+}
+
+// resign signs an audit whatever its secrets are.
+func resign(t *testing.T, e *ballot.Election, c *credential.Credential, b *ballot.Ballot, s *ballot.Secrets) *ballot.Audit {
+	t.Helper()
+	return &ballot.Audit{Ballot: b, Secrets: s, Signature: c.Sign(ballot.AuditMessage(e.BaseHash, b.Hash(), s))}
+}
+
+// TestAuditSignature: an audit is signed by its ballot's credential, over
+// the election and the secrets; an unsigned audit, a forged signature, a
+// signature by another credential or for another election, and a cast
+// signature of the same ballot are all refused with ErrAuditSignature.
+func TestAuditSignature(t *testing.T) {
+	m := ballottest.Mixed()
+	e, _ := ballottest.Election(t, m)
+	other, _ := ballottest.Election(t, m) // the same manifest, another key
+	voter, stranger := newCredential(t, m.ElectionID), newCredential(t, m.ElectionID)
+	b, sec, err := e.Encrypt(rand.Reader, voter.PublicKey(), ballottest.FirstChoices(m, ballot.DefaultStyleID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.SignAudit(stranger, b, sec); err == nil {
+		t.Fatal("SignAudit with another credential than the ballot's")
+	}
+	good, err := e.SignAudit(voter, b, sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.VerifyAudit(good); err != nil {
+		t.Fatalf("signed audit: %v", err)
+	}
+	forged := slices.Clone(good.Signature)
+	forged[9] ^= 4
+	cast, _ := e.Sign(voter, b)
+	otherSec := *sec
+	otherSec.Marks = slices.Clone(sec.Marks)
+	otherSec.Marks[0] = slices.Clone(sec.Marks[0])
+	otherSec.Marks[0][0] ^= 1
+	for name, sig := range map[string][]byte{
+		"unsigned":               nil,
+		"forged":                 forged,
+		"another credential":     stranger.Sign(ballot.AuditMessage(e.BaseHash, b.Hash(), sec)),
+		"another election":       voter.Sign(ballot.AuditMessage(other.BaseHash, b.Hash(), sec)),
+		"the cast signature":     cast.Signature,
+		"over other secrets":     voter.Sign(ballot.AuditMessage(e.BaseHash, b.Hash(), &otherSec)),
+		"the ballot hash signed": voter.Sign(credential.BallotMessage(e.BaseHash, b.Hash())),
+	} {
+		a := &ballot.Audit{Ballot: b, Secrets: sec, Signature: sig}
+		if _, err := e.VerifyAudit(a); !errors.Is(err, ballot.ErrAuditSignature) || !strings.Contains(err.Error(), b.TrackingCode()) {
+			t.Errorf("%s: VerifyAudit = %v, want ErrAuditSignature naming %s", name, err, b.TrackingCode())
+		}
+		// Through the file too.
+		j, _ := a.MarshalJSON()
+		d, err := e.DecodeAudit(j)
+		if err != nil {
+			t.Fatalf("%s: DecodeAudit: %v", name, err)
+		}
+		if _, err := e.VerifyAudit(d); !errors.Is(err, ballot.ErrAuditSignature) {
+			t.Errorf("%s: VerifyAudit of the decoded file = %v", name, err)
+		}
+	}
+	// The audit message is the transcript of spec-ballot.md §5.1, byte by byte.
+	var want []byte
+	lp := func(x []byte) { want = binary.BigEndian.AppendUint64(want, uint64(len(x))); want = append(want, x...) }
+	lp([]byte("evote/v1/audit-signature"))
+	lp(e.BaseHash[:])
+	h := b.Hash()
+	lp(h[:])
+	var secBytes []byte
+	for i, row := range sec.Marks {
+		for k, mk := range row {
+			secBytes = binary.BigEndian.AppendUint64(secBytes, mk)
+			r := crypto.EncodeScalar(sec.Randomness[i][k])
+			secBytes = append(secBytes, r[:]...)
+		}
+	}
+	lp(secBytes)
+	if got := ballot.AuditMessage(e.BaseHash, b.Hash(), sec); !bytes.Equal(got, want) {
+		t.Errorf("AuditMessage differs from the specification")
 	}
 }
 
@@ -305,8 +393,9 @@ func oldAuditJSON(t *testing.T, a *ballot.Audit) []byte {
 		Ballot     []byte     `json:"ballot"`
 		Marks      [][]uint64 `json:"marks"`
 		Randomness [][][]byte `json:"randomness"`
+		Signature  []byte     `json:"signature,omitempty"`
 	}{Format: "evote/v1/audited-ballot", ElectionID: a.Ballot.ElectionID, Tracking: a.Ballot.TrackingCode(),
-		Ballot: a.Ballot.Encode(), Marks: a.Secrets.Marks}
+		Ballot: a.Ballot.Encode(), Marks: a.Secrets.Marks, Signature: a.Signature}
 	for _, rs := range a.Secrets.Randomness {
 		var row [][]byte
 		for _, r := range rs {
@@ -327,7 +416,12 @@ func oldAuditJSON(t *testing.T, a *ballot.Audit) []byte {
 func TestAuditJSON(t *testing.T) {
 	m := ballottest.Mixed()
 	e, _ := ballottest.Election(t, m)
-	b, sec, err := e.Encrypt(rand.Reader, ballottest.Credential(), ballottest.FirstChoices(m, ballot.DefaultStyleID))
+	voter := newCredential(t, m.ElectionID)
+	b, sec, err := e.Encrypt(rand.Reader, voter.PublicKey(), ballottest.FirstChoices(m, ballot.DefaultStyleID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := e.SignAudit(voter, b, sec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,6 +430,7 @@ func TestAuditJSON(t *testing.T) {
 	r0 := sec.Randomness[0][0]
 	for name, a := range map[string]*ballot.Audit{
 		"real":          {Ballot: b, Secrets: sec},
+		"signed":        signed,
 		"escaped id":    {Ballot: &odd, Secrets: sec},
 		"no secrets":    {Ballot: b, Secrets: &ballot.Secrets{}},
 		"empty lists":   {Ballot: b, Secrets: &ballot.Secrets{Marks: [][]uint64{}, Randomness: [][]crypto.Scalar{}}},
@@ -353,7 +448,7 @@ func TestAuditJSON(t *testing.T) {
 		}
 	}
 
-	good, _ := (&ballot.Audit{Ballot: b, Secrets: sec}).MarshalJSON()
+	good, _ := signed.MarshalJSON()
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(good, &members); err != nil {
 		t.Fatal(err)
@@ -369,7 +464,7 @@ func TestAuditJSON(t *testing.T) {
 		}
 		return append(out, '}')
 	}
-	order := []string{"format", "election_id", "tracking_code", "ballot", "marks", "randomness"}
+	order := []string{"format", "election_id", "tracking_code", "ballot", "marks", "randomness", "signature"}
 	with := func(change map[string]string, extra ...string) []byte {
 		var kv []string
 		for _, k := range order {
@@ -416,6 +511,9 @@ func TestAuditJSON(t *testing.T) {
 		{"invalid utf-8", with(map[string]string{"election_id": "\"\xff\""}), `invalid UTF-8`},
 		{"trailing data", append(slices.Clone(good), "{}"...), `data after the value`},
 		{"not an object", []byte(`[]`), `audit file: want an object, got an array`},
+		{"signature length", with(map[string]string{"signature": `"AAAA"`}), `audit file: signature is 3 bytes, want 64`},
+		{"signature type", with(map[string]string{"signature": `7`}), `audit file: signature: want a string, got a number`},
+		{"secrets shape", with(map[string]string{"marks": `[[0]]`, "randomness": `[["` + base64.StdEncoding.EncodeToString(make([]byte, 32)) + `"]]`}), `audit file: secrets cover 1 contests, ballot has 4`},
 	} {
 		_, err := e.DecodeAudit(tc.in)
 		if !errors.Is(err, ballot.ErrMalformed) || !strings.Contains(err.Error(), tc.want) {

@@ -15,8 +15,9 @@ import (
 var ErrNotOnRoll = errors.New("ballot: the credential is not on the credential roll")
 
 // Cast is a ballot as a voter casts it: signed with the credential whose
-// public key the ballot carries. Only a cast is ever signed; an audited
-// ballot carries no signature, so nobody who sees an audit can cast it.
+// public key the ballot carries. An audit is signed by that credential too,
+// but over another message (its own tag, spec-ballot.md §5.1), so nobody who
+// sees an audit can cast its ballot.
 type Cast struct {
 	Ballot    *Ballot
 	Signature []byte // Ed25519 over credential.BallotMessage(base hash, ballot hash)
