@@ -12,9 +12,14 @@ const (
 	TypeAudit     = "audit"
 	TypeReceipt   = "receipt" // also the server's answer
 	TypeSubscribe = "subscribe"
+	// TypePing is a heartbeat for clients that cannot send websocket ping
+	// frames (browsers): the node answers TypePong with the same id at once,
+	// whatever else is in flight, so silence means the node is stuck.
+	TypePing = "ping"
 
 	// Server to client.
 	TypeAck        = "ack"
+	TypePong       = "pong"
 	TypeRejected   = "rejected"
 	TypeCommitted  = "committed"
 	TypePending    = "pending"

@@ -270,6 +270,8 @@ func (c *conn) handle(data []byte) {
 		c.receipt(&m)
 	case TypeSubscribe:
 		c.subscribe(&m)
+	case TypePing: // a browser's heartbeat (docs/api.md)
+		c.send(&Message{Type: TypePong, ID: m.ID})
 	default:
 		c.fail(m.ID, ClosePolicy, fmt.Sprintf("unknown message type %q", safe(m.Type)))
 	}

@@ -2,9 +2,11 @@
 // casts and audits ballots, waits for their receipts, asks for receipts by
 // tracking code and follows blocks and ballots. It connects to the first
 // reachable node of a list and fails over to the next when the connection
-// is lost, without ever losing or double-counting a ballot: re-sending the
-// same cast is safe (the chain rejects a duplicate with code 8, which the
-// client takes as "already there" and fetches the receipt).
+// is lost or the node goes silent (paused, partitioned or stuck: no pong to
+// its pings, or no answer to a request, within a few seconds), without ever
+// losing or double-counting a ballot: re-sending the same cast is safe (the
+// chain rejects a duplicate with code 8, which the client takes as "already
+// there" and fetches the receipt).
 package client
 
 import (
@@ -14,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -41,6 +44,16 @@ type Options struct {
 	// RetryDelay is the first pause after every node failed to connect; it
 	// doubles up to 5 s (200 ms).
 	RetryDelay time.Duration
+	// PingInterval is how often the client pings the node (2 s).
+	PingInterval time.Duration
+	// SilenceTimeout closes a connection on which nothing, not even a pong,
+	// arrived for that long, and fails over (5 s; at least twice
+	// PingInterval). A paused or partitioned node closes nothing itself.
+	SilenceTimeout time.Duration
+	// AnswerTimeout closes a connection when a request (cast, audit,
+	// receipt, subscribe) has no answer at all within it, and fails over:
+	// a node that answers pings but whose mempool or store is stuck (8 s).
+	AnswerTimeout time.Duration
 	// Logger receives the client's logs (slog.Default()).
 	Logger *slog.Logger
 }
@@ -112,6 +125,16 @@ func Dial(ctx context.Context, urls []string, opts Options) (*Client, error) {
 	if opts.RetryDelay <= 0 {
 		opts.RetryDelay = 200 * time.Millisecond
 	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = 2 * time.Second
+	}
+	if opts.SilenceTimeout <= 0 {
+		opts.SilenceTimeout = 5 * time.Second
+	}
+	opts.SilenceTimeout = max(opts.SilenceTimeout, 2*opts.PingInterval)
+	if opts.AnswerTimeout <= 0 {
+		opts.AnswerTimeout = 8 * time.Second
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -174,9 +197,42 @@ func (c *Client) install(s *session, next int) {
 	close(c.ready)
 	c.mu.Unlock()
 	go c.readLoop(s)
+	go c.keepAlive(s)
+}
+
+// keepAlive pings the node every PingInterval until the session ends; the
+// read loop's deadline, moved on by every message and pong, ends a session
+// whose node has gone silent.
+func (c *Client) keepAlive(s *session) {
+	t := time.NewTicker(c.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			// WriteControl may run concurrently with the other writers.
+			if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.opts.PingInterval)); err != nil {
+				return
+			}
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// drop closes a session whose node does not answer, and waits for its read
+// loop to end (which fails over).
+func (c *Client) drop(s *session, why string) {
+	c.log.Warn("client: node not answering; failing over", "node", s.url, "reason", why)
+	_ = s.ws.Close()
+	<-s.done
 }
 
 func (c *Client) readLoop(s *session) {
+	silence := c.opts.SilenceTimeout
+	alive := func() { _ = s.ws.SetReadDeadline(time.Now().Add(silence)) }
+	alive()
+	s.ws.SetPongHandler(func(string) error { alive(); return nil })
+	var readErr error
 	defer func() {
 		close(s.done)
 		_ = s.ws.Close()
@@ -187,15 +243,22 @@ func (c *Client) readLoop(s *session) {
 		}
 		c.mu.Unlock()
 		if c.ctx.Err() == nil {
-			c.log.Warn("client: connection lost; failing over", "node", s.url)
+			var ne net.Error
+			if errors.As(readErr, &ne) && ne.Timeout() {
+				c.log.Warn("client: node silent; failing over", "node", s.url, "silent_for", silence)
+			} else {
+				c.log.Warn("client: connection lost; failing over", "node", s.url)
+			}
 			go c.reconnect()
 		}
 	}()
 	for {
 		_, b, err := s.ws.ReadMessage()
 		if err != nil {
+			readErr = err
 			return
 		}
+		alive()
 		var m web.Message
 		if err := json.Unmarshal(b, &m); err != nil {
 			c.log.Warn("client: bad message from node", "node", s.url, "err", err)
@@ -359,8 +422,15 @@ func (c *Client) submit(ctx context.Context, kind, election string, payload []by
 		if err != nil {
 			return nil, err
 		}
+		answer := time.NewTimer(c.opts.AnswerTimeout)
 		select {
+		case <-answer.C:
+			// No answer: send it again to the next node; the chain keeps
+			// one copy.
+			s.forget(id)
+			c.drop(s, fmt.Sprintf("no answer to a %s within %v", m.Type, c.opts.AnswerTimeout))
 		case a := <-ch:
+			answer.Stop()
 			switch a.Type {
 			case web.TypeAck:
 				return &Ack{Election: election, TrackingCode: a.TrackingCode, TxHash: a.TxHash, kind: kind, payload: payload, sess: s, id: id, ch: ch}, nil
@@ -382,7 +452,9 @@ func (c *Client) submit(ctx context.Context, kind, election string, payload []by
 		case <-s.done:
 			// Lost before the answer: send it again to the next node; the
 			// chain keeps one copy.
+			answer.Stop()
 		case <-ctx.Done():
+			answer.Stop()
 			s.forget(id)
 			return nil, ctx.Err()
 		}
@@ -406,6 +478,9 @@ func (c *Client) WaitCommitted(ctx context.Context, ack *Ack) (*web.Receipt, err
 				case web.TypeRejected:
 					return nil, &Rejected{Code: m.Code, Reason: m.Reason}
 				case web.TypePending:
+					// No block held it for the node's commit timeout: that
+					// node may be stuck; ask the others.
+					c.drop(ack.sess, "no block within the node's commit timeout")
 					break wait
 				}
 			case <-ack.sess.done:
@@ -454,8 +529,13 @@ func (c *Client) receipt(ctx context.Context, election, code string) (*web.Recei
 		if err != nil {
 			return nil, false, err
 		}
+		answer := time.NewTimer(c.opts.AnswerTimeout)
 		select {
+		case <-answer.C:
+			s.forget(id)
+			c.drop(s, fmt.Sprintf("no answer to a receipt request within %v", c.opts.AnswerTimeout))
 		case m := <-ch:
+			answer.Stop()
 			s.forget(id)
 			switch m.Type {
 			case web.TypeReceipt:
@@ -467,7 +547,9 @@ func (c *Client) receipt(ctx context.Context, election, code string) (*web.Recei
 				return nil, false, fmt.Errorf("client: %s: %s", m.Type, m.Reason)
 			}
 		case <-s.done:
+			answer.Stop()
 		case <-ctx.Done():
+			answer.Stop()
 			s.forget(id)
 			return nil, false, ctx.Err()
 		}
@@ -496,8 +578,13 @@ func (c *Client) Subscribe(ctx context.Context, topics ...string) (<-chan *web.M
 		if err != nil {
 			return nil, err
 		}
+		answer := time.NewTimer(c.opts.AnswerTimeout)
 		select {
+		case <-answer.C:
+			s.forget(id)
+			c.drop(s, fmt.Sprintf("no answer to a subscribe request within %v", c.opts.AnswerTimeout))
 		case m := <-ch:
+			answer.Stop()
 			s.forget(id)
 			if m.Type != web.TypeSubscribed {
 				return nil, fmt.Errorf("client: subscribe: %s: %s", m.Type, m.Reason)
@@ -507,7 +594,9 @@ func (c *Client) Subscribe(ctx context.Context, topics ...string) (<-chan *web.M
 			c.mu.Unlock()
 			return c.events, nil
 		case <-s.done:
+			answer.Stop()
 		case <-ctx.Done():
+			answer.Stop()
 			s.forget(id)
 			return nil, ctx.Err()
 		}
