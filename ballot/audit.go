@@ -98,11 +98,11 @@ func (e *Election) verifyAuditSignature(a *Audit) error {
 	code := a.Ballot.TrackingCode()
 	switch {
 	case a.Signature == nil:
-		return fmt.Errorf("%w: audit of ballot %s is not signed by its credential", ErrAuditSignature, code)
+		return fmt.Errorf("%w: the audit of ballot %s is unsigned", ErrAuditSignature, code)
 	case len(a.Signature) != ed25519.SignatureSize || len(a.Ballot.Credential) != ed25519.PublicKeySize:
-		return fmt.Errorf("%w: audit of ballot %s: signature of %d bytes, want %d", ErrAuditSignature, code, len(a.Signature), ed25519.SignatureSize)
+		return fmt.Errorf("%w: the audit of ballot %s has a signature of %d bytes, want %d", ErrAuditSignature, code, len(a.Signature), ed25519.SignatureSize)
 	case !ed25519.Verify(a.Ballot.Credential, AuditMessage(e.BaseHash, a.Ballot.Hash(), a.Secrets), a.Signature):
-		return fmt.Errorf("%w: audit of ballot %s: the credential's signature does not verify", ErrAuditSignature, code)
+		return fmt.Errorf("%w: the audit of ballot %s is not signed by the ballot's credential for this election", ErrAuditSignature, code)
 	}
 	return nil
 }

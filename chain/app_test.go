@@ -143,7 +143,8 @@ func TestElectionLifecycle(t *testing.T) {
 
 	// An audited ballot is recorded and can never be cast.
 	ab, sec, _ := be.Encrypt(rand.Reader, e.Credentials[2].PublicKey(), choices)
-	auditJSON, _ := json.Marshal(&ballot.Audit{Ballot: ab, Secrets: sec})
+	signedAudit, _ := be.SignAudit(e.Credentials[2], ab, sec)
+	auditJSON, _ := json.Marshal(signedAudit)
 	h.mustBlock(chain.NewAuditTx("city-2026", auditJSON).Encode())
 	cast, _ := be.Sign(e.Credentials[2], ab)
 	castAudited := chain.NewBallotTx("city-2026", cast.Encode()).Encode()

@@ -28,6 +28,7 @@ const (
 	CodeNotFound        uint32 = 15 // (queries) nothing found
 	CodeWrongTotals     uint32 = 16 // published totals differ from the chain's own
 	CodeWrongResult     uint32 = 17 // a count is not the decryption of its total
+	CodeAuditLimit      uint32 = 18 // the credential has published MaxAuditsPerCredential audits
 	CodeInternal        uint32 = 99 // the node could not read its own state
 )
 

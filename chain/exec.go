@@ -473,42 +473,6 @@ func (x *execution) ballot(tx *Tx) ([]abci.Event, error) {
 	return []abci.Event{ev}, nil
 }
 
-// pureAudit decodes an audited ballot and checks it.
-func pureAudit(e *ballot.Election, field []byte) *pureResult {
-	a, err := e.DecodeAudit(field)
-	if err != nil {
-		return &pureResult{err: txErr(CodeMalformed, "audit: %v", err)}
-	}
-	if _, err := e.VerifyAudit(a); err != nil {
-		return &pureResult{err: txErr(CodeInvalidAudit, "audit: %v", err)}
-	}
-	return &pureResult{hash: a.Ballot.Hash(), credential: a.Ballot.Credential}
-}
-
-func (x *execution) audit(tx *Tx) ([]abci.Event, error) {
-	rec, _, pr, err := x.voterTx(tx, pureAudit)
-	if err != nil {
-		return nil, err
-	}
-	id := tx.ElectionID
-	code := ballot.TrackingCode(pr.hash)
-	if found, err := x.o.has(x.ctx, bucketBallot, key(id, pr.hash[:])); err != nil {
-		return nil, err
-	} else if found {
-		return nil, txErr(CodeDuplicate, "audit: ballot %s was cast; a cast ballot cannot be audited", code)
-	}
-	if found, err := x.o.has(x.ctx, bucketAudited, key(id, pr.hash[:])); err != nil {
-		return nil, err
-	} else if found {
-		return nil, txErr(CodeDuplicate, "audit: ballot %s is already audited", code)
-	}
-	x.o.putJSON(bucketAudited, key(id, pr.hash[:]), &AuditRecord{Hash: pr.hash[:], TrackingCode: code, Height: x.height, Index: x.index})
-	x.o.put(bucketTracking, key(id, []byte(code)), pr.hash[:])
-	rec.Audited++
-	x.o.putRecord(id, rec)
-	return []abci.Event{event("audit", "election", id, "tracking_code", code, "hash", hexHash(pr.hash[:]))}, nil
-}
-
 // preverify checks the signatures and proofs of the block's ballots that
 // are not in the cache yet, with one batch verification for all of them.
 func (a *App) preverify(ctx context.Context, o *overlay, txs [][]byte) {
