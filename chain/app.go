@@ -251,11 +251,11 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 
 // Commit stores the finalised block's changes atomically.
 func (a *App) Commit(ctx context.Context, _ *abci.CommitRequest) (*abci.CommitResponse, error) {
-	if a.pending == nil {
-		return &abci.CommitResponse{}, nil
-	}
 	if err := a.Fatal(); err != nil {
 		return nil, err
+	}
+	if a.pending == nil {
+		return &abci.CommitResponse{}, nil
 	}
 	if err := a.store.Commit(ctx, a.pending); err != nil {
 		// The block cannot be stored: stop rather than diverge. CometBFT

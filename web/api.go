@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -19,19 +20,34 @@ import (
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
+	s.mux = m
 	m.HandleFunc("GET /ws", s.serveWS)
 	m.HandleFunc("GET /healthz", s.healthz)
-	api := func(pattern string, h http.HandlerFunc) { m.Handle(pattern, s.cors(h)) }
-	api("GET /api/status", s.status)
-	api("GET /api/validators", s.validators)
-	api("GET /api/elections/{id}", s.election)
-	api("GET /api/elections/{id}/ballots/{tracking}", s.ballot)
-	api("GET /api/blocks/{height}", s.block)
-	api("OPTIONS /api/", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	api("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, http.StatusNotFound, 0, fmt.Sprintf("web: no endpoint %s", r.URL.Path))
-	})
-	s.mux = m
+	s.api("/api/status", s.status)
+	s.api("/api/validators", s.validators)
+	s.api("/api/elections/{id}", s.election)
+	s.api("/api/elections/{id}/ballots/{tracking}", s.ballot)
+	s.api("/api/blocks/{height}", s.block)
+	m.Handle("/api/", s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, http.StatusNotFound, 0, fmt.Sprintf("web: no endpoint %s", safe(r.URL.Path)))
+	})))
+}
+
+// apiMethods are the methods of every API endpoint (GET implies HEAD).
+const apiMethods = "GET, HEAD, OPTIONS"
+
+// api routes GET (and HEAD) of path to h, answers a CORS preflight
+// (OPTIONS) with 204, and any other method with 405 and Allow.
+func (s *Server) api(path string, h http.HandlerFunc) {
+	s.mux.Handle("GET "+path, s.cors(h))
+	s.mux.Handle(path, s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", apiMethods)
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeError(w, r, http.StatusMethodNotAllowed, 0, fmt.Sprintf("web: method %s not allowed on %s (allowed: %s)", safe(r.Method), safe(r.URL.Path), apiMethods))
+	})))
 }
 
 // cors answers cross-origin reads from the allowed origins.
@@ -61,16 +77,31 @@ func writeError(w http.ResponseWriter, _ *http.Request, status int, code uint32,
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := encodeJSON(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(apiError{Error: "web: encoding the answer: " + err.Error(), Status: status})
+		b, _ = encodeJSON(apiError{Error: "web: encoding the answer: " + err.Error(), Status: status})
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
+}
+
+// encodeJSON is json.Marshal without HTML escaping: json.Marshal writes &, <
+// and > as \u0026, \u003c and \u003e, also inside a json.RawMessage, which
+// would change the canonical manifest embedded in an answer (its bytes are
+// hashed). Every answer and websocket message of the server is encoded with
+// it; the pages never put JSON into HTML.
+func encodeJSON(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func reqCtx(r *http.Request) (context.Context, context.CancelFunc) {
@@ -140,6 +171,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusServiceUnavailable, 0, "web: node status unavailable: "+err.Error())
 	case st.SyncInfo.CatchingUp:
 		writeError(w, r, http.StatusServiceUnavailable, 0, "web: the node is catching up")
+	case s.unhealthy() != nil:
+		writeError(w, r, http.StatusServiceUnavailable, 0, "web: the node is unhealthy: "+s.unhealthy().Error())
 	default:
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": st.SyncInfo.LatestBlockHeight})
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -28,7 +29,13 @@ type Server struct {
 	log      *slog.Logger
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
-	ui       uiState // the pages (ui.go)
+	handler  http.Handler // mux behind the Host check
+	ui       uiState      // the pages (ui.go)
+	hosts    map[string]bool
+	errs     *errorLog
+	newConns *buckets // new websockets per client address
+	casts    *buckets // casts and audits per client address
+	health   func() error // the node's own health (SetHealth); nil: none
 
 	// base is the parent of every connection's context; cancelling it
 	// ends the waits of casts in flight (they answer "pending").
@@ -41,7 +48,6 @@ type Server struct {
 	mu       sync.Mutex
 	conns    map[*conn]struct{}
 	perIP    map[string]int
-	casts    map[string]*bucket
 	draining bool
 	connWG   sync.WaitGroup
 	inflight sync.WaitGroup
@@ -53,7 +59,16 @@ type Server struct {
 func New(cfg Config, app *chain.App, client rpcclient.Client, chainID string) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, app: app, rpc: client, blocks: newBlockCache(client, 16), chainID: chainID, log: cfg.Logger.With("component", "web"),
-		conns: map[*conn]struct{}{}, perIP: map[string]int{}, casts: map[string]*bucket{}}
+		conns: map[*conn]struct{}{}, perIP: map[string]int{}, hosts: map[string]bool{},
+		newConns: newBuckets(cfg.ConnRate, cfg.ConnBurst), casts: newBuckets(cfg.CastRate, cfg.CastBurst)}
+	s.errs = newErrorLog(s.log, cfg.ErrorSummaryInterval)
+	for _, h := range cfg.PublicHosts {
+		if n, ok := normalHost(h); ok {
+			s.hosts[n] = true
+		} else {
+			s.log.Warn("web: ignoring an invalid public host", "host", h)
+		}
+	}
 	s.base, s.cancelBase = context.WithCancel(context.Background())
 	s.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -61,17 +76,51 @@ func New(cfg Config, app *chain.App, client rpcclient.Client, chainID string) *S
 		WriteBufferSize:  4096,
 		CheckOrigin:      s.originAllowed,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			s.errs.note(fmt.Sprintf("handshake %d", status), clientKey(r), "web: websocket handshake refused", "err", reason)
 			writeError(w, r, status, 0, "web: websocket handshake: "+reason.Error())
 		},
 	}
 	s.routes()
 	s.mountUI()
+	s.handler = s.checkHost(s.mux)
 	return s
 }
 
 // Handler returns the server's HTTP handler: /ws, /api/..., /healthz and
-// the pages (ui.go).
-func (s *Server) Handler() http.Handler { return s.mux }
+// the pages (ui.go), behind the check of the Host header
+// (Config.PublicHosts).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// checkHost refuses requests whose Host is neither a public host of the node
+// nor a loopback host, except for /healthz.
+func (s *Server) checkHost(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" && !s.hostAllowed(r.Host) {
+			s.errs.note("host 421", clientKey(r), "web: request for another host", "host", r.Host)
+			msg := fmt.Sprintf("web: host %q is not a name of this node; its operator lists the public names with --public-host (public_hosts in evote.toml)", safe(r.Host))
+			if r.Host == "" {
+				msg = "web: the request names no host"
+			}
+			writeError(w, r, http.StatusMisdirectedRequest, 0, msg)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// hostAllowed reports whether a Host header names the node: one of
+// Config.PublicHosts, or a loopback host (for local use).
+func (s *Server) hostAllowed(host string) bool {
+	n, ok := normalHost(host)
+	if !ok {
+		return false
+	}
+	if s.hosts[n] || n == "localhost" || strings.HasSuffix(n, ".localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(n)
+	return err == nil && a.Unmap().IsLoopback()
+}
 
 // ListenAndServe serves on addr until ctx is cancelled, then shuts down
 // gracefully (see Shutdown).
@@ -153,6 +202,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = fmt.Errorf("web: shutdown: %d connections still open: %w", len(conns), ctx.Err())
 	}
 	s.stopHub()
+	s.errs.flush()
 	return err
 }
 
@@ -180,7 +230,8 @@ func (s *Server) stopHub() {
 	}
 }
 
-// originAllowed implements Config.AllowedOrigins.
+// originAllowed implements Config.AllowedOrigins. The Host it compares
+// with has passed checkHost.
 func (s *Server) originAllowed(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
@@ -195,34 +246,8 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
 }
 
-// remoteIP is the address limits are kept per. Behind a reverse proxy every
-// client shares the proxy's address: raise the per-IP limits there.
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// takeCast takes a token of ip's cast bucket.
-func (s *Server) takeCast(ip string) (bool, time.Duration) {
-	s.mu.Lock()
-	b := s.casts[ip]
-	if b == nil {
-		if len(s.casts) >= 10_000 {
-			for k, v := range s.casts {
-				if v.full() {
-					delete(s.casts, k)
-				}
-			}
-		}
-		b = newBucket(s.cfg.CastRate, s.cfg.CastBurst)
-		s.casts[ip] = b
-	}
-	s.mu.Unlock()
-	return b.take()
-}
+// takeCast takes a token of the cast bucket of a client address (clientKey).
+func (s *Server) takeCast(ip string) (bool, time.Duration) { return s.casts.take(ip) }
 
 // startInflight registers a cast in flight unless the server is draining.
 func (s *Server) startInflight() bool {
@@ -237,7 +262,13 @@ func (s *Server) startInflight() bool {
 
 // serveWS upgrades a request to a websocket and runs the connection.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	ip := remoteIP(r)
+	ip := clientKey(r)
+	if ok, wait := s.newConns.take(ip); !ok {
+		s.errs.note("conn-rate 429", ip, "web: connection rate exceeded")
+		retryAfter(w, wait)
+		writeError(w, r, http.StatusTooManyRequests, 0, fmt.Sprintf("web: more than %g new connections per second from %s; retry later", s.cfg.ConnRate, ip))
+		return
+	}
 	s.mu.Lock()
 	switch {
 	case s.draining:
@@ -246,6 +277,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	case s.perIP[ip] >= s.cfg.MaxConnsPerIP:
 		s.mu.Unlock()
+		s.errs.note("conns 429", ip, "web: too many connections")
+		retryAfter(w, time.Second)
 		writeError(w, r, http.StatusTooManyRequests, 0, fmt.Sprintf("web: more than %d connections from %s", s.cfg.MaxConnsPerIP, ip))
 		return
 	}
@@ -268,7 +301,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		release()
-		s.log.Debug("web: websocket upgrade refused", "remote", ip, "err", err)
+		// The upgrader's Error noted it.
 		return
 	}
 	c := newConn(s, h, ws, ip)

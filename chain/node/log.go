@@ -23,6 +23,7 @@ type cmtLogger struct {
 	l        *slog.Logger
 	min      slog.Leveler
 	stopping *atomic.Bool
+	failure  *failure // set when CometBFT reports a consensus failure
 }
 
 var _ cmtlog.Logger = cmtLogger{}
@@ -34,7 +35,7 @@ func newCmtLogger(l *slog.Logger, min slog.Leveler) cmtLogger {
 	if min == nil {
 		min = slog.LevelWarn
 	}
-	return cmtLogger{l: l, min: min, stopping: new(atomic.Bool)}
+	return cmtLogger{l: l, min: min, stopping: new(atomic.Bool), failure: newFailure()}
 }
 
 // peerTrouble are CometBFT's error messages about unreachable or
@@ -52,10 +53,26 @@ func (c cmtLogger) Info(msg string, keyvals ...any)  { c.log(slog.LevelInfo, msg
 func (c cmtLogger) Error(msg string, keyvals ...any) { c.log(slog.LevelError, msg, keyvals) }
 
 func (c cmtLogger) With(keyvals ...any) cmtlog.Logger {
-	return cmtLogger{l: c.l.With(keyvals...), min: c.min, stopping: c.stopping}
+	return cmtLogger{l: c.l.With(keyvals...), min: c.min, stopping: c.stopping, failure: c.failure}
 }
 
+// consensusFailure is the message of CometBFT's consensus when it stops on a
+// panic: a block it could not execute or commit, a WAL it could not write.
+// Its consensus then stays stopped while the process goes on.
+const consensusFailure = "CONSENSUS FAILURE!!!"
+
 func (c cmtLogger) log(level slog.Level, msg string, keyvals []any) {
+	if msg == consensusFailure {
+		reason := "unknown"
+		for i := 0; i+1 < len(keyvals); i += 2 {
+			if keyvals[i] == "err" {
+				reason = fmt.Sprint(keyvals[i+1])
+			}
+		}
+		c.failure.set(fmt.Errorf("%w: %s", errConsensus, reason))
+		// The stack trace CometBFT adds is for developers.
+		keyvals = dropKey(keyvals, "stack")
+	}
 	if level == slog.LevelError {
 		switch {
 		case c.stopping.Load():
@@ -72,6 +89,17 @@ func (c cmtLogger) log(level slog.Level, msg string, keyvals []any) {
 		return
 	}
 	c.l.Log(ctx, level, msg, keyvals...)
+}
+
+// dropKey returns keyvals without the pair of key k.
+func dropKey(keyvals []any, k string) []any {
+	out := make([]any, 0, len(keyvals))
+	for i := 0; i+1 < len(keyvals); i += 2 {
+		if keyvals[i] != k {
+			out = append(out, keyvals[i], keyvals[i+1])
+		}
+	}
+	return out
 }
 
 // pebbleLogger carries the log of CometBFT's Pebble databases to slog: their

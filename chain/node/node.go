@@ -35,6 +35,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/cockroachdb/pebble"
 	dbm "github.com/cometbft/cometbft-db"
@@ -59,6 +60,10 @@ type Config struct {
 	// logged; slog.LevelWarn if nil, which (CometBFT having no warning
 	// level) keeps only its errors.
 	CometLevel slog.Leveler
+	// StallAfter is how long the node may go without a new block while a
+	// peer is ahead before Health reports it stalled; DefaultStallAfter if
+	// zero.
+	StallAfter time.Duration
 }
 
 // Node is a running authority node.
@@ -73,6 +78,10 @@ type Node struct {
 	dbs      *databases
 	stopOnce sync.Once
 	stopErr  error
+
+	failure     *failure
+	progress    progress
+	stopMonitor chan struct{}
 }
 
 // Start starts the node in cfg.Home with cfg.App. ctx bounds the start-up
@@ -141,7 +150,15 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 		log:     log,
 		logger:  logger,
 		dbs:     dbs,
+
+		failure:     logger.failure,
+		stopMonitor: make(chan struct{}),
 	}
+	stallAfter := cfg.StallAfter
+	if stallAfter <= 0 {
+		stallAfter = DefaultStallAfter
+	}
+	go node.monitor(250*time.Millisecond, stallAfter, node.stopMonitor)
 	log.Info("node: started", "moniker", c.Moniker, "chain", node.chainID,
 		"node_id", nodeKey.ID(), "p2p", c.P2P.ListenAddress, "rpc", c.RPC.ListenAddress)
 	return node, nil
@@ -220,6 +237,7 @@ func (n *Node) Moniker() string { return n.cfg.Moniker }
 // than once.
 func (n *Node) Stop() error {
 	n.stopOnce.Do(func() {
+		close(n.stopMonitor)
 		n.logger.stopping.Store(true)
 		if err := n.cmt.Stop(); err != nil && !errors.Is(err, service.ErrAlreadyStopped) {
 			n.stopErr = fmt.Errorf("node: stop: %w", err)

@@ -305,6 +305,12 @@ func nodeStart(c *cli.Context) error {
 		log.Info("node: stopping", "moniker", moniker)
 	case <-nodeDone:
 		runErr = errors.New("node: CometBFT stopped by itself")
+	case <-n.Failed():
+		// It cannot make progress (its store or disk failed, or it
+		// disagrees with its peers): stop rather than linger as if healthy.
+		// Restarted once the fault is fixed, it executes its last block again.
+		runErr = fmt.Errorf("node: stopping: %w", n.Err())
+		log.Error("node: cannot go on; stopping (restart it once the cause is fixed)", "err", n.Err())
 	case err := <-httpDone:
 		runErr = fmt.Errorf("node: HTTP server: %w", err)
 	}

@@ -47,6 +47,7 @@ func init() {
 	serveHTTP = func(ctx context.Context, addr string, n *node.Node, app *chain.App) error {
 		s := web.New(webLimits, app, n.Client(), n.ChainID())
 		s.SetNodes(append([]string{"http://" + addr}, webPeers...))
+		s.SetHealth(n.Health)
 		return s.ListenAndServe(ctx, addr)
 	}
 }
