@@ -286,7 +286,10 @@ func TestRejectedTxChangesNothing(t *testing.T) {
 	}
 	txs, _ := chain.RollTxs("test-chain", bad, e.Official)
 	tx, _ := chain.DecodeTx(txs[0].Encode())
-	copy(tx.Fields[2][64:96], stranger.Credentials[0].PublicKey()) // repeat the first key
+	// Repeat the stranger's key in another slot (the roll sorts its keys).
+	si, _ := bad.Index(stranger.Credentials[0].PublicKey())
+	sj := (si + 1) % 3
+	copy(tx.Fields[2][32*sj:32*sj+32], stranger.Credentials[0].PublicKey())
 	chain.SignOfficial("test-chain", tx, e.Official)
 	if r := h.block(tx.Encode()); r[0].Code != chain.CodeRoll {
 		t.Fatalf("roll chunk with a repeated key: code %d %s", r[0].Code, r[0].Log)

@@ -18,7 +18,9 @@
 // derives all of them once, with Generate, to publish the public keys as a
 // Roll. A ballot is signed over BallotMessage, which binds the election base
 // hash and the ballot hash; VerifyBallot checks it and Roll.Contains checks
-// that the key is on the roll.
+// that the key is on the roll. The roll lists its keys in ascending order,
+// never in the order the codes were made or handed out, so that a key's place
+// on the public roll cannot be matched to a voter by the order of a list.
 //
 // # Threat model
 //

@@ -11,8 +11,10 @@ import (
 
 // Generate makes n fresh codes for an election, with randomness from rand
 // (crypto/rand.Reader in production), derives their credentials on workers
-// goroutines (all cores if workers < 1) and returns the codes, in roll order,
-// with the roll of their public keys. The codes are the voters' secrets: hand
+// goroutines (all cores if workers < 1) and returns the codes, in the order
+// they were drawn, with the roll of their public keys. The roll is sorted by
+// key, so a code's place in the list says nothing about its key's place on
+// the roll (docs/credentials.md, §4). The codes are the voters' secrets: hand
 // them out, never publish or log them.
 func Generate(electionID string, n int, params KDFParams, rand io.Reader, workers int) ([]Code, *Roll, error) {
 	return GenerateContext(context.Background(), electionID, n, params, rand, workers, nil)
@@ -92,10 +94,14 @@ func GenerateContext(ctx context.Context, electionID string, n int, params KDFPa
 		return nil, nil, fmt.Errorf("credential: generating credentials: %w", err)
 	}
 
-	roll, err := newRoll(h, keys)
+	sorted, err := sortKeys(keys)
 	if dup := (*DuplicateKeyError)(nil); errors.As(err, &dup) {
 		return nil, nil, fmt.Errorf("credential: generated credentials %d and %d have the same public key: is the random source broken?", dup.First, dup.Index)
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	roll, err := newRoll(h, sorted)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,9 @@ package credential
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -25,6 +27,7 @@ func TestGenerate(t *testing.T) {
 	if len(calls) != 7 {
 		t.Fatalf("progress calls %v", calls)
 	}
+	onRoll := map[int]bool{}
 	for i, c := range codes {
 		if st := CheckPartial(c.Text()); st.State != Valid {
 			t.Fatalf("code %d: %+v", i, st)
@@ -33,9 +36,11 @@ func TestGenerate(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(cred.PublicKey(), roll.Key(i)) {
-			t.Fatalf("key %d is not the key of code %d", i, i)
+		j, ok := roll.Index(cred.PublicKey())
+		if !ok || onRoll[j] {
+			t.Fatalf("the key of code %d is not on the roll, or shares a place (%d, %v)", i, j, ok)
 		}
+		onRoll[j] = true
 	}
 	// The same random stream gives the same roll with any number of workers.
 	for _, w := range []int{0, 1, 16} {
@@ -78,5 +83,51 @@ func TestGenerateRejects(t *testing.T) {
 	cancel()
 	if _, _, err := GenerateContext(ctx, "x", 50, testKDF, cryptoRand, 2, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
+	}
+}
+
+// TestGenerateRollOrder: the roll is sorted by key, whatever order the codes
+// were drawn in, so a code's place in the list of codes (the order of
+// generation, which printing and mailing follow) is not its key's place on
+// the public roll. A roll in generation order, as before, fails every check.
+func TestGenerateRollOrder(t *testing.T) {
+	const n = 12
+	codes, roll, err := Generate("lakeside-2026", n, testKDF, seeded(5), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckKeyOrder(roll.Encode()[len(roll.Encode())-n*PublicKeySize:]); err != nil {
+		t.Fatalf("the generated roll is not sorted by key: %v", err)
+	}
+	for i := 1; i < n; i++ {
+		if bytes.Compare(roll.Key(i-1), roll.Key(i)) >= 0 {
+			t.Fatalf("roll keys %d and %d are not in ascending order", i-1, i)
+		}
+	}
+	// The generation order is a different permutation of the roll.
+	keys := make([]ed25519.PublicKey, n)
+	same := 0
+	for i, c := range codes {
+		cred, err := Derive(c, "lakeside-2026", testKDF)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = cred.PublicKey()
+		if j, _ := roll.Index(keys[i]); j == i {
+			same++
+		}
+	}
+	if same == n {
+		t.Fatal("code i has the key at roll position i for every i: the roll is in generation order")
+	}
+	// The roll is a function of the set of keys: any order of the same keys
+	// gives the same roll and roll hash.
+	slices.Reverse(keys)
+	again, err := NewRoll("lakeside-2026", testKDF, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Hash() != roll.Hash() || !bytes.Equal(again.Encode(), roll.Encode()) {
+		t.Fatal("the same keys in another order give another roll")
 	}
 }

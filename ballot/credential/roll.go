@@ -10,6 +10,7 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/evote/evote/crypto"
 )
@@ -189,8 +190,10 @@ func rollHash(header []byte, chunkHashes [][32]byte) [32]byte {
 	return t.Sum256()
 }
 
-// Roll is a credential roll: the header and the ordered list of public keys.
-// It is immutable and safe for concurrent use.
+// Roll is a credential roll: the header and the public keys in ascending
+// byte order (docs/credentials.md, §4). The order is canonical, so it says
+// nothing about the order in which the credentials were made or handed out.
+// A Roll is immutable and safe for concurrent use.
 type Roll struct {
 	hdr    Header
 	hdrEnc []byte
@@ -199,8 +202,9 @@ type Roll struct {
 	hash   [32]byte
 }
 
-// NewRoll returns the roll of the given keys. It rejects a key of the wrong
-// length or a duplicate key, naming its index.
+// NewRoll returns the roll of the given keys, which it sorts: the roll's
+// order is ascending whatever the order of keys. It rejects a key of the
+// wrong length or a duplicate key, naming its index in keys.
 func NewRoll(electionID string, params KDFParams, keys []ed25519.PublicKey) (*Roll, error) {
 	flat := make([]byte, 0, len(keys)*PublicKeySize)
 	for i, k := range keys {
@@ -209,10 +213,64 @@ func NewRoll(electionID string, params KDFParams, keys []ed25519.PublicKey) (*Ro
 		}
 		flat = append(flat, k...)
 	}
-	return newRoll(Header{ElectionID: electionID, KDF: params, Count: len(keys)}, flat)
+	h := Header{ElectionID: electionID, KDF: params, Count: len(keys)}
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	sorted, err := sortKeys(flat)
+	if err != nil {
+		return nil, err
+	}
+	return newRoll(h, sorted)
 }
 
-// newRoll builds a roll over flat, which it keeps.
+// sortKeys returns the concatenated keys of flat in ascending order, in a
+// new slice, or a DuplicateKeyError naming the indexes in flat of a key that
+// occurs twice.
+func sortKeys(flat []byte) ([]byte, error) {
+	n := len(flat) / PublicKeySize
+	key := func(i int32) []byte { return flat[int(i)*PublicKeySize : (int(i)+1)*PublicKeySize] }
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	slices.SortFunc(perm, func(a, b int32) int {
+		if c := bytes.Compare(key(a), key(b)); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	out := make([]byte, 0, len(flat))
+	for j, i := range perm {
+		if j > 0 && bytes.Equal(key(perm[j-1]), key(i)) {
+			return nil, &DuplicateKeyError{Index: int(i), First: int(perm[j-1])}
+		}
+		out = append(out, key(i)...)
+	}
+	return out, nil
+}
+
+// CheckKeyOrder checks that keys, concatenated 32-byte public keys, are in
+// strictly ascending byte order, as on a roll (docs/credentials.md, §4). It
+// returns a DuplicateKeyError for two equal neighbours, or an error naming
+// the first key (from 0) that is smaller than the one before it.
+func CheckKeyOrder(keys []byte) error {
+	if len(keys)%PublicKeySize != 0 {
+		return fmt.Errorf("credential: roll: %d bytes of keys is not a whole number of %d-byte keys", len(keys), PublicKeySize)
+	}
+	for i := 1; i < len(keys)/PublicKeySize; i++ {
+		switch bytes.Compare(keys[(i-1)*PublicKeySize:i*PublicKeySize], keys[i*PublicKeySize:(i+1)*PublicKeySize]) {
+		case 0:
+			return &DuplicateKeyError{Index: i, First: i - 1}
+		case 1:
+			return fmt.Errorf("%w: the key at index %d is smaller than the key at index %d: a roll lists its keys in ascending order", ErrMalformedRoll, i, i-1)
+		}
+	}
+	return nil
+}
+
+// newRoll builds a roll over flat, which it keeps, after checking that its
+// keys are in ascending order.
 func newRoll(h Header, flat []byte) (*Roll, error) {
 	enc, err := h.Encode()
 	if err != nil {
@@ -220,6 +278,9 @@ func newRoll(h Header, flat []byte) (*Roll, error) {
 	}
 	if len(flat) != h.Count*PublicKeySize {
 		return nil, fmt.Errorf("credential: roll: %d bytes of keys for %d keys", len(flat), h.Count)
+	}
+	if err := CheckKeyOrder(flat); err != nil {
+		return nil, err
 	}
 	r := &Roll{hdr: h, hdrEnc: enc, keys: flat}
 	if err := r.index.build(flat, h.Count); err != nil {
@@ -251,7 +312,8 @@ func (r *Roll) Key(i int) ed25519.PublicKey {
 
 func (r *Roll) key(i int) []byte { return r.keys[i*PublicKeySize : (i+1)*PublicKeySize] }
 
-// Index returns the index of pub on the roll, in constant expected time.
+// Index returns the index of pub on the roll (its rank among the roll's keys
+// in ascending order), in constant expected time.
 func (r *Roll) Index(pub ed25519.PublicKey) (int, bool) {
 	if len(pub) != PublicKeySize {
 		return 0, false
@@ -319,7 +381,7 @@ func (x *keyIndex) lookup(flat, k []byte) (int, bool) {
 }
 
 // Encode returns the binary encoding of the roll: the header encoding
-// (Header.Encode) followed by the keys, 32 bytes each, in order.
+// (Header.Encode) followed by the keys, 32 bytes each, in ascending order.
 func (r *Roll) Encode() []byte {
 	b := make([]byte, 0, len(r.hdrEnc)+len(r.keys))
 	return append(append(b, r.hdrEnc...), r.keys...)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,6 +29,13 @@ func randomKeys(n int, seed uint64) []ed25519.PublicKey {
 		r.Read(keys[i])
 	}
 	return keys
+}
+
+// sortedCopy returns keys in ascending order, the order of a roll.
+func sortedCopy(keys []ed25519.PublicKey) []ed25519.PublicKey {
+	out := slices.Clone(keys)
+	slices.SortFunc(out, func(a, b ed25519.PublicKey) int { return bytes.Compare(a, b) })
+	return out
 }
 
 func mustRoll(t testing.TB, n int, seed uint64) *Roll {
@@ -50,7 +58,7 @@ func TestRollRoundTrip(t *testing.T) {
 			if r.Len() != n || r.Header() != (Header{ElectionID: "lakeside-2026", KDF: DefaultKDF, Count: n}) {
 				t.Fatalf("header %+v", r.Header())
 			}
-			for i, k := range keys {
+			for i, k := range sortedCopy(keys) {
 				if !bytes.Equal(r.Key(i), k) {
 					t.Fatalf("key %d differs", i)
 				}
@@ -107,7 +115,7 @@ func TestRollRoundTrip(t *testing.T) {
 // TestRollHashLayout recomputes the roll hash from the specification, byte by
 // byte, without the package's encoder.
 func TestRollHashLayout(t *testing.T) {
-	keys := randomKeys(3, 1)
+	keys := sortedCopy(randomKeys(3, 1))
 	r, err := NewRoll("ab", KDFParams{Time: 2, MemoryKiB: 19456, Threads: 1}, keys)
 	if err != nil {
 		t.Fatal(err)
@@ -141,21 +149,63 @@ func TestRollDuplicates(t *testing.T) {
 		err.Error() != "credential: roll: the key at index 7 is a duplicate of the key at index 2" {
 		t.Fatalf("NewRoll with a duplicate: %v", err)
 	}
-	// The same in the binary and JSON forms.
+	// The same in the binary and JSON forms, where the keys are sorted: a
+	// duplicate is the key before it again.
 	good := mustRoll(t, 10, 3)
 	enc := good.Encode()
 	keyOff := len(enc) - 10*32
-	copy(enc[keyOff+7*32:], enc[keyOff+2*32:keyOff+3*32])
-	if _, err := Decode(enc); !errors.As(err, &dup) || dup.Index != 7 {
+	copy(enc[keyOff+7*32:], enc[keyOff+6*32:keyOff+7*32])
+	if _, err := Decode(enc); !errors.As(err, &dup) || dup.Index != 7 || dup.First != 6 {
 		t.Fatalf("Decode with a duplicate: %v", err)
 	}
 	var js bytes.Buffer
 	good.WriteJSON(&js)
-	k2, k7 := hex.EncodeToString(good.Key(2)), hex.EncodeToString(good.Key(7))
-	bad := strings.Replace(js.String(), k7, k2, 1)
+	k6, k7 := hex.EncodeToString(good.Key(6)), hex.EncodeToString(good.Key(7))
+	bad := strings.Replace(js.String(), k7, k6, 1)
 	bad = bad[:strings.Index(bad, `  "roll_hash"`)] + bad[strings.Index(bad, `  "keys"`):]
 	if _, err := ReadJSON(strings.NewReader(bad)); !errors.As(err, &dup) || dup.Index != 7 {
 		t.Fatalf("ReadJSON with a duplicate: %v", err)
+	}
+}
+
+// TestRollOrder: a roll's keys are in ascending order, which NewRoll makes
+// and every decoder requires, so that the published order cannot carry the
+// order in which credentials were made or handed out.
+func TestRollOrder(t *testing.T) {
+	keys := randomKeys(5, 8)
+	r, err := NewRoll("lakeside-2026", testKDF, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range sortedCopy(keys) {
+		if !bytes.Equal(r.Key(i), k) {
+			t.Fatalf("roll key %d is not the %d-th smallest key", i, i)
+		}
+	}
+	// Keys 1 and 3 swapped: the key at index 2 is now smaller than the one
+	// before it, the old key 3.
+	enc := r.Encode()
+	off := len(enc) - 5*32
+	swapped := bytes.Clone(enc)
+	copy(swapped[off+1*32:], enc[off+3*32:off+4*32])
+	copy(swapped[off+3*32:], enc[off+1*32:off+2*32])
+	const want = "credential: malformed roll: the key at index 2 is smaller than the key at index 1: a roll lists its keys in ascending order"
+	if _, err := Decode(swapped); !errors.Is(err, ErrMalformedRoll) || err.Error() != want {
+		t.Fatalf("Decode of an unsorted roll: %v", err)
+	}
+	var js bytes.Buffer
+	r.WriteJSON(&js)
+	k1, k3 := hex.EncodeToString(r.Key(1)), hex.EncodeToString(r.Key(3))
+	bad := strings.Replace(strings.Replace(strings.Replace(js.String(), k1, "K1", 1), k3, k1, 1), "K1", k3, 1)
+	bad = bad[:strings.Index(bad, `  "roll_hash"`)] + bad[strings.Index(bad, `  "keys"`):]
+	if _, err := ReadJSON(strings.NewReader(bad)); !errors.Is(err, ErrMalformedRoll) || err.Error() != want {
+		t.Fatalf("ReadJSON of an unsorted roll: %v", err)
+	}
+	if err := CheckKeyOrder(enc[off:]); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckKeyOrder(enc[off : off+33]); err == nil {
+		t.Fatal("CheckKeyOrder accepted a partial key")
 	}
 }
 
@@ -318,6 +368,10 @@ func TestRollMillion(t *testing.T) {
 	const n = 1_000_000
 	flat := make([]byte, n*PublicKeySize)
 	seeded(11).Read(flat)
+	flat, err := sortKeys(flat)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := newRoll(Header{ElectionID: "big", KDF: DefaultKDF, Count: n}, flat)
 	if err != nil {
 		t.Fatal(err)

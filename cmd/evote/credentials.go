@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
@@ -15,7 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,13 +43,19 @@ derivation and roll: docs/credentials.md.`,
 public keys on all cores and writes, in the folder --out (made if missing):
 
    roll.json    the public credential roll (docs/credentials.md, section 4)
-   codes.csv    PRIVATE: voter number and code, one voter per line
+   codes.csv    PRIVATE: card number and code, one card per line
    codes.html   PRIVATE: a printable sheet, one cut-out card per voter
 
 The private files are created with mode 0600. Print the cards, hand each
 voter theirs, and destroy both files after the election: whoever holds a
-code can vote in that voter's name. Voter number N is the key at index N-1
-of the roll.
+code can vote in that voter's name.
+
+Nothing but the code links a card to the public roll: the roll lists the
+keys sorted by value, and a card carries the election id, the code and a
+random card number (ten digits, for printing and mailing; the files list
+the cards in card-number order), none of which tells where the card's key
+is on the roll. A list of which voter got which card number therefore does
+not reveal any voter's ballots.
 
 Existing files are never overwritten unless --force is given. The summary
 on standard output gives the roll hash and the SHA-256 of roll.json (the
@@ -165,6 +172,10 @@ func credentialsGenerate(c *cli.Context) error {
 		}
 		return &exitError{code: 1, msg: err.Error()}
 	}
+	cards, err := makeCards(randReader, codes)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
 
 	rollSum := sha256.New()
 	if err := writeFileAtomic(paths[rollFile], 0o644, force, func(w io.Writer) error {
@@ -172,10 +183,10 @@ func credentialsGenerate(c *cli.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(paths[codesCSVFile], 0o600, force, func(w io.Writer) error { return writeCodesCSV(w, codes) }); err != nil {
+	if err := writeFileAtomic(paths[codesCSVFile], 0o600, force, func(w io.Writer) error { return writeCodesCSV(w, cards) }); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(paths[codesHTMLFile], 0o600, force, func(w io.Writer) error { return writeCodesHTML(w, id, codes) }); err != nil {
+	if err := writeFileAtomic(paths[codesHTMLFile], 0o600, force, func(w io.Writer) error { return writeCodesHTML(w, id, cards) }); err != nil {
 		return err
 	}
 
@@ -272,14 +283,54 @@ func writeFileAtomic(path string, perm fs.FileMode, force bool, write func(io.Wr
 	return os.Remove(tmp)
 }
 
-// writeCodesCSV writes "voter,code" and one line per voter, numbered from 1.
-func writeCodesCSV(w io.Writer, codes []credential.Code) error {
+// card is one voter's card: a random card number and the code.
+type card struct {
+	Number string // cardDigits random digits, as two groups of five
+	Code   credential.Code
+}
+
+// cardDigits is the number of digits of a card number.
+const cardDigits = 10
+
+// makeCards gives each code a distinct card number drawn uniformly at random
+// from rand (so that it says nothing about where the code's key is on the
+// roll) and returns the cards sorted by number.
+func makeCards(rand io.Reader, codes []credential.Code) ([]card, error) {
+	const space = 10_000_000_000 // 10^cardDigits
+	const limit = (1<<64 - 1) / space * space
+	seen := make(map[uint64]bool, len(codes))
+	nums := make([]uint64, 0, len(codes))
+	var b [8]byte
+	for len(nums) < len(codes) {
+		if _, err := io.ReadFull(rand, b[:]); err != nil {
+			return nil, fmt.Errorf("credentials generate: reading randomness for card numbers: %w", err)
+		}
+		v := binary.BigEndian.Uint64(b[:])
+		if v >= limit { // rejection sampling keeps the numbers uniform
+			continue
+		}
+		if v %= space; !seen[v] {
+			seen[v] = true
+			nums = append(nums, v)
+		}
+	}
+	cards := make([]card, len(codes))
+	for i, code := range codes {
+		n := fmt.Sprintf("%0*d", cardDigits, nums[i])
+		cards[i] = card{Number: n[:cardDigits/2] + "-" + n[cardDigits/2:], Code: code}
+	}
+	slices.SortFunc(cards, func(a, b card) int { return strings.Compare(a.Number, b.Number) })
+	return cards, nil
+}
+
+// writeCodesCSV writes "card,code" and one line per card.
+func writeCodesCSV(w io.Writer, cards []card) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"voter", "code"}); err != nil {
+	if err := cw.Write([]string{"card", "code"}); err != nil {
 		return err
 	}
-	for i, code := range codes {
-		if err := cw.Write([]string{strconv.Itoa(i + 1), code.Text()}); err != nil {
+	for _, c := range cards {
+		if err := cw.Write([]string{c.Number, c.Code.Text()}); err != nil {
 			return err
 		}
 	}
@@ -317,7 +368,7 @@ cut along the dashed lines, hand each voter their own card, then destroy this fi
 
 var codesHTMLCard = template.Must(template.New("card").Parse(`<section class="card">
 <span class="scissors">&#9986;</span>
-<div class="head"><span>Election <strong>{{.Election}}</strong></span><span>Voter {{.Number}}</span></div>
+<div class="head"><span>Election <strong>{{.Election}}</strong></span><span>Card {{.Number}}</span></div>
 <p class="label">Your voting credential code:</p>
 <p class="code">{{.Code}}</p>
 <p class="how">Type this code on the voting page when it asks for your credential.
@@ -329,15 +380,12 @@ You may vote again with it until voting closes; only your last ballot counts.</p
 
 // writeCodesHTML writes the printable sheet, one card per voter (four to a
 // page), streaming.
-func writeCodesHTML(w io.Writer, electionID string, codes []credential.Code) error {
+func writeCodesHTML(w io.Writer, electionID string, cards []card) error {
 	if err := codesHTMLHead.Execute(w, electionID); err != nil {
 		return err
 	}
-	for i, code := range codes {
-		card := struct {
-			Election, Code string
-			Number         int
-		}{electionID, code.Text(), i + 1}
+	for _, c := range cards {
+		card := struct{ Election, Code, Number string }{electionID, c.Code.Text(), c.Number}
 		if err := codesHTMLCard.Execute(w, card); err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,8 +15,8 @@ import (
 )
 
 // TestCredentialsGenerateFiles checks what the scripts cannot: file modes,
-// that every code of codes.csv derives the key at its place on the roll, that
-// the printed hashes are the roll's, and that no code reaches the output.
+// that every code of codes.csv derives a key of the roll, that the printed
+// hashes are the roll's, and that no code reaches the output.
 func TestCredentialsGenerateFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
 	var stdout, stderr bytes.Buffer
@@ -65,8 +67,8 @@ func TestCredentialsGenerateFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if j, ok := roll.Index(cred.PublicKey()); !ok || j != i || row[0] != string(rune('1'+i)) {
-			t.Errorf("voter %s: key at %d, %v", row[0], j, ok)
+		if _, ok := roll.Index(cred.PublicKey()); !ok || !cardNumber.MatchString(row[0]) || (i > 0 && rows[i][0] >= row[0]) {
+			t.Errorf("card %s (line %d): key on the roll %v, or the cards are not in card-number order", row[0], i+2, ok)
 		}
 		out := stdout.String() + stderr.String()
 		if strings.Contains(out, row[1]) || strings.Contains(out, row[1][:9]) {
@@ -93,5 +95,104 @@ func TestCredentialsGenerateFiles(t *testing.T) {
 	}
 	if fi, _ := os.Stat(filepath.Join(dir, "codes.csv")); fi.Mode().Perm() != 0o600 {
 		t.Errorf("codes.csv after --force has mode %v", fi.Mode().Perm())
+	}
+}
+
+// cardNumber is the form of a card number: ten random digits.
+var cardNumber = regexp.MustCompile(`^[0-9]{5}-[0-9]{5}$`)
+
+// TestCredentialsCardsUnlinkable: nothing that an official, a printer or a
+// postman sees of a card without reading its code links it to a place on the
+// public roll. The cards carry only the election id, the code and a random
+// card number; the files list them in card-number order; the roll is sorted
+// by key, not in the order the codes were made. With the old "Voter N" cards
+// (N-1 the key's place on the roll) and a roll in generation order, every
+// check fails.
+func TestCredentialsCardsUnlinkable(t *testing.T) {
+	const n = 16
+	dir := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"evote", "credentials", "generate", "--election-id", "demo-2026", "--count", strconv.Itoa(n),
+		"--out", dir, "--kdf-memory", "64", "--kdf-time", "1"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	roll, err := credential.Load(filepath.Join(dir, "roll.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < n; i++ {
+		if bytes.Compare(roll.Key(i-1), roll.Key(i)) >= 0 {
+			t.Fatalf("roll.json: keys %d and %d are not in ascending order: the roll shows the order of generation", i-1, i)
+		}
+	}
+	csvData, _ := os.ReadFile(filepath.Join(dir, "codes.csv"))
+	rows, err := csv.NewReader(bytes.NewReader(csvData)).ReadAll()
+	if err != nil || len(rows) != n+1 || rows[0][0] != "card" || rows[0][1] != "code" {
+		t.Fatalf("codes.csv: %d rows, header %v, %v", len(rows), rows[0], err)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "codes.html"))
+	sections := regexp.MustCompile(`(?s)<section class="card">.*?</section>`).FindAllString(string(html), -1)
+	if len(sections) != n {
+		t.Fatalf("codes.html has %d cards, want %d", len(sections), n)
+	}
+	inOrder := 0
+	var template string
+	for i, row := range rows[1:] {
+		number, text := row[0], row[1]
+		c, err := credential.ParseCode(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cred, err := credential.Derive(c, "demo-2026", credential.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pos, ok := roll.Index(cred.PublicKey())
+		if !ok {
+			t.Fatalf("card %s: key not on the roll", number)
+		}
+		if pos == i {
+			inOrder++
+		}
+		if !cardNumber.MatchString(number) {
+			t.Fatalf("card number %q is not ten digits", number)
+		}
+		// The card number is not the roll position, counted from 0 or 1.
+		if v, _ := strconv.Atoi(strings.ReplaceAll(number, "-", "")); v == pos || v == pos+1 {
+			t.Errorf("card %s is numbered by its key's place %d on the roll", number, pos)
+		}
+		// The i-th card printed is the i-th line, and apart from its number
+		// and code it is the same as every other card: it carries nothing
+		// else that could be matched to the roll.
+		sec := sections[i]
+		if !strings.Contains(sec, "Card "+number) || !strings.Contains(sec, `<p class="code">`+text+`</p>`) {
+			t.Fatalf("card %d of codes.html is not line %d of codes.csv:\n%s", i, i+2, sec)
+		}
+		rest := strings.Replace(strings.Replace(sec, text, "CODE", 1), number, "NUMBER", 1)
+		if template == "" {
+			template = rest
+		} else if rest != template {
+			t.Fatalf("card %s differs from the others in more than its number and code:\n%s\nvs\n%s", number, rest, template)
+		}
+		for _, s := range []string{"Voter", strconv.Itoa(pos), strconv.Itoa(pos + 1)} {
+			if regexp.MustCompile(`\b` + s + `\b`).MatchString(rest) {
+				t.Errorf("card %s carries %q (its key is at %d on the roll):\n%s", number, s, pos, rest)
+			}
+		}
+	}
+	if inOrder == n {
+		t.Error("the n-th card holds the code of the n-th key of the roll: the files list the cards in roll order")
+	}
+	// Nothing printed links a card number to a place on the roll.
+	for _, row := range rows[1:] {
+		if out := stdout.String() + stderr.String(); strings.Contains(out, row[0]) || strings.Contains(out, row[1]) {
+			t.Errorf("the output names card %s or its code:\n%s", row[0], out)
+		}
+	}
+	// No other file is written: in particular no list from card to roll
+	// position.
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 3 {
+		t.Errorf("the output folder holds %d files, want roll.json, codes.csv, codes.html", len(entries))
 	}
 }

@@ -124,7 +124,7 @@ func readCodes(path, electionID string, kdf credential.KDFParams) ([]*credential
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(rows) > 0 && rows[0][0] == "voter" {
+	if len(rows) > 0 && (rows[0][0] == "card" || rows[0][0] == "voter") {
 		rows = rows[1:]
 	}
 	creds := make([]*credential.Credential, len(rows))
