@@ -6,6 +6,12 @@
 // part encrypted with XChaCha20-Poly1305 under a key derived from the
 // passphrase with Argon2id. The public part is the AEAD's additional data, so
 // it cannot be swapped or edited without the file failing to open.
+//
+// The Argon2id parameters are bounded, when a file is sealed and when it is
+// opened (docs/keyfile.md): below the floor a stolen file gives up a weak
+// passphrase too cheaply; above the cap a hostile file would make its reader
+// allocate gigabytes or compute for hours. There is no way to lower the floor,
+// for tests either: tests use MinKDF, which costs some tens of milliseconds.
 package keyfile
 
 import (
@@ -40,12 +46,59 @@ type KDF struct {
 }
 
 // DefaultKDF is the cost used for new files: Argon2id with 64 MiB and 3
-// passes, about a quarter of a second here, so that a stolen file resists
-// guessing of weak passphrases.
+// passes (RFC 9106's second recommended option, with one lane), about a
+// quarter of a second here, so that a stolen file resists guessing of weak
+// passphrases.
 var DefaultKDF = KDF{Name: "argon2id", Time: 3, MemoryKiB: 64 * 1024, Threads: 1}
 
-// TestKDF is a cheap cost for tests only.
-var TestKDF = KDF{Name: "argon2id", Time: 1, MemoryKiB: 64, Threads: 1}
+// Bounds of the Argon2id parameters of a key file (docs/keyfile.md). The
+// floor is OWASP's minimum Argon2id profile (19 MiB, 2 passes, 1 lane); the
+// caps bound what opening a file can cost: 1 GiB and 16 passes.
+const (
+	MinKDFMemoryKiB = 19456   // 19 MiB
+	MaxKDFMemoryKiB = 1 << 20 // 1 GiB
+	MinKDFTime      = 2
+	MaxKDFTime      = 16
+	MaxKDFThreads   = 16
+	MinSaltSize     = 16
+	MaxSaltSize     = 64
+)
+
+// MinKDF is the cheapest cost accepted: the floor. Tests use it (TestKDF).
+var MinKDF = KDF{Name: "argon2id", Time: MinKDFTime, MemoryKiB: MinKDFMemoryKiB, Threads: 1}
+
+// TestKDF is the cost of key files made by tests: the floor, MinKDF, about
+// 30 ms per derivation. Nothing cheaper is accepted.
+var TestKDF = MinKDF
+
+// ErrKDF is wrapped by the errors of Argon2id parameters outside the bounds.
+var ErrKDF = errors.New("keyfile: Argon2id parameters out of bounds")
+
+// Validate checks the parameters against the bounds, naming the parameter
+// and the bound it crosses. The salt is checked only if it is set (Seal
+// draws it).
+func (k KDF) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s (docs/keyfile.md)", ErrKDF, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case k.Name != "argon2id":
+		return bad("key derivation %q, want \"argon2id\"", k.Name)
+	case k.MemoryKiB < MinKDFMemoryKiB:
+		return bad("memory %d KiB is below the floor of %d KiB", k.MemoryKiB, MinKDFMemoryKiB)
+	case k.MemoryKiB > MaxKDFMemoryKiB:
+		return bad("memory %d KiB is above the cap of %d KiB", k.MemoryKiB, MaxKDFMemoryKiB)
+	case k.Time < MinKDFTime:
+		return bad("time %d passes is below the floor of %d passes", k.Time, MinKDFTime)
+	case k.Time > MaxKDFTime:
+		return bad("time %d passes is above the cap of %d passes", k.Time, MaxKDFTime)
+	case k.Threads < 1 || k.Threads > MaxKDFThreads:
+		return bad("threads %d is out of range: want 1 to %d", k.Threads, MaxKDFThreads)
+	case k.Salt != nil && (len(k.Salt) < MinSaltSize || len(k.Salt) > MaxSaltSize):
+		return bad("salt of %d bytes, want %d to %d", len(k.Salt), MinSaltSize, MaxSaltSize)
+	}
+	return nil
+}
 
 // file is the JSON layout.
 type file struct {
@@ -59,18 +112,27 @@ type file struct {
 // MinPassphrase is the shortest passphrase Seal accepts.
 const MinPassphrase = 12
 
+// key derives the file key, after checking the parameters and the salt.
 func (k KDF) key(passphrase []byte) ([]byte, error) {
-	if k.Name != "argon2id" || len(k.Salt) < 16 || k.Time < 1 || k.Time > 64 || k.MemoryKiB < 8 || k.MemoryKiB > 4<<20 || k.Threads < 1 {
-		return nil, fmt.Errorf("%w: unsupported key derivation parameters", ErrFormat)
+	if k.Salt == nil {
+		k.Salt = []byte{}
+	}
+	if err := k.Validate(); err != nil {
+		return nil, err
 	}
 	return argon2.IDKey(passphrase, k.Salt, k.Time, k.MemoryKiB, k.Threads, chacha20poly1305.KeySize), nil
 }
 
 // Seal encrypts secret under passphrase and returns the file's bytes. public
-// is stored in the clear (it must marshal to JSON) and authenticated.
+// is stored in the clear (it must marshal to JSON) and authenticated. It
+// refuses parameters outside the bounds (ErrKDF).
 func Seal(format string, public any, secret []byte, passphrase []byte, kdf KDF) ([]byte, error) {
 	if len(passphrase) < MinPassphrase {
 		return nil, fmt.Errorf("keyfile: passphrase is %d characters, use at least %d", len(passphrase), MinPassphrase)
+	}
+	kdf.Salt = nil
+	if err := kdf.Validate(); err != nil {
+		return nil, err
 	}
 	pub, err := json.Marshal(public)
 	if err != nil {
@@ -119,7 +181,8 @@ func Public(data []byte, format string, public any) error {
 }
 
 // Open decrypts a file and returns its secret part; it also reads the public
-// part into public if that is not nil.
+// part into public if that is not nil. A file whose parameters are outside
+// the bounds is refused (ErrKDF) before any memory is allocated for them.
 func Open(data []byte, format string, passphrase []byte, public any) ([]byte, error) {
 	var f file
 	if err := json.Unmarshal(data, &f); err != nil || f.Format != format {
