@@ -92,6 +92,13 @@ func newHarness(t *testing.T) *harness {
 		return &node{srv: s, ts: ts, kill: kill, url: self}
 	}
 	h := &harness{t: t, env: env, a: mk(tsA, urlA, urlB), b: mk(tsB, urlB, urlA), axe: axe}
+	h.startBrowser(chromium)
+	return h
+}
+
+// startBrowser starts headless Chromium for h, stopped when the test ends.
+func (h *harness) startBrowser(chromium string) {
+	t := h.t
 	h.shots = os.Getenv("EVOTE_SCREENSHOTS")
 	if h.shots == "" {
 		h.shots = filepath.Join(os.TempDir(), "evote-ui-screenshots")
@@ -138,7 +145,6 @@ func newHarness(t *testing.T) *harness {
 		t.Fatalf("uitest: starting Chromium: %v", err)
 	}
 	h.ctx = ctx
-	return h
 }
 
 // run runs actions with a deadline, failing the test with a screenshot.

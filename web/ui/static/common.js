@@ -83,15 +83,25 @@
 
   // pinValidators reads every node's validator set, checks each against
   // its hash in the module, and pins the set if all nodes that answer agree.
+  // The nodes are asked at once, each for at most 5 s: a paused or
+  // partitioned node answers nothing and closes nothing.
   E.pinValidators = async function () {
     const ev = await E.wasm;
     let pinned = null;
     const seen = [];
-    for (const base of E.nodes) {
+    const ask = async (base) => {
+      const ctl = new AbortController();
+      const timer = setTimeout(() => ctl.abort(), 5000);
       try {
-        const r = await fetch(base + "/api/validators", { cache: "no-store" });
-        if (!r.ok) continue;
-        const text = await r.text();
+        const r = await fetch(base + "/api/validators", { cache: "no-store", signal: ctl.signal });
+        return r.ok ? await r.text() : null;
+      } catch (e) { return null; } finally { clearTimeout(timer); }
+    };
+    const answers = await Promise.all(E.nodes.map(ask));
+    for (const [k, base] of E.nodes.entries()) {
+      try {
+        const text = answers[k];
+        if (text === null) continue;
         const v = ev.validatorsHash(text);
         if (v.error) throw new Error(v.error);
         seen.push(v.hash);

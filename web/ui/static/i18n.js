@@ -72,6 +72,7 @@ window.EVOTE_STRINGS = {
     "cast.revote": "You can vote again with the same code until voting closes: only your last ballot counts, the earlier one is replaced (and the chain shows it was replaced).",
     "cast.again": "Vote again (replaces this ballot)",
     "cast.moved": "The connection to {from} was lost; your ballot is being sent to {to} (sending it twice never counts it twice).",
+    "cast.silent": "{from} is not answering; your ballot is being sent to {to} (sending it twice never counts it twice).",
     "rej.1": "The node could not read the ballot.",
     "rej.2": "This election is not known to the node.",
     "rej.3": "The election is not open: voting has not started or has closed.",

@@ -213,7 +213,7 @@
   $("#encrypt").addEventListener("click", encrypt);
 
   $("#audit").addEventListener("click", () => {
-    const a = V.ev.auditBallot(V.ballot.handle);
+    const a = V.ev.auditBallot(V.ballot.handle, V.credential);
     V.ballot = null;
     if (a.error) { alertMsg(a.error); return; }
     $("#audit-title").textContent = t("audit.title", { code: a.trackingCode });
@@ -248,27 +248,57 @@
   // next node when the connection fails or is lost before a final answer
   // (re-sending a cast or audit is safe: it never counts twice). onMsg
   // returns "done" on a final answer.
+  //
+  // A paused, partitioned or stuck node closes nothing, and a page cannot
+  // send websocket pings: so the page also moves on when the websocket has
+  // not opened within OPEN_MS, when a heartbeat ("ping", which the node
+  // answers with "pong" at once) or the request has had no message back
+  // within SILENT_MS, or when the request has no answer within ANSWER_MS.
+  const OPEN_MS = 4000, BEAT_MS = 1500, SILENT_MS = 4000, ANSWER_MS = 8000;
   function send(req, onMsg) {
     let tries = 0, finished = false;
     const attempt = (i) => {
       if (finished) return;
       if (tries++ >= EV.nodes.length * 2) { finished = true; onMsg({ type: "unreachable" }); return; }
       const id = req.type[0] + Math.random().toString(36).slice(2, 10);
-      let ws;
-      try { ws = new WebSocket(EV.nodes[i].replace(/^http/, "ws") + "/ws"); } catch (e) { next(i); return; }
-      ws.onopen = () => { onMsg({ type: "sending", node: i }); ws.send(JSON.stringify(Object.assign({ id }, req))); };
-      ws.onmessage = (ev) => {
-        let m; try { m = JSON.parse(ev.data); } catch (e) { return; }
-        if (m.id && m.id !== id) return;
-        const r = onMsg(m, (follow) => ws.send(JSON.stringify(Object.assign({ id }, follow))));
-        if (r === "done") { finished = true; ws.close(); }
-        if (r === "retry") { finished = false; ws.onclose = null; ws.close(); setTimeout(() => attempt(i), m.retry_after_ms || 500); }
+      let ws, timers = [], waiting = 0, answered = false, beat = 0;
+      const stop = () => { for (const x of timers) clearTimeout(x); timers = []; };
+      // leave gives up on a silent node without waiting for its close.
+      const leave = () => {
+        stop();
+        ws.onopen = ws.onmessage = ws.onclose = null;
+        try { ws.close(); } catch (e) { /* closed */ }
+        if (!finished) next(i, true);
       };
-      ws.onclose = () => { if (!finished) next(i); };
+      const write = (m) => { if (!waiting) waiting = Date.now(); ws.send(JSON.stringify(m)); };
+      try { ws = new WebSocket(EV.nodes[i].replace(/^http/, "ws") + "/ws"); } catch (e) { next(i); return; }
+      timers.push(setTimeout(leave, OPEN_MS));
+      ws.onopen = () => {
+        stop();
+        onMsg({ type: "sending", node: i });
+        write(Object.assign({ id }, req));
+        timers.push(setTimeout(() => { if (!answered) leave(); }, ANSWER_MS));
+        timers.push(setInterval(() => {
+          // Silence counts from the oldest message not followed by any
+          // answer (a late timer in a background tab is not silence).
+          if (waiting && Date.now() - waiting > SILENT_MS) { leave(); return; }
+          if (Date.now() - beat >= BEAT_MS) { beat = Date.now(); try { write({ type: "ping", id: id + "-p" }); } catch (e) { /* closing */ } }
+        }, 500));
+      };
+      ws.onmessage = (ev) => {
+        waiting = 0;
+        let m; try { m = JSON.parse(ev.data); } catch (e) { return; }
+        if (m.type === "pong" || (m.id && m.id !== id)) return;
+        answered = true;
+        const r = onMsg(m, (follow) => write(Object.assign({ id }, follow)));
+        if (r === "done") { finished = true; stop(); ws.close(); }
+        if (r === "retry") { finished = false; stop(); ws.onclose = null; ws.close(); setTimeout(() => attempt(i), m.retry_after_ms || 500); }
+      };
+      ws.onclose = () => { stop(); if (!finished) next(i); };
     };
-    const next = (i) => {
+    const next = (i, silent) => {
       const j = (i + 1) % EV.nodes.length;
-      if (j !== i) onMsg({ type: "moved", from: i, to: j });
+      if (j !== i) onMsg({ type: "moved", from: i, to: j, silent: !!silent });
       EV.current = j;
       setTimeout(() => attempt(j), 300);
     };
@@ -297,7 +327,7 @@
     send({ type: "cast", election: V.id, cast: b.cast }, (m, follow) => {
       switch (m.type) {
         case "sending": log(t("cast.sending", { node: EV.nodeName(m.node) })); return;
-        case "moved": log(t("cast.moved", { from: EV.nodeName(m.from), to: EV.nodeName(m.to) }), "warn"); return;
+        case "moved": log(t(m.silent ? "cast.silent" : "cast.moved", { from: EV.nodeName(m.from), to: EV.nodeName(m.to) }), "warn"); return;
         case "ack": log(t("cast.ack")); return;
         case "throttled": log(t("throttled", { ms: m.retry_after_ms })); return "retry";
         case "committed": case "receipt":
