@@ -67,8 +67,8 @@ const (
 // MinKDF is the cheapest cost accepted: the floor. Tests use it (TestKDF).
 var MinKDF = KDF{Name: "argon2id", Time: MinKDFTime, MemoryKiB: MinKDFMemoryKiB, Threads: 1}
 
-// TestKDF is the cost of key files made by tests: the floor, MinKDF, about
-// 30 ms per derivation. Nothing cheaper is accepted.
+// TestKDF is the cost of key files made by tests: the floor, MinKDF, some
+// tens of milliseconds per derivation. Nothing cheaper is accepted.
 var TestKDF = MinKDF
 
 // ErrKDF is wrapped by the errors of Argon2id parameters outside the bounds.
