@@ -217,7 +217,11 @@ func (tc *testChain) audit(rng *rand.Rand, i int) (auditTx, castTx []byte) {
 	if err != nil {
 		tc.t.Fatal(err)
 	}
-	raw, err := json.Marshal(&ballot.Audit{Ballot: b, Secrets: sec})
+	a, err := tc.be.SignAudit(tc.e.Credentials[i], b, sec)
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	raw, err := json.Marshal(a)
 	if err != nil {
 		tc.t.Fatal(err)
 	}

@@ -56,6 +56,7 @@ type engine struct {
 	current    map[[32]byte]*castInfo
 	audited    map[[32]byte]*auditInfo
 	auditOrder []*auditInfo
+	auditCount map[[32]byte]int // accepted audits per credential
 	replaced   []*castInfo
 
 	// Totals, shares, result.
@@ -118,7 +119,7 @@ type pureBallot struct {
 func newEngine(v *verifier) *engine {
 	return &engine{v: v, id: v.rec.Index.ElectionID, heights: map[string]int64{},
 		msgs: map[string]*trustee.Message{}, creds: map[[32]byte]int{}, rollChunks: map[uint64][32]byte{},
-		cast: map[[32]byte]*castInfo{}, current: map[[32]byte]*castInfo{}, audited: map[[32]byte]*auditInfo{},
+		cast: map[[32]byte]*castInfo{}, current: map[[32]byte]*castInfo{}, audited: map[[32]byte]*auditInfo{}, auditCount: map[[32]byte]int{},
 		shares: map[int]crypto.DecryptionShare{}, shareRaw: map[int][]byte{}}
 }
 
@@ -715,6 +716,10 @@ func (e *engine) audit(en *record.Entry, i int, tx *chain.Tx) *rejection {
 		return reject(chain.CodeMalformed, "audit: %v", err)
 	}
 	if _, err := e.election.VerifyAudit(a); err != nil {
+		if errors.Is(err, ballot.ErrAuditSignature) {
+			c.add("rejected: unsigned or badly signed", 1)
+			return reject(chain.CodeBadSignature, "%v", err)
+		}
 		r := reject(chain.CodeInvalidAudit, "audit: %v", err)
 		var pe *ballot.ProofError
 		if errors.As(err, &pe) {
@@ -724,12 +729,22 @@ func (e *engine) audit(en *record.Entry, i int, tx *chain.Tx) *rejection {
 	}
 	h := a.Ballot.Hash()
 	code := ballot.TrackingCode(h)
+	cred := [32]byte(a.Ballot.Credential) // 32 bytes: DecodeAudit checked
+	if _, ok := e.creds[cred]; !ok {
+		c.add("rejected: not on the roll", 1)
+		return reject(chain.CodeNotOnRoll, "audit of ballot %s: the credential is not on the credential roll of %q", code, e.id)
+	}
 	if _, ok := e.cast[h]; ok {
 		return reject(chain.CodeDuplicate, "audit: ballot %s was cast; a cast ballot cannot be audited", code)
 	}
 	if _, ok := e.audited[h]; ok {
 		return reject(chain.CodeDuplicate, "audit: ballot %s is already audited", code)
 	}
+	if n := e.auditCount[cred]; n >= chain.MaxAuditsPerCredential {
+		c.add("rejected: over the audit limit", 1)
+		return reject(chain.CodeAuditLimit, "audit of ballot %s: the credential has already audited %d ballots in %q, the most an election allows", code, n, e.id)
+	}
+	e.auditCount[cred]++
 	ai := &auditInfo{hash: h, code: code, height: en.Height, index: i}
 	e.audited[h] = ai
 	e.auditOrder = append(e.auditOrder, ai)

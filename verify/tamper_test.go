@@ -199,6 +199,32 @@ func TestTamper(t *testing.T) {
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), "signature", ballot.TrackingCode(ballot.HashEncoding(b))}
 		}},
+		{name: "unsigned audit", check: verify.CheckAudits, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxAudit, 0, nil)
+			a, err := f.be.DecodeAudit(tx.Fields[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Signature = nil
+			tx.Fields[0], _ = a.MarshalJSON()
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), a.Ballot.TrackingCode(), "is unsigned", "code 5"}
+		}},
+		{name: "audit signature", check: verify.CheckAudits, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxAudit, 0, nil)
+			a, err := f.be.DecodeAudit(tx.Fields[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.Signature[3] ^= 1
+			tx.Fields[0], _ = a.MarshalJSON()
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), a.Ballot.TrackingCode(), "not signed by the ballot's credential", "code 5"}
+		}},
 		{name: "header field", check: verify.CheckBlocks, rehash: true, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
 			es[4].Block.Header.Time = es[4].Block.Header.Time.Add(time.Millisecond)

@@ -168,7 +168,11 @@ func runElection(t *onceTB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auditFile, err := (&ballot.Audit{Ballot: b5, Secrets: sec5}).MarshalJSON()
+	a5, err := be.SignAudit(e.Credentials[5], b5, sec5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditFile, err := a5.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +183,8 @@ func runElection(t *onceTB) *fixture {
 	for try := 0; ; try++ {
 		b, sec, _ := be.Encrypt(rand.Reader, e.Credentials[5].PublicKey(), choose(try))
 		cast, _ := be.Sign(e.Credentials[5], b)
-		af, _ := (&ballot.Audit{Ballot: b, Secrets: sec}).MarshalJSON()
+		sa, _ := be.SignAudit(e.Credentials[5], b, sec)
+		af, _ := sa.MarshalJSON()
 		atx := chain.NewAuditTx(electionID, af).Encode()
 		ctx2 := chain.NewBallotTx(electionID, cast.Encode()).Encode()
 		if _, err := chain.Submit(ctx, c, atx, false); err != nil {

@@ -566,7 +566,7 @@ func (d *demo) vote(ctx context.Context, e *ballot.Election, creds []*credential
 			selections, clients, st.Duration.Nanoseconds(), st.Throughput(), st.Sustained(), st.Percentile(0.5).Nanoseconds(), st.Percentile(0.99).Nanoseconds())
 		f.Close()
 	}
-	d.donef("%d committed (%d re-votes, %d audits); %d refused as they must be (bad proofs, forged signatures, replays, audited ballots cast); %.0f ballots/s (%.0f/s sustained), receipts p50 %s, p99 %s, every receipt verified",
+	d.donef("%d committed (%d re-votes, %d audits); %d refused as they must be (bad proofs, forged ballot and audit signatures, replays, audited ballots cast); %.0f ballots/s (%.0f/s sustained), receipts p50 %s, p99 %s, every receipt verified",
 		st.Committed, st.ByKind[voters.Cast]-len(plan.Final), st.ByKind[voters.Audit], st.Rejected,
 		st.Throughput(), st.Sustained(), st.Percentile(0.5).Round(time.Millisecond), st.Percentile(0.99).Round(time.Millisecond))
 	return plan, nil

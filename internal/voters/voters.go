@@ -36,6 +36,7 @@ const (
 	BadSig     Kind = "bad-sig"     // a ballot whose signature is forged
 	AuditCast  Kind = "audit-cast"  // the audited ballot sent again as a cast
 	ReplayCast Kind = "replay-cast" // a ballot cast twice
+	BadAudit   Kind = "bad-audit"   // an audit whose credential signature is forged
 )
 
 // Request is one prepared request of a simulated voter.
@@ -103,7 +104,7 @@ func Prepare(e *ballot.Election, creds []*credential.Credential, o Options) (*Pl
 			jobs = append(jobs, job{v, Audit, RandomChoices(e.Manifest, style, rng), 0})
 		}
 		if rng.Float64() < o.Invalid {
-			k := []Kind{BadProof, BadSig}[rng.IntN(2)]
+			k := []Kind{BadProof, BadSig, BadAudit}[rng.IntN(3)]
 			jobs = append(jobs, job{v, k, RandomChoices(e.Manifest, style, rng), 0})
 		}
 		jobs = append(jobs, job{v, Cast, RandomChoices(e.Manifest, style, rng), 0})
@@ -172,13 +173,28 @@ func prepare(e *ballot.Election, id string, cr *credential.Credential, voter int
 	}
 	switch kind {
 	case Audit:
-		data, err := json.Marshal(&ballot.Audit{Ballot: b, Secrets: sec})
+		a, err := e.SignAudit(cr, b, sec)
+		if err != nil {
+			return nil, nil, err
+		}
+		data, err := json.Marshal(a)
 		if err != nil {
 			return nil, nil, err
 		}
 		c, _ := e.Sign(cr, b)
 		again := &Request{Voter: voter, Kind: AuditCast, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: chain.CodeAudited}
 		return &Request{Voter: voter, Kind: Audit, Payload: data, Choices: choices, Tracking: b.TrackingCode()}, again, nil
+	case BadAudit:
+		a, err := e.SignAudit(cr, b, sec)
+		if err != nil {
+			return nil, nil, err
+		}
+		a.Signature[11] ^= 0x10
+		data, err := json.Marshal(a)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &Request{Voter: voter, Kind: kind, Payload: data, Tracking: b.TrackingCode(), WantCode: chain.CodeBadSignature}, nil, nil
 	case BadProof:
 		// Claim another selection's ciphertext for the first one.
 		s := b.Contests[0].Selections
@@ -355,7 +371,7 @@ func send(ctx context.Context, c *client.Client, electionID string, r *Request) 
 	t0 := time.Now()
 	var ack *client.Ack
 	var err error
-	if r.Kind == Audit {
+	if r.Kind == Audit || r.Kind == BadAudit {
 		ack, err = c.Audit(ctx, electionID, r.Payload)
 	} else {
 		ack, err = c.Cast(ctx, electionID, r.Payload)

@@ -405,7 +405,9 @@ func (c *Client) Cast(ctx context.Context, electionID string, cast []byte) (*Ack
 	return c.submit(ctx, web.KindBallot, electionID, cast)
 }
 
-// Audit sends an audited ballot (its JSON file) like Cast.
+// Audit sends an audited ballot like Cast: its JSON file, signed with the
+// voter's credential (ballot.Election.SignAudit; the chain refuses an
+// unsigned audit with code 5).
 func (c *Client) Audit(ctx context.Context, electionID string, audit []byte) (*Ack, error) {
 	return c.submit(ctx, web.KindAudit, electionID, audit)
 }

@@ -186,7 +186,11 @@ func (env *Env) Audit(tb testing.TB, i int) ([]byte, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	a, err := (&ballot.Audit{Ballot: b, Secrets: sec}).MarshalJSON()
+	signed, err := env.Ballot.SignAudit(env.Election.Credentials[i], b, sec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a, err := signed.MarshalJSON()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -246,24 +246,30 @@ func readChoices(data []byte) (*ballot.Plaintext, error) {
 	return p, r.Err()
 }
 
-// auditBallot(ballotHandle) → {audit, trackingCode, choices}: the audit
-// file (JSON text) of a ballot the voter audits instead of casting; the
+// auditBallot(ballotHandle, credentialHandle) → {audit, trackingCode,
+// choices}: the audit file (JSON text) of a ballot the voter audits instead
+// of casting, signed with the credential the ballot was encrypted for (the
+// chain accepts only audits signed by a credential on the roll); the
 // ballot is then forgotten and can never be cast.
 func auditBallot(a []js.Value) any {
-	if len(a) < 1 {
-		return fail(errors.New("auditBallot: one argument"))
+	if len(a) < 2 {
+		return fail(errors.New("auditBallot: two arguments"))
 	}
-	p := ballots[a[0].Int()]
-	if p == nil {
-		return fail(errors.New("auditBallot: unknown ballot"))
+	p, c := ballots[a[0].Int()], credentials[a[1].Int()]
+	if p == nil || c == nil {
+		return fail(errors.New("auditBallot: unknown ballot or credential"))
 	}
 	delete(ballots, a[0].Int())
-	j, err := (&ballot.Audit{Ballot: p.ballot, Secrets: p.secrets}).MarshalJSON()
+	au, err := p.election.SignAudit(c, p.ballot, p.secrets)
+	if err != nil {
+		return fail(err)
+	}
+	j, err := au.MarshalJSON()
 	if err != nil {
 		return fail(err)
 	}
 	out := map[string]any{"audit": string(j), "trackingCode": p.ballot.TrackingCode()}
-	if pt, err := p.election.VerifyAudit(&ballot.Audit{Ballot: p.ballot, Secrets: p.secrets}); err == nil {
+	if pt, err := p.election.VerifyAudit(au); err == nil {
 		out["choices"] = choicesJS(pt)
 	}
 	return out
