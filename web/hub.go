@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,7 +35,9 @@ type hub struct {
 	mu      sync.Mutex
 	waiters map[[32]byte][]chan txOutcome
 	topics  map[string]map[*conn]struct{}
-	last    int64 // height of the last block processed
+	byConn  map[*conn]map[string]struct{} // the same subscriptions by connection
+	subs    int                           // number of (connection, topic) pairs
+	last    int64                         // height of the last block processed
 }
 
 const newBlockQuery = "tm.event='NewBlock'"
@@ -44,7 +47,7 @@ func startHub(s *Server) (*hub, error) {
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
 	h := &hub{s: s, name: "evote-web-" + hex.EncodeToString(nonce[:]), done: make(chan struct{}),
-		waiters: map[[32]byte][]chan txOutcome{}, topics: map[string]map[*conn]struct{}{}}
+		waiters: map[[32]byte][]chan txOutcome{}, topics: map[string]map[*conn]struct{}{}, byConn: map[*conn]map[string]struct{}{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	ch, err := s.rpc.Subscribe(ctx, h.name, newBlockQuery, 100)
@@ -218,24 +221,58 @@ func (h *hub) watch(hash [32]byte) (<-chan txOutcome, func()) {
 	}
 }
 
-func (h *hub) subscribe(c *conn, topics []string) {
+// subscribe adds c's subscriptions to topics, unless c would then have more
+// than maxTopics distinct topics, or the node more than
+// Config.MaxSubscriptions subscriptions. A topic c already has is not
+// counted again.
+func (h *hub) subscribe(c *conn, topics []string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	have := h.byConn[c]
+	var add []string
 	for _, t := range topics {
+		if _, ok := have[t]; !ok && !slices.Contains(add, t) {
+			add = append(add, t)
+		}
+	}
+	if n := len(have) + len(add); n > maxTopics {
+		return fmt.Errorf("at most %d topics per connection (this one would have %d)", maxTopics, n)
+	}
+	if h.subs+len(add) > h.s.cfg.MaxSubscriptions {
+		return fmt.Errorf("the node serves its maximum of %d subscriptions; try another node or later", h.s.cfg.MaxSubscriptions)
+	}
+	if have == nil && len(add) > 0 {
+		have = map[string]struct{}{}
+		h.byConn[c] = have
+	}
+	for _, t := range add {
+		have[t] = struct{}{}
 		if h.topics[t] == nil {
 			h.topics[t] = map[*conn]struct{}{}
 		}
 		h.topics[t][c] = struct{}{}
 	}
+	h.subs += len(add)
+	return nil
 }
 
 func (h *hub) unsubscribeAll(c *conn) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for t, cs := range h.topics {
+	for t := range h.byConn[c] {
+		cs := h.topics[t]
 		delete(cs, c)
 		if len(cs) == 0 {
 			delete(h.topics, t)
 		}
 	}
+	h.subs -= len(h.byConn[c])
+	delete(h.byConn, c)
+}
+
+// subscriptions returns the number of (connection, topic) pairs.
+func (h *hub) subscriptions() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.subs
 }

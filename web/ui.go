@@ -49,7 +49,7 @@ func (s *Server) mountUI() {
 	m := s.mux
 	static := ui.Static()
 	files := http.FileServerFS(static)
-	m.Handle("GET /static/", http.StripPrefix("/static/", headers(files)))
+	m.Handle("GET /static/", http.StripPrefix("/static/", s.pageHeaders(files)))
 	for p, file := range ui.Pages {
 		pattern := "GET " + p
 		if p == "/" {
@@ -59,27 +59,30 @@ func (s *Server) mountUI() {
 		if err != nil {
 			panic(fmt.Sprintf("web: page %s not embedded: %v", file, err))
 		}
-		m.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-			h := w.Header()
-			h.Set("Content-Type", "text/html; charset=utf-8")
-			h.Set("Cache-Control", "no-cache")
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "no-referrer")
-			// Everything comes from the node itself; connect-src also
-			// allows the other nodes' API and websockets (failover).
-			h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src "+s.connectSrc()+"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		m.Handle(pattern, s.pageHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			http.ServeContent(w, r, path.Base(file), time.Time{}, bytes.NewReader(page))
-		})
+		})))
 	}
-	m.Handle("GET /api/nodes", s.cors(http.HandlerFunc(s.nodesHandler)))
-	m.Handle("GET /api/elections", s.cors(http.HandlerFunc(s.electionsHandler)))
+	s.api("/api/nodes", s.nodesHandler)
+	s.api("/api/elections", s.electionsHandler)
 }
 
-func headers(h http.Handler) http.Handler {
+// pageHeaders sets the headers of every page and static file: the same
+// Content-Security-Policy (no framing by another site: frame-ancestors),
+// Referrer-Policy and nosniff on each, whether it is reached by its path
+// ("/lookup") or under /static/ ("/static/lookup.html", "/static/?election=…").
+func (s *Server) pageHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("Cache-Control", "no-cache")
-		h.ServeHTTP(w, r)
+		h := w.Header()
+		h.Set("Cache-Control", "no-cache")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		// Everything comes from the node itself; connect-src also
+		// allows the other nodes' API and websockets (failover).
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src "+s.connectSrc()+"; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -30,8 +30,13 @@ import (
 // after sending its own.
 const closeWait = 2 * time.Second
 
-// maxTopics bounds one connection's subscriptions.
+// maxTopics bounds one connection's subscriptions: the distinct topics of
+// all its subscribe messages.
 const maxTopics = 8
+
+// maxIDLength bounds the client-chosen id of a request, which every answer
+// echoes.
+const maxIDLength = 64
 
 // conn is one websocket connection. The HTTP handler's goroutine reads
 // (readLoop); one goroutine writes (writeLoop); each cast or audit in flight
@@ -95,10 +100,18 @@ func (c *conn) isClosing() bool {
 }
 
 // fail answers a bad message with an error naming the problem, then closes
-// the connection with code.
+// the connection with code. It is logged at debug level, and counted in the
+// info summary of protocol errors (errorLog). An id that is not 1 to
+// maxIDLength bytes is not echoed.
 func (c *conn) fail(id string, code int, reason string) {
-	c.log.Info("web: closing connection", "code", code, "reason", reason)
-	b, _ := json.Marshal(&Message{Type: TypeError, ID: id, Reason: reason, CloseCode: code})
+	if c.isClosing() {
+		return
+	}
+	if len(id) > maxIDLength {
+		id = ""
+	}
+	c.s.errs.note(fmt.Sprintf("close %d", code), c.ip, "web: closing connection", "code", code, "reason", reason)
+	b, _ := encodeJSON(&Message{Type: TypeError, ID: id, Reason: reason, CloseCode: code})
 	select {
 	case c.out <- b:
 	default:
@@ -109,7 +122,7 @@ func (c *conn) fail(id string, code int, reason string) {
 // send queues an answer; it blocks while the queue is full (the client is
 // slow: only its own requests wait).
 func (c *conn) send(m *Message) {
-	b, err := json.Marshal(m)
+	b, err := encodeJSON(m)
 	if err != nil {
 		c.log.Error("web: encoding a message", "type", m.Type, "err", err)
 		return
@@ -124,7 +137,7 @@ func (c *conn) send(m *Message) {
 // event queues an event without blocking; a subscriber whose queue is full
 // is disconnected rather than slowing the node down.
 func (c *conn) event(m *Message) {
-	b, err := json.Marshal(m)
+	b, err := encodeJSON(m)
 	if err != nil {
 		return
 	}
@@ -204,11 +217,29 @@ func (c *conn) readLoop() {
 	// gets the error message below.
 	c.ws.SetReadLimit(int64(4*max + 4096))
 	_ = c.ws.SetReadDeadline(time.Now().Add(idle))
-	c.ws.SetPongHandler(func(string) error {
+	// Control frames cost the node a read and, for a ping, a write: both
+	// count in the connection's message rate like messages do.
+	control := func(kind string) bool {
 		if c.isClosing() {
-			return nil
+			return false
 		}
-		return c.ws.SetReadDeadline(time.Now().Add(idle))
+		if ok, _ := c.msgs.take(); !ok {
+			c.fail("", ClosePolicy, fmt.Sprintf("rate limit: more than %g messages per second (%ss count)", c.s.cfg.MessageRate, kind))
+			return false
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(idle))
+		return true
+	}
+	c.ws.SetPongHandler(func(string) error {
+		control("pong")
+		return nil
+	})
+	c.ws.SetPingHandler(func(data string) error {
+		if control("ping") {
+			// A failed write ends the connection at the next read.
+			_ = c.ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.s.cfg.WriteTimeout))
+		}
+		return nil
 	})
 	for {
 		typ, rd, err := c.ws.NextReader()
@@ -253,12 +284,15 @@ func (c *conn) handle(data []byte) {
 		c.fail("", CloseInvalidPayload, "message is not a JSON object of the protocol: "+err.Error())
 		return
 	}
-	if m.Type == "" {
-		c.fail(m.ID, ClosePolicy, `missing field "type"`)
+	switch {
+	case m.ID == "":
+		c.fail("", ClosePolicy, `missing field "id"`)
 		return
-	}
-	if m.ID == "" || len(m.ID) > 64 {
-		c.fail("", ClosePolicy, fmt.Sprintf("%s: field \"id\" must be 1 to 64 bytes", safe(m.Type)))
+	case len(m.ID) > maxIDLength:
+		c.fail("", ClosePolicy, fmt.Sprintf("field \"id\" is %d bytes, more than %d", len(m.ID), maxIDLength))
+		return
+	case m.Type == "":
+		c.fail(m.ID, ClosePolicy, `missing field "type"`)
 		return
 	}
 	switch m.Type {
@@ -554,7 +588,10 @@ func (c *conn) subscribe(m *Message) {
 		c.fail(m.ID, ClosePolicy, fmt.Sprintf("subscribe: unknown topic %q (want %q or %q followed by an election id)", safe(t), TopicBlocks, TopicBallots))
 		return
 	}
-	c.hub.subscribe(c, m.Topics)
+	if err := c.hub.subscribe(c, m.Topics); err != nil {
+		c.fail(m.ID, ClosePolicy, "subscribe: "+err.Error())
+		return
+	}
 	c.send(&Message{Type: TypeSubscribed, ID: m.ID, Topics: m.Topics})
 }
 

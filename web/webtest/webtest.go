@@ -27,6 +27,7 @@ import (
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/chain/node"
 	"github.com/evote/evote/chain/store/pebblestore"
+	"github.com/evote/evote/trustee"
 )
 
 // ChainID is the chain id of the test node.
@@ -51,13 +52,39 @@ type Env struct {
 // when the test ends.
 func Start(tb testing.TB, voters int, blockTime time.Duration) *Env {
 	tb.Helper()
+	return StartWith(tb, Options{Voters: voters, BlockTime: blockTime})
+}
+
+// Options are the settings of StartWith.
+type Options struct {
+	Voters    int
+	BlockTime time.Duration // 0: 100 ms
+	// Manifest, if set, changes the election's manifest (titles, names)
+	// before the election is defined; it must keep it valid, and keep the
+	// trustees, their keys and the election id.
+	Manifest func(*ballot.Manifest)
+}
+
+// StartWith is Start with Options.
+func StartWith(tb testing.TB, opts Options) *Env {
+	tb.Helper()
+	blockTime := opts.BlockTime
 	if blockTime <= 0 {
 		blockTime = 100 * time.Millisecond
 	}
 	dir := tb.TempDir()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	e := chaintest.New(tb, ChainID, ElectionID, voters, now.Add(-time.Hour), now.Add(24*time.Hour))
+	e := chaintest.New(tb, ChainID, ElectionID, opts.Voters, now.Add(-time.Hour), now.Add(24*time.Hour))
+	if opts.Manifest != nil {
+		opts.Manifest(e.Manifest)
+		// The ceremony is bound to the manifest's hash.
+		c, err := trustee.NewCeremony(e.Manifest)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		e.Ceremony = c
+	}
 
 	st, err := pebblestore.New(ctx, pebblestore.Config{Dir: filepath.Join(dir, "state")})
 	if err != nil {
