@@ -33,8 +33,8 @@ type Server struct {
 	ui       uiState      // the pages (ui.go)
 	hosts    map[string]bool
 	errs     *errorLog
-	newConns *buckets // new websockets per client address
-	casts    *buckets // casts and audits per client address
+	newConns *buckets     // new websockets per client address
+	casts    *buckets     // casts and audits per client address
 	health   func() error // the node's own health (SetHealth); nil: none
 
 	// base is the parent of every connection's context; cancelling it
