@@ -32,6 +32,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/chain/store"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/trustee"
 )
 
@@ -541,7 +542,8 @@ func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryRes
 		code, log := txErrorCode(err)
 		return &abci.QueryResponse{Code: code, Log: log, Codespace: Codespace}, nil
 	}
-	b, _ := json.Marshal(v)
+	// Not json.Marshal: it would HTML-escape the embedded canonical manifest.
+	b, _ := jsonout.Marshal(v)
 	last, _ := a.store.LastBlock(ctx)
 	return &abci.QueryResponse{Code: abci.CodeTypeOK, Value: b, Height: last.Height}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/evote/evote/internal/jsonout"
 	"hash"
 	"io"
 	"os"
@@ -100,7 +101,7 @@ func (w *Writer) WriteFile(name string, data []byte) error {
 
 // WriteJSON writes v as indented JSON with a final newline.
 func (w *Writer) WriteJSON(name string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := jsonout.MarshalIndent(v, "  ")
 	if err != nil {
 		return fmt.Errorf("record: %s: %w", name, err)
 	}
@@ -111,7 +112,7 @@ func (w *Writer) WriteJSON(name string, v any) error {
 func WriteLines[T any](w *Writer, name string, vs []T) error {
 	var out []byte
 	for _, v := range vs {
-		b, err := json.Marshal(v)
+		b, err := jsonout.Marshal(v)
 		if err != nil {
 			return fmt.Errorf("record: %s: %w", name, err)
 		}

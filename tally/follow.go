@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/store"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/jsonout"
 )
 
 // op is one accepted transaction of the election in a block, decoded.
@@ -44,7 +44,7 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 	f := newFold(cur, m, s.st)
 	f.c.BlockHash = slices.Clone(hash)
 	if cur.height == 0 {
-		raw, err := json.Marshal(b)
+		raw, err := jsonout.Marshal(b)
 		if err != nil {
 			return err
 		}

@@ -1,8 +1,8 @@
 package tally
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/evote/evote/internal/jsonout"
 	"net/http"
 	"slices"
 )
@@ -202,7 +202,5 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	_ = jsonout.Encode(w, v, "  ")
 }

@@ -204,6 +204,7 @@ func (r *Report) Check(n int) *CheckResult {
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // names and messages as written
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
 }

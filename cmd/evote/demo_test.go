@@ -17,15 +17,29 @@ func TestDemo(t *testing.T) {
 		t.Skip("starts a 4-node cluster")
 	}
 	exe := buildEvote(t)
-	dir := filepath.Join(t.TempDir(), "demo")
-	out, code := runBinary(t, exe, "demo", "--dir", dir, "--voters", "40", "--clients", "8", "--config", "../../election-configs/municipal-2027.yaml")
-	if code != 0 || !strings.Contains(out, "PASS: the decrypted counts equal the simulated voters' choices") {
-		t.Fatalf("demo: exit %d\n%s", code, out)
-	}
-	for _, f := range []string{"record/record.json", "verification.txt", "manifest.json"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Errorf("demo left no %s: %v", f, err)
-		}
+	for _, c := range []struct{ name, config, voters string }{
+		{"municipal", "municipal-2027.yaml", "40"},
+		// Every name full of & < > " ' \ and non-Latin text: a JSON encoder
+		// that HTML-escapes the canonical manifest stops the tally and
+		// fails verification.
+		{"hostile-names", "hostile-names.yaml", "16"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "demo")
+			out, code := runBinary(t, exe, "demo", "--dir", dir, "--voters", c.voters, "--clients", "8", "--config", "../../election-configs/"+c.config)
+			if code != 0 || !strings.Contains(out, "PASS: the decrypted counts equal the simulated voters' choices") {
+				t.Fatalf("demo: exit %d\n%s", code, out)
+			}
+			for _, f := range []string{"record/record.json", "verification.txt", "manifest.json"} {
+				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+					t.Errorf("demo left no %s: %v", f, err)
+				}
+			}
+			// The command the demo prints for checking the record again.
+			if out, code := runBinary(t, exe, "verify", "--record", filepath.Join(dir, "record")); code != 0 || !strings.Contains(out, "all checks passed") {
+				t.Fatalf("verify --record: exit %d\n%s", code, out)
+			}
+		})
 	}
 }
 

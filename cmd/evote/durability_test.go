@@ -96,31 +96,8 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 		clients = append(clients, c)
 	}
 
-	var mu sync.Mutex
-	receipted := map[string]bool{} // tracking codes with a verified committed receipt
-	cast := func(reqs []*voters.Request) {
-		var wg sync.WaitGroup
-		for i, r := range reqs {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				c := clients[i%len(clients)]
-				ack, err := c.Cast(ctx, m.ElectionID, r.Payload)
-				if err != nil {
-					t.Errorf("cast %s: %v", r.Tracking, err)
-					return
-				}
-				if _, err := c.WaitCommitted(ctx, ack); err != nil {
-					t.Errorf("receipt %s: %v", r.Tracking, err)
-					return
-				}
-				mu.Lock()
-				receipted[r.Tracking] = true
-				mu.Unlock()
-			}()
-		}
-		wg.Wait()
-	}
+	receipted := &receipts{codes: map[string]bool{}}
+	cast := func(reqs []*voters.Request) { receipted.castAll(t, ctx, clients, m.ElectionID, reqs) }
 	var reqs []*voters.Request
 	for _, r := range plan.Requests {
 		if r.Kind == voters.Cast {
@@ -177,20 +154,64 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 		restart(i)
 	}
 	waitSameAppHash(t, ctx, d, last)
-	for code := range receipted {
+	receipted.onEveryNode(t, ctx, d, m.ElectionID, len(reqs))
+}
+
+// receipts are the tracking codes of ballots with a verified committed
+// receipt.
+type receipts struct {
+	mu    sync.Mutex
+	codes map[string]bool
+}
+
+// castAll casts every request at once, spread over the clients, and keeps
+// the tracking codes whose receipt arrived and verified.
+func (r *receipts) castAll(t *testing.T, ctx context.Context, clients []*client.Client, electionID string, reqs []*voters.Request) {
+	var wg sync.WaitGroup
+	for i, req := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := clients[i%len(clients)]
+			ack, err := c.Cast(ctx, electionID, req.Payload)
+			if err != nil {
+				t.Errorf("cast %s: %v", req.Tracking, err)
+				return
+			}
+			if _, err := c.WaitCommitted(ctx, ack); err != nil {
+				t.Errorf("receipt %s: %v", req.Tracking, err)
+				return
+			}
+			r.mu.Lock()
+			r.codes[req.Tracking] = true
+			r.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+}
+
+// onEveryNode checks that every receipted ballot is on every node, that the
+// election counts exactly those, and that all want ballots got a receipt.
+func (r *receipts) onEveryNode(t *testing.T, ctx context.Context, d *demo, electionID string, want int) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for code := range r.codes {
 		for i := range d.nodes {
 			var rec chain.BallotRecord
-			if err := chain.QueryJSON(ctx, d.rpc(i), "ballot/"+m.ElectionID+"/"+code, &rec); err != nil || rec.TrackingCode != code {
-				t.Fatalf("node %d lost ballot %s after the restart: %v", i, code, err)
+			if err := chain.QueryJSON(ctx, d.rpc(i), "ballot/"+electionID+"/"+code, &rec); err != nil || rec.TrackingCode != code {
+				t.Fatalf("node %d lost ballot %s: %v", i, code, err)
 			}
 		}
 	}
-	var rec chain.ElectionRecord
-	if err := chain.QueryJSON(ctx, d.rpc(2), "election/"+m.ElectionID, &rec); err != nil || rec.Counted() != len(receipted) {
-		t.Fatalf("after the restart: %d ballots counted, %d receipts given: %v", rec.Counted(), len(receipted), err)
+	for i := range d.nodes {
+		var rec chain.ElectionRecord
+		if err := chain.QueryJSON(ctx, d.rpc(i), "election/"+electionID, &rec); err != nil || rec.Counted() != len(r.codes) {
+			t.Fatalf("node %d counts %d ballots, %d receipts were given: %v", i, rec.Counted(), len(r.codes), err)
+		}
 	}
-	if len(receipted) != len(reqs) {
-		t.Fatalf("%d of %d ballots got a receipt", len(receipted), len(reqs))
+	if len(r.codes) != want {
+		t.Fatalf("%d of %d ballots got a receipt", len(r.codes), want)
 	}
 }
 

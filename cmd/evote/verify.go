@@ -10,6 +10,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	"github.com/urfave/cli/v2"
 
+	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/verify"
 )
 
@@ -132,9 +133,7 @@ func verifyAuditCommand(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	if c.Bool("json") {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.Encode(r)
+		jsonout.Encode(w, r, "  ")
 	} else {
 		fmt.Fprintf(w, "audited ballot %s of election %q\n", r.TrackingCode, r.ElectionID)
 		if r.Valid {
