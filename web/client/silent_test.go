@@ -108,13 +108,16 @@ func TestSilentNode(t *testing.T) {
 	urlA, _ := serve(t, env)
 	urlB, _ := serve(t, env)
 	e := webtest.ElectionID
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	opts := client.Options{ChainID: env.ChainID, Validators: env.Validators, Logger: quiet}
-	before, _ := env.App.ElectionRecord(ctx, e)
+	before, err := env.App.ElectionRecord(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("after-the-ack", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
 		p := newPartition(t, strings.TrimSuffix(strings.TrimPrefix(urlA, "ws://"), "/ws"))
 		c, err := client.Dial(ctx, []string{p.url(), urlB}, opts)
 		if err != nil {
@@ -153,6 +156,8 @@ func TestSilentNode(t *testing.T) {
 	})
 
 	t.Run("cast-in-flight", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
 		p := newPartition(t, strings.TrimSuffix(strings.TrimPrefix(urlA, "ws://"), "/ws"))
 		c, err := client.Dial(ctx, []string{p.url(), urlB}, opts)
 		if err != nil {
@@ -180,7 +185,10 @@ func TestSilentNode(t *testing.T) {
 		}
 	})
 
-	after, _ := env.App.ElectionRecord(ctx, e)
+	after, err := env.App.ElectionRecord(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if after.BallotsCast != before.BallotsCast+2 {
 		t.Fatalf("ballots cast %d → %d, want +2: a ballot was lost or counted twice", before.BallotsCast, after.BallotsCast)
 	}
