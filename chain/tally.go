@@ -172,8 +172,11 @@ func (x *execution) decryptionShare(tx *Tx) ([]abci.Event, error) {
 	}
 	name := ec.ceremony.Name(int(l))
 	share, err := crypto.DecodeDecryptionShare(tx.Fields[1])
-	if err != nil || share.Trustee != int(l) {
-		return nil, txErr(CodeMalformed, "decryption-share: %s: the share does not decode or names another trustee: %v", name, err)
+	if err != nil {
+		return nil, txErr(CodeMalformed, "decryption-share: %s: the share does not decode: %v", name, err)
+	}
+	if share.Trustee != int(l) {
+		return nil, txErr(CodeMalformed, "decryption-share: the transaction is %s's, but the share it carries is %s's", name, ec.ceremony.Name(share.Trustee))
 	}
 	sig, err := crypto.DecodeSchnorrProof(tx.Fields[2])
 	if err != nil {

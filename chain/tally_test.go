@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/evote/evote/ballot"
@@ -69,6 +70,17 @@ func TestTallyOnChain(t *testing.T) {
 	bs, bsig, _ := e.Trustees[1].Decrypt(base, bogus)
 	if r := h.check(chain.NewShareTx(m.ElectionID, 2, bs.Encode(), bsig.Encode()).Encode()); r.Code != chain.CodeInvalidProof {
 		t.Fatalf("share of other ciphertexts: %d %s", r.Code, r.Log)
+	}
+	// A share sent under another trustee's index is refused naming both
+	// trustees (it said "…: <nil>"), and so is one that does not decode.
+	s0, sig0, _ := e.Trustees[0].Decrypt(base, totals)
+	if r := h.check(chain.NewShareTx(m.ElectionID, 2, s0.Encode(), sig0.Encode()).Encode()); r.Code != chain.CodeMalformed ||
+		!strings.Contains(r.Log, "the transaction is trustee 2 (") || !strings.Contains(r.Log, "the share it carries is trustee 1 (") || strings.Contains(r.Log, "<nil>") {
+		t.Errorf("share under a swapped index: code %d %q", r.Code, r.Log)
+	}
+	if r := h.check(chain.NewShareTx(m.ElectionID, 1, s0.Encode()[:20], sig0.Encode()).Encode()); r.Code != chain.CodeMalformed ||
+		!strings.Contains(r.Log, "trustee 1 (") || !strings.Contains(r.Log, "does not decode") || strings.Contains(r.Log, "<nil>") {
+		t.Errorf("truncated share: code %d %q", r.Code, r.Log)
 	}
 	var counts []uint64
 	for _, c := range m.Contests {

@@ -937,8 +937,11 @@ func (e *engine) share(tx *chain.Tx) *rejection {
 	name := e.cer.Name(int(l))
 	withTrustee := func(r *rejection) *rejection { r.trustee = int(l); return r }
 	s, err := crypto.DecodeDecryptionShare(tx.Fields[1])
-	if err != nil || s.Trustee != int(l) {
-		return withTrustee(reject(chain.CodeMalformed, "decryption-share: %s: the share does not decode or names another trustee: %v", name, err))
+	if err != nil {
+		return withTrustee(reject(chain.CodeMalformed, "decryption-share: %s: the share does not decode: %v", name, err))
+	}
+	if s.Trustee != int(l) {
+		return withTrustee(reject(chain.CodeMalformed, "decryption-share: the transaction is %s's, but the share it carries is %s's", name, e.cer.Name(s.Trustee)))
 	}
 	sig, err := crypto.DecodeSchnorrProof(tx.Fields[2])
 	if err != nil {
