@@ -143,6 +143,10 @@ type EvoteConfig struct {
 	// HTTPAddr is the host:port of the HTTP and websocket server for voters
 	// and observers.
 	HTTPAddr string `mapstructure:"http_addr"`
+	// PublicHosts are the host names voters and observers reach the HTTP
+	// server by (web.Config.PublicHosts); requests for other hosts than
+	// these and loopback are refused.
+	PublicHosts []string `mapstructure:"public_hosts"`
 	// DatabaseSchema is the PostgreSQL schema of the application state when
 	// the node runs on PostgreSQL; empty means one derived from the moniker.
 	DatabaseSchema string `mapstructure:"database_schema"`
@@ -173,6 +177,17 @@ func WriteEvoteConfig(home string, ec EvoteConfig) error {
 	b.WriteString("# evote settings of this authority node; CometBFT's own are in config.toml.\n\n")
 	b.WriteString("# host:port of the HTTP and websocket server for voters and observers.\n")
 	fmt.Fprintf(&b, "http_addr = %q\n\n", ec.HTTPAddr)
+	b.WriteString("# Host names voters and observers reach the HTTP server by (the reverse proxy's\n")
+	b.WriteString("# name, such as \"vote.example.org\"); requests naming another host are refused,\n")
+	b.WriteString("# except loopback (localhost, 127.0.0.1, ::1). Also --public-host.\n")
+	b.WriteString("public_hosts = [")
+	for i, h := range ec.PublicHosts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", h)
+	}
+	b.WriteString("]\n\n")
 	b.WriteString("# PostgreSQL schema of the application state, when the node is started with\n")
 	b.WriteString("# --database-url; empty means \"evote_\" and the node's moniker.\n")
 	fmt.Fprintf(&b, "database_schema = %q\n", ec.DatabaseSchema)
