@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -88,24 +90,8 @@ func TestLostDatabaseConnections(t *testing.T) {
 			reqs = append(reqs, r)
 		}
 	}
-	var urls []string
-	for _, nd := range d.nodes {
-		urls = append(urls, "ws://"+nd.HTTPAddr+"/ws")
-	}
-	opts, err := pinnedValidators(ctx, "http://"+d.nodes[0].HTTPAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Every client prefers node 0, whose database connections are killed.
-	var clients []*client.Client
-	for range 4 {
-		c, err := client.Dial(ctx, urls, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		clients = append(clients, c)
-	}
+	clients := dialAll(t, ctx, d)
 	receipted := &receipts{codes: map[string]bool{}}
 	receipted.castAll(t, ctx, clients, m.ElectionID, reqs[:10])
 
@@ -171,4 +157,158 @@ func TestLostDatabaseConnections(t *testing.T) {
 		t.Fatalf("node 0's /healthz: %s", resp.Status)
 	}
 	t.Logf("%d connections of node 0 terminated during %d casts; node 0 restarted: %v", killed.Load(), len(reqs)-10, restarted)
+}
+
+// TestFullDisk: node 0's data folder is on a small file system that fills
+// up while voters cast. Before, the node's consensus stopped on the failed
+// WAL write ("no space left on device") while the process stayed up and
+// /healthz answered ok. Now the node stops (the process exits, saying why);
+// once space is freed and it is restarted, it catches up, and every
+// receipted ballot is on every node with the same app hash.
+func TestFullDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 4-node cluster")
+	}
+	exe := buildEvote(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	d := &demo{exe: exe, w: io.Discard, dir: t.TempDir(), steps: 11}
+	if err := d.startCluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer d.stopCluster()
+
+	// Move node 0's data folder onto a 64 MiB tmpfs.
+	stopNode(t, d, 0)
+	data := filepath.Join(d.nodes[0].Home, "data")
+	if err := os.Rename(data, data+".orig"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(data, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", data).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small file system (needs root): %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", data).Run() })
+	if out, err := exec.Command("cp", "-a", data+".orig/.", data).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v: %s", err, out)
+	}
+	startNode(t, d, 0)
+
+	m, err := config.Load("../../election-configs/benchmark-10-selections.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	if err := d.publish(ctx, m, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ceremony(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e, creds, _, err := d.credentialsAndOpen(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := voters.Prepare(e, creds, voters.Options{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []*voters.Request
+	for _, r := range plan.Requests {
+		if r.Kind == voters.Cast {
+			reqs = append(reqs, r)
+		}
+	}
+	clients := dialAll(t, ctx, d)
+	receipted := &receipts{codes: map[string]bool{}}
+	receipted.castAll(t, ctx, clients, m.ElectionID, reqs[:10])
+
+	// Fill the file system, and cast on.
+	filler := filepath.Join(data, "filler")
+	if out, err := exec.Command("dd", "if=/dev/zero", "of="+filler, "bs=1M").CombinedOutput(); err == nil {
+		t.Fatalf("dd filled 64 MiB without running out of space: %s", out)
+	}
+	receipted.castAll(t, ctx, clients, m.ElectionID, reqs[10:30])
+	select {
+	case <-d.children[0].done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("node 0 is still running 60 s after its disk filled up:\n%s", tail(d.nodes[0].Home))
+	}
+	log, _ := os.ReadFile(filepath.Join(d.nodes[0].Home, nodeLog))
+	if !strings.Contains(string(log), "no space left on device") {
+		t.Fatalf("node 0 stopped without naming the full disk:\n%s", tail(d.nodes[0].Home))
+	}
+
+	// Space is freed; restarted, node 0 catches up.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	startNode(t, d, 0)
+	receipted.castAll(t, ctx, clients, m.ElectionID, reqs[30:])
+	last, err := rpcHeight(ctx, d.nodes[1].RPCAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitSameAppHash(t, ctx, d, last)
+	receipted.onEveryNode(t, ctx, d, m.ElectionID, len(reqs))
+}
+
+// stopNode stops node i of the demo's cluster gracefully and waits for it.
+func stopNode(t *testing.T, d *demo, i int) {
+	t.Helper()
+	if err := d.children[i].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.children[i].done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("node did not stop within 30 s")
+	}
+}
+
+// startNode starts node i of the demo's cluster again and waits until it
+// has caught up with the others.
+func startNode(t *testing.T, d *demo, i int) {
+	t.Helper()
+	ch, err := startChild(d.exe, d.nodes[i], "error", d.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.children[i] = ch
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		st, err := d.rpc(i).Status(context.Background())
+		if err == nil && !st.SyncInfo.CatchingUp && st.SyncInfo.LatestBlockHeight > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %d did not catch up within 60 s: %v\n%s", i, err, tail(d.nodes[i].Home))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// dialAll dials 4 clients that prefer node 0 and fail over to the others.
+func dialAll(t *testing.T, ctx context.Context, d *demo) []*client.Client {
+	t.Helper()
+	var urls []string
+	for _, nd := range d.nodes {
+		urls = append(urls, "ws://"+nd.HTTPAddr+"/ws")
+	}
+	opts, err := pinnedValidators(ctx, "http://"+d.nodes[1].HTTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var clients []*client.Client
+	for range 4 {
+		c, err := client.Dial(ctx, urls, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		clients = append(clients, c)
+	}
+	return clients
 }
