@@ -104,3 +104,67 @@ func TestStoreFailureStopsTheNode(t *testing.T) {
 		t.Fatalf("the restarted node is unhealthy: %v", err)
 	}
 }
+
+// TestStalledNodeIsUnhealthy: one node of four whose store hangs in its
+// commit (a disk or database that stops answering) falls behind while its
+// peers go on; Health must report it stalled, and healthy again once it has
+// caught up.
+func TestStalledNodeIsUnhealthy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 4-node chain takes a few seconds; skipped with -short")
+	}
+	infos, err := node.GenerateTestnet(t.TempDir(), node.TestnetOptions{
+		Nodes: 4, Officials: []string{officialKey(t)}, IdleBlockInterval: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*node.Node
+	for _, in := range infos[1:] {
+		n, _ := startNode(t, in.Home)
+		nodes = append(nodes, n)
+	}
+	st := openStore(t, infos[0].Home)
+	f := storetest.NewFaulty(st)
+	app, err := chain.NewApp(f, chain.AppOptions{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	n0, err := node.Start(ctx, node.Config{Home: infos[0].Home, App: app, Logger: testLogger(t), StallAfter: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		f.ReleaseCommits()
+		n0.Stop()
+		st.Close()
+	})
+	waitHeight(t, 3, 20*time.Second, append(nodes, n0)...)
+
+	f.HoldCommits()
+	deadline := time.Now().Add(30 * time.Second)
+	for n0.Health() == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("node 0 has not committed for 30 s (its peers are at %d), yet it reports itself healthy", height(t, nodes[0]))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := n0.Health(); !strings.Contains(err.Error(), "stalled") {
+		t.Fatalf("health of the stalled node: %v", err)
+	}
+	if n0.Err() != nil {
+		t.Fatalf("a stalled node is not a failed one: %v", n0.Err())
+	}
+
+	f.ReleaseCommits()
+	waitHeight(t, height(t, nodes[0])+2, 30*time.Second, n0)
+	deadline = time.Now().Add(10 * time.Second)
+	for n0.Health() != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("node 0 caught up but is still unhealthy: %v", n0.Health())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

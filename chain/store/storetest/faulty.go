@@ -22,6 +22,7 @@ type Faulty struct {
 	failGet    int // the Get (1-based, since Reset) that fails; 0: none
 	failAll    bool
 	failCommit bool
+	hold       chan struct{} // while non-nil, Commit waits for it to close
 }
 
 // NewFaulty wraps st.
@@ -55,6 +56,26 @@ func (f *Faulty) FailCommits(on bool) {
 	f.failCommit = on
 }
 
+// HoldCommits makes Commit wait (a disk or database that hangs) until
+// ReleaseCommits.
+func (f *Faulty) HoldCommits() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hold == nil {
+		f.hold = make(chan struct{})
+	}
+}
+
+// ReleaseCommits lets the held Commits, and later ones, go on.
+func (f *Faulty) ReleaseCommits() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hold != nil {
+		close(f.hold)
+		f.hold = nil
+	}
+}
+
 // Gets returns the number of Gets since the last Reset.
 func (f *Faulty) Gets() int {
 	f.mu.Lock()
@@ -78,8 +99,15 @@ func (f *Faulty) Get(ctx context.Context, bucket string, key []byte) ([]byte, er
 // store.
 func (f *Faulty) Commit(ctx context.Context, c *store.Changes) error {
 	f.mu.Lock()
-	fail := f.failCommit
+	fail, hold := f.failCommit, f.hold
 	f.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	if fail {
 		return ErrInjected
 	}
