@@ -180,6 +180,13 @@ func (x *execution) credentialRoll(tx *Tx) ([]abci.Event, error) {
 	} else if found {
 		return nil, txErr(CodeDuplicate, "credential-roll: chunk %d is already loaded", idx)
 	}
+	if err := credential.CheckKeyOrder(keys); err != nil {
+		return nil, txErr(CodeRoll, "credential-roll: chunk %d: %v", idx, err)
+	}
+	if err := x.checkChunkOrder(tx.ElectionID, idx, keys); err != nil {
+		return nil, err
+	}
+	x.o.put(bucketRollBounds, key(tx.ElectionID, u64(idx)), append(append([]byte(nil), keys[:credential.PublicKeySize]...), keys[len(keys)-credential.PublicKeySize:]...))
 	seen := map[string]int{}
 	for i := range want {
 		k := keys[i*credential.PublicKeySize : (i+1)*credential.PublicKeySize]
@@ -216,6 +223,43 @@ func (x *execution) credentialRoll(tx *Tx) ([]abci.Event, error) {
 	}
 	x.o.putRecord(tx.ElectionID, rec)
 	return []abci.Event{event("roll", "election", tx.ElectionID, "chunk", strconv.FormatUint(idx, 10), "complete", strconv.FormatBool(rec.RollComplete))}, nil
+}
+
+// checkChunkOrder checks that a chunk's keys come after those of the chunk
+// before it and before those of the chunk after it, for each of the two
+// that is loaded: a roll lists its keys in ascending order (docs/credentials.md
+// §4), so that its order says nothing of the order the credentials were made
+// in. Every boundary is checked when the second of its chunks comes.
+func (x *execution) checkChunkOrder(id string, idx uint64, keys []byte) error {
+	const n = credential.PublicKeySize
+	first, last := keys[:n], keys[len(keys)-n:]
+	neighbour := func(i uint64) ([]byte, error) {
+		b, err := x.o.get(x.ctx, bucketRollBounds, key(id, u64(i)))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		if err == nil && len(b) != 2*n {
+			err = fmt.Errorf("chain: stored bounds of roll chunk %d are %d bytes", i, len(b))
+		}
+		return b, err
+	}
+	if idx > 0 {
+		b, err := neighbour(idx - 1)
+		if err != nil {
+			return err
+		}
+		if b != nil && bytes.Compare(b[n:], first) >= 0 {
+			return txErr(CodeRoll, "credential-roll: the first key of chunk %d is not after the last key of chunk %d: a roll lists its keys in ascending order", idx, idx-1)
+		}
+	}
+	b, err := neighbour(idx + 1)
+	if err != nil {
+		return err
+	}
+	if b != nil && bytes.Compare(last, b[:n]) >= 0 {
+		return txErr(CodeRoll, "credential-roll: the last key of chunk %d is not before the first key of chunk %d: a roll lists its keys in ascending order", idx, idx+1)
+	}
+	return nil
 }
 
 var ceremonyKinds = []string{trustee.KindRegister, trustee.KindDealing, trustee.KindComplaints, trustee.KindJustifications}
@@ -517,7 +561,7 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs [][]byte) {
 		}
 		entry, err := e.AddToBatchEncoded(batch, info.Ballot)
 		if err != nil {
-			a.verified.put(ck, &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)})
+			a.verified.put(ck, addToBatchRejection(err))
 			continue
 		}
 		todo = append(todo, pending{ck, entry, castResult(e, info, entry)})

@@ -14,19 +14,20 @@ import (
 
 // Buckets of the application state (docs/spec-chain.md, "State").
 const (
-	bucketMeta      = "meta"      // "chain-id", "officials"
-	bucketElection  = "election"  // election id → electionRecord (JSON, without the manifest)
-	bucketManifest  = "manifest"  // election id → canonical manifest JSON
-	bucketCeremony  = "ceremony"  // election id ‖ 0 ‖ kind ‖ 0 ‖ u64(from) → ceremony transaction fields
-	bucketRollChunk = "rollchunk" // election id ‖ 0 ‖ u64(chunk) → chunk hash
-	bucketCred      = "cred"      // election id ‖ 0 ‖ credential key → u64(roll index)
-	bucketCurrent   = "current"   // election id ‖ 0 ‖ credential key → ballot hash that counts
-	bucketBallot    = "ballot"    // election id ‖ 0 ‖ ballot hash → ballotRecord (JSON)
-	bucketTracking  = "tracking"  // election id ‖ 0 ‖ tracking code → ballot hash
-	bucketAudited   = "audited"   // election id ‖ 0 ‖ ballot hash → auditRecord (JSON)
-	bucketTotals    = "totals"    // election id → running encrypted totals (64 bytes per selection)
-	bucketBallotCT  = "ballotct"  // election id ‖ 0 ‖ ballot hash → LP(style) ‖ the ballot's ciphertexts
-	bucketShare     = "share"     // election id ‖ 0 ‖ u64(trustee) → decryption share ‖ signature
+	bucketMeta       = "meta"       // "chain-id", "officials"
+	bucketElection   = "election"   // election id → electionRecord (JSON, without the manifest)
+	bucketManifest   = "manifest"   // election id → canonical manifest JSON
+	bucketCeremony   = "ceremony"   // election id ‖ 0 ‖ kind ‖ 0 ‖ u64(from) → ceremony transaction fields
+	bucketRollChunk  = "rollchunk"  // election id ‖ 0 ‖ u64(chunk) → chunk hash
+	bucketRollBounds = "rollbounds" // election id ‖ 0 ‖ u64(chunk) → the chunk's first key ‖ last key
+	bucketCred       = "cred"       // election id ‖ 0 ‖ credential key → u64(roll index)
+	bucketCurrent    = "current"    // election id ‖ 0 ‖ credential key → ballot hash that counts
+	bucketBallot     = "ballot"     // election id ‖ 0 ‖ ballot hash → ballotRecord (JSON)
+	bucketTracking   = "tracking"   // election id ‖ 0 ‖ tracking code → ballot hash
+	bucketAudited    = "audited"    // election id ‖ 0 ‖ ballot hash → auditRecord (JSON)
+	bucketTotals     = "totals"     // election id → running encrypted totals (64 bytes per selection)
+	bucketBallotCT   = "ballotct"   // election id ‖ 0 ‖ ballot hash → LP(style) ‖ the ballot's ciphertexts
+	bucketShare      = "share"      // election id ‖ 0 ‖ u64(trustee) → decryption share ‖ signature
 )
 
 // Election phases.
