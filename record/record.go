@@ -196,41 +196,37 @@ type Record struct {
 	files map[string]File
 }
 
-// maxIndexSize bounds record.json.
-const maxIndexSize = 64 << 20
-
 // Open reads a record folder's record.json and checks its form: format,
 // version, heights, and that every listed path is one the format defines
 // (so no path leaves the folder). It does not check the hashes: Check does.
+// record.json is read as a stream, one listed file at a time, and each is
+// checked as it comes, so that a hostile index costs no more memory than
+// the files a record can list.
 func Open(dir string) (*Record, error) {
-	raw, err := readLimited(filepath.Join(dir, IndexFile), maxIndexSize)
+	f, err := openRegular(dir, IndexFile)
 	if err != nil {
-		return nil, fmt.Errorf("record: %w", err)
+		return nil, fileError(IndexFile, err)
 	}
-	var ix Index
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ix); err != nil {
+	defer f.Close()
+	r := &Record{Dir: dir, files: map[string]File{}}
+	lim := &io.LimitedReader{R: f, N: MaxIndexSize + 1}
+	if err := r.decodeIndex(lim); err != nil {
+		if lim.N <= 0 {
+			return nil, &FileError{Path: IndexFile, Reason: fmt.Sprintf("larger than %d bytes", MaxIndexSize), Err: ErrSize}
+		}
 		return nil, fmt.Errorf("%w: %s: %v", ErrFormat, IndexFile, err)
 	}
+	ix := r.Index
 	if ix.Format != Format || ix.Version != Version {
 		return nil, fmt.Errorf("%w: %s: format %q version %d, want %q version %d", ErrFormat, IndexFile, ix.Format, ix.Version, Format, Version)
 	}
-	if ix.FirstHeight != 1 || ix.LastHeight < 1 || ix.LastHeight > 1<<40 {
+	if ix.FirstHeight != 1 || ix.LastHeight < 1 || ix.LastHeight > MaxHeight {
 		return nil, fmt.Errorf("%w: %s: heights %d to %d", ErrFormat, IndexFile, ix.FirstHeight, ix.LastHeight)
 	}
-	r := &Record{Dir: dir, Index: ix, files: map[string]File{}}
 	for _, f := range ix.Files {
-		if !knownFiles[f.Path] && !blocksName.MatchString(f.Path) {
-			return nil, fmt.Errorf("%w: %s lists %q, which is not a file of the format", ErrFormat, IndexFile, f.Path)
+		if blocksName.MatchString(f.Path) && blocksFirst(f.Path) > ix.LastHeight {
+			return nil, fmt.Errorf("%w: %s lists %s, beyond the last height %d", ErrFormat, IndexFile, f.Path, ix.LastHeight)
 		}
-		if _, dup := r.files[f.Path]; dup {
-			return nil, fmt.Errorf("%w: %s lists %q twice", ErrFormat, IndexFile, f.Path)
-		}
-		if len(f.SHA256) != 64 || f.Size < 0 {
-			return nil, fmt.Errorf("%w: %s: %q: bad hash or size", ErrFormat, IndexFile, f.Path)
-		}
-		r.files[f.Path] = f
 	}
 	for h := ix.FirstHeight; h <= ix.LastHeight; h += ChunkHeights {
 		if _, ok := r.files[BlocksPath(h)]; !ok {
@@ -243,6 +239,101 @@ func Open(dir string) (*Record, error) {
 	return r, nil
 }
 
+// blocksFirst returns the first height of a blocks file's name.
+func blocksFirst(path string) int64 {
+	n, _ := strconv.ParseInt(path[len(BlocksDir)+1:len(BlocksDir)+9], 10, 64)
+	return n
+}
+
+// decodeIndex decodes record.json into r.Index and r.files, member by
+// member and listed file by listed file.
+func (r *Record) decodeIndex(rd io.Reader) error {
+	dec := json.NewDecoder(rd)
+	dec.DisallowUnknownFields()
+	if err := delim(dec, '{'); err != nil {
+		return err
+	}
+	ix := &r.Index
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := t.(string)
+		if seen[name] {
+			return fmt.Errorf("member %q twice", name)
+		}
+		seen[name] = true
+		switch name {
+		case "format":
+			err = dec.Decode(&ix.Format)
+		case "version":
+			err = dec.Decode(&ix.Version)
+		case "chain_id":
+			err = dec.Decode(&ix.ChainID)
+		case "election_id":
+			err = dec.Decode(&ix.ElectionID)
+		case "first_height":
+			err = dec.Decode(&ix.FirstHeight)
+		case "last_height":
+			err = dec.Decode(&ix.LastHeight)
+		case "files":
+			err = r.decodeFiles(dec)
+		default:
+			err = fmt.Errorf("unknown member %q", name)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := delim(dec, '}'); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the index")
+	}
+	return nil
+}
+
+// decodeFiles decodes the files array, checking each file as it comes: a
+// path of the format (a blocks file's name is the first height of a chunk,
+// so at most MaxHeight/ChunkHeights of them), listed once.
+func (r *Record) decodeFiles(dec *json.Decoder) error {
+	if err := delim(dec, '['); err != nil {
+		return err
+	}
+	for dec.More() {
+		var f File
+		if err := dec.Decode(&f); err != nil {
+			return err
+		}
+		if !knownFiles[f.Path] && !(blocksName.MatchString(f.Path) && blocksFirst(f.Path)%ChunkHeights == 1) {
+			return fmt.Errorf("lists %q, which is not a file of the format", f.Path)
+		}
+		if _, dup := r.files[f.Path]; dup {
+			return fmt.Errorf("lists %q twice", f.Path)
+		}
+		if len(f.SHA256) != 64 || f.Size < 0 {
+			return fmt.Errorf("%q: bad hash or size", f.Path)
+		}
+		r.files[f.Path] = f
+		r.Index.Files = append(r.Index.Files, f)
+	}
+	return delim(dec, ']')
+}
+
+func delim(dec *json.Decoder, d json.Delim) error {
+	t, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if t != d {
+		return fmt.Errorf("%v where %q belongs", t, d)
+	}
+	return nil
+}
+
 // Has reports whether the record lists the file.
 func (r *Record) Has(path string) bool { _, ok := r.files[path]; return ok }
 
@@ -250,9 +341,13 @@ func (r *Record) Has(path string) bool { _, ok := r.files[path]; return ok }
 type FileError struct {
 	Path   string
 	Reason string
+	Err    error // ErrNotRegular, ErrSize, or the error of the file system; may be nil
 }
 
 func (e *FileError) Error() string { return fmt.Sprintf("record: %s: %s", e.Path, e.Reason) }
+
+// Unwrap returns e.Err.
+func (e *FileError) Unwrap() error { return e.Err }
 
 // Check hashes every listed file and compares size and SHA-256 with
 // record.json; it also reports files in the folder that are not listed.
@@ -267,9 +362,9 @@ func (r *Record) Check(progress func(n int64)) ([]*FileError, int64) {
 	sort.Strings(paths)
 	for _, p := range paths {
 		f := r.files[p]
-		fh, err := os.Open(filepath.Join(r.Dir, filepath.FromSlash(p)))
+		fh, err := openSized(r.Dir, p, f.Size)
 		if err != nil {
-			bad = append(bad, &FileError{p, "missing or unreadable"})
+			bad = append(bad, fileError(p, err))
 			continue
 		}
 		h := sha256.New()
@@ -278,25 +373,26 @@ func (r *Record) Check(progress func(n int64)) ([]*FileError, int64) {
 		total += n
 		switch {
 		case err != nil:
-			bad = append(bad, &FileError{p, "unreadable: " + err.Error()})
-		case n != f.Size:
-			bad = append(bad, &FileError{p, fmt.Sprintf("%d bytes, record.json says %d", n, f.Size)})
+			bad = append(bad, fileError(p, err))
 		case hex.EncodeToString(h.Sum(nil)) != f.SHA256:
-			bad = append(bad, &FileError{p, fmt.Sprintf("SHA-256 %x, record.json says %s", h.Sum(nil), f.SHA256)})
+			bad = append(bad, &FileError{Path: p, Reason: fmt.Sprintf("SHA-256 %x, record.json says %s", h.Sum(nil), f.SHA256)})
 		}
 	}
-	// Unlisted files.
+	// Unlisted files (not inside a blocks folder that is not a folder).
 	for _, sub := range []string{".", BlocksDir} {
+		if fi, err := os.Lstat(filepath.Join(r.Dir, sub)); err != nil || !fi.IsDir() {
+			continue
+		}
 		ents, _ := os.ReadDir(filepath.Join(r.Dir, sub))
 		for _, e := range ents {
 			p := e.Name()
 			if sub != "." {
 				p = sub + "/" + p
 			}
-			if e.IsDir() || p == IndexFile || r.Has(p) {
+			if p == BlocksDir && e.IsDir() || p == IndexFile || r.Has(p) {
 				continue
 			}
-			bad = append(bad, &FileError{p, "not listed in record.json"})
+			bad = append(bad, &FileError{Path: p, Reason: "not listed in record.json"})
 		}
 	}
 	return bad, total
@@ -311,47 +407,31 @@ func (p progressWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// ReadFile returns a listed convenience file's content (at most 1 GiB).
-func (r *Record) ReadFile(path string) ([]byte, error) {
-	f, ok := r.files[path]
-	if !ok {
-		return nil, fmt.Errorf("record: %s is not in the record", path)
-	}
-	return readLimited(filepath.Join(r.Dir, filepath.FromSlash(path)), min(f.Size+1, 1<<30))
-}
-
-func readLimited(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
-	}
-	return b, nil
-}
-
 // Lines calls fn for every line of a listed JSON Lines file, in order, with
 // its line number from 1. It stops at fn's first error.
 func (r *Record) Lines(path string, fn func(n int, line []byte) error) error {
 	if !r.Has(path) {
 		return fmt.Errorf("record: %s is not in the record", path)
 	}
-	f, err := os.Open(filepath.Join(r.Dir, filepath.FromSlash(path)))
+	return r.LinesMax(path, MaxLine, fn)
+}
+
+// LinesMax is Lines for a file whose lines are at most maxLine bytes.
+func (r *Record) LinesMax(path string, maxLine int, fn func(n int, line []byte) error) error {
+	f, err := r.OpenFile(path)
 	if err != nil {
-		return fmt.Errorf("record: %w", err)
+		return err
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
+	br := bufio.NewReaderSize(f, min(maxLine+1, 1<<20))
 	for n := 1; ; n++ {
-		line, err := readLine(br)
+		line, err := readLine(br, maxLine)
 		if err == io.EOF {
 			return nil
+		}
+		var fe *FileError
+		if errors.As(err, &fe) {
+			return fe
 		}
 		if err != nil {
 			return fmt.Errorf("%w: %s line %d: %v", ErrFormat, path, n, err)
@@ -362,13 +442,13 @@ func (r *Record) Lines(path string, fn func(n int, line []byte) error) error {
 	}
 }
 
-// readLine reads one '\n'-terminated line of at most MaxLine bytes.
-func readLine(br *bufio.Reader) ([]byte, error) {
+// readLine reads one '\n'-terminated line of at most max bytes.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
 	var buf []byte
 	for {
 		chunk, err := br.ReadSlice('\n')
-		if len(buf)+len(chunk) > MaxLine {
-			return nil, fmt.Errorf("line longer than %d bytes", MaxLine)
+		if len(buf)+len(chunk) > max+1 {
+			return nil, fmt.Errorf("line longer than %d bytes", max)
 		}
 		buf = append(buf, chunk...)
 		switch {
