@@ -126,8 +126,12 @@ func NormalizeTrackingCode(s string) (string, error) {
 }
 
 // Decode decodes a ballot's canonical encoding for this election. It checks
-// the structure against the manifest (election, style, sizes, canonical
-// points and scalars) but not the proofs: see Validate.
+// the structure against the manifest (election, style, sizes: ErrMalformed)
+// and that every ciphertext and proof is made of canonical points and
+// scalars, but not the proofs: see Validate. A ciphertext or proof that does
+// not decode is a *ProofError naming its contest and selection: with the
+// ballot's size right, it is the proof of that place that is wrong (as when
+// two contests' data are swapped), not the ballot's framing.
 func (e *Election) Decode(data []byte) (*Ballot, error) {
 	h, err := e.parseHeader(data)
 	if err != nil {
@@ -140,12 +144,12 @@ func (e *Election) Decode(data []byte) (*Ballot, error) {
 		for k, s := range c.Selections {
 			ct, err := crypto.DecodeCiphertext(rest[:crypto.CiphertextSize])
 			if err != nil {
-				return nil, fmt.Errorf("%w: contest %q, selection %q: %w", ErrMalformed, c.ID, s.ID, err)
+				return nil, &ProofError{Contest: c.ID, Selection: s.ID, Err: err}
 			}
 			rest = rest[crypto.CiphertextSize:]
 			p, err := crypto.DecodeRangeProof(rest[:crypto.ZeroOneProofSize], 0, 1)
 			if err != nil {
-				return nil, fmt.Errorf("%w: contest %q, selection %q: %w", ErrMalformed, c.ID, s.ID, err)
+				return nil, &ProofError{Contest: c.ID, Selection: s.ID, Err: err}
 			}
 			rest = rest[crypto.ZeroOneProofSize:]
 			ec.Selections[k] = EncryptedSelection{SelectionID: s.ID, Ciphertext: ct, Proof: p}
@@ -154,7 +158,7 @@ func (e *Election) Decode(data []byte) (*Ballot, error) {
 		n := int(hi-lo+1) * crypto.RangeBranchSize
 		p, err := crypto.DecodeRangeProof(rest[:n], lo, hi)
 		if err != nil {
-			return nil, fmt.Errorf("%w: contest %q, range proof: %w", ErrMalformed, c.ID, err)
+			return nil, &ProofError{Contest: c.ID, Err: err}
 		}
 		rest = rest[n:]
 		ec.Range = p

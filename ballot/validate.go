@@ -135,7 +135,7 @@ func (e *Election) AddToBatchEncoded(batch *crypto.Batch, encoding []byte) (*Bat
 			ct, idx, err := batch.AddRangeEncoded(crypto.TagZeroOne, selectionContext(ctx, c.ID, s.ID), key,
 				rest[:crypto.CiphertextSize], rest[crypto.CiphertextSize:crypto.CiphertextSize+crypto.ZeroOneProofSize], 0, 1)
 			if err != nil {
-				return nil, fmt.Errorf("%w: contest %q, selection %q: %w", ErrMalformed, c.ID, s.ID, err)
+				return nil, &ProofError{Contest: c.ID, Selection: s.ID, Err: err}
 			}
 			if ct.Alpha.IsIdentity() {
 				return nil, fmt.Errorf("%w: contest %q, selection %q: ciphertext with α = O", ErrMalformed, c.ID, s.ID)
@@ -148,7 +148,7 @@ func (e *Election) AddToBatchEncoded(batch *crypto.Batch, encoding []byte) (*Bat
 		n := int(hi-lo+1) * crypto.RangeBranchSize
 		idx, err := batch.AddRangeSumEncoded(crypto.TagRange, contestContext(ctx, c.ID), key, entry.cts[first:], rest[:n], lo, hi)
 		if err != nil {
-			return nil, fmt.Errorf("%w: contest %q, range proof: %w", ErrMalformed, c.ID, err)
+			return nil, &ProofError{Contest: c.ID, Err: err}
 		}
 		entry.add(idx, c.ID, "")
 		rest = rest[n:]

@@ -26,6 +26,9 @@ const bucketAuditCount = "auditcount"
 // transaction and the election.
 func pureAudit(e *ballot.Election, field []byte) *pureResult {
 	a, err := e.DecodeAudit(field)
+	if ballot.IsProofError(err) { // a ciphertext or proof that does not decode
+		return &pureResult{err: txErr(CodeInvalidAudit, "audit: %v", err)}
+	}
 	if err != nil {
 		return &pureResult{err: txErr(CodeMalformed, "audit: %v", err)}
 	}

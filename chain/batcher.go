@@ -135,7 +135,7 @@ func verifyBatch(jobs []*batchJob) {
 	for i, j := range jobs {
 		entry, err := j.e.AddToBatchEncoded(batch, j.info.Ballot)
 		if err != nil {
-			j.res = &pureResult{err: txErr(CodeMalformed, "ballot: %v", err)}
+			j.res = addToBatchRejection(err)
 			continue
 		}
 		entries[i] = entry

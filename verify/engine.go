@@ -263,6 +263,20 @@ func (e *engine) pureDecode(tx *chain.Tx) *pureBallot {
 		copy(p.cred[:], cred)
 	}
 	c, err := e.election.DecodeCast(tx.Fields[0])
+	var pe *ballot.ProofError
+	if errors.As(err, &pe) {
+		// A ciphertext or proof that does not decode: an invalid proof (7)
+		// of its contest, once the framing and the signature are checked,
+		// as the chain checks them (spec-chain.md §4).
+		if _, ierr := e.election.InspectCast(tx.Fields[0]); errors.Is(ierr, ballot.ErrMalformed) {
+			p.code, p.msg = chain.CodeMalformed, "ballot: "+ierr.Error()
+		} else if ierr != nil {
+			p.code, p.msg = chain.CodeBadSignature, ierr.Error()
+		} else {
+			p.code, p.msg, p.contest, p.selection = chain.CodeInvalidProof, err.Error(), pe.Contest, pe.Selection
+		}
+		return p
+	}
 	if err != nil {
 		p.code, p.msg = chain.CodeMalformed, "ballot: "+err.Error()
 		return p
@@ -712,6 +726,12 @@ func (e *engine) audit(en *record.Entry, i int, tx *chain.Tx) *rejection {
 		return reject(chain.CodeWrongPhase, "election %q has no key", e.id)
 	}
 	a, err := e.election.DecodeAudit(tx.Fields[0])
+	var dpe *ballot.ProofError
+	if errors.As(err, &dpe) { // a ciphertext or proof that does not decode
+		r := reject(chain.CodeInvalidAudit, "audit: %v", err)
+		r.contest, r.selection = dpe.Contest, dpe.Selection
+		return r
+	}
 	if err != nil {
 		return reject(chain.CodeMalformed, "audit: %v", err)
 	}

@@ -199,6 +199,24 @@ func TestTamper(t *testing.T) {
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), "signature", ballot.TrackingCode(ballot.HashEncoding(b))}
 		}},
+		{name: "swapped contests", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
+			es := loadEntries(t, dir)
+			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
+			c, err := f.be.DecodeCast(tx.Fields[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := c.Ballot
+			b.Contests[0], b.Contests[1] = b.Contests[1], b.Contests[0]
+			signed, err := f.be.Sign(f.election.Credentials[2], b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx.Fields[0] = signed.Encode()
+			setTx(es, k, i, tx)
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), fmt.Sprintf("contest %q", m.Contests[0].ID), "(code 7)", b.TrackingCode()}
+		}},
 		{name: "unsigned audit", check: verify.CheckAudits, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
 			k, i, tx := find(t, es, chain.TxAudit, 0, nil)
