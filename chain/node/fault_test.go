@@ -23,20 +23,7 @@ func TestStoreFailureStopsTheNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 4-node chain takes a few seconds; skipped with -short")
 	}
-	infos, err := node.GenerateTestnet(t.TempDir(), node.TestnetOptions{
-		Nodes: 4, Officials: []string{officialKey(t)}, IdleBlockInterval: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nodes []*node.Node
-	for _, in := range infos[1:] {
-		n, _ := startNode(t, in.Home)
-		nodes = append(nodes, n)
-	}
-	st := openStore(t, infos[0].Home)
-	defer st.Close()
-	f := storetest.NewFaulty(st)
+	infos, nodes, f := threeAndFaulty(t)
 	start := func() *node.Node {
 		app, err := chain.NewApp(f, chain.AppOptions{Logger: testLogger(t)})
 		if err != nil {
@@ -113,19 +100,7 @@ func TestStalledNodeIsUnhealthy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 4-node chain takes a few seconds; skipped with -short")
 	}
-	infos, err := node.GenerateTestnet(t.TempDir(), node.TestnetOptions{
-		Nodes: 4, Officials: []string{officialKey(t)}, IdleBlockInterval: 200 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var nodes []*node.Node
-	for _, in := range infos[1:] {
-		n, _ := startNode(t, in.Home)
-		nodes = append(nodes, n)
-	}
-	st := openStore(t, infos[0].Home)
-	f := storetest.NewFaulty(st)
+	infos, nodes, f := threeAndFaulty(t)
 	app, err := chain.NewApp(f, chain.AppOptions{Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +114,6 @@ func TestStalledNodeIsUnhealthy(t *testing.T) {
 	t.Cleanup(func() {
 		f.ReleaseCommits()
 		n0.Stop()
-		st.Close()
 	})
 	waitHeight(t, 3, 20*time.Second, append(nodes, n0)...)
 
@@ -167,4 +141,25 @@ func TestStalledNodeIsUnhealthy(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// threeAndFaulty makes a 4-validator testnet, starts nodes 1 to 3, and
+// returns node 0's store wrapped in a fault-injecting one (closed at the end
+// of the test), for the test to start node 0 on.
+func threeAndFaulty(t *testing.T) ([]node.NodeInfo, []*node.Node, *storetest.Faulty) {
+	t.Helper()
+	infos, err := node.GenerateTestnet(t.TempDir(), node.TestnetOptions{
+		Nodes: 4, Officials: []string{officialKey(t)}, IdleBlockInterval: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []*node.Node
+	for _, in := range infos[1:] {
+		n, _ := startNode(t, in.Home)
+		nodes = append(nodes, n)
+	}
+	st := openStore(t, infos[0].Home)
+	t.Cleanup(func() { st.Close() })
+	return infos, nodes, storetest.NewFaulty(st)
 }

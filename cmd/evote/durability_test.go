@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/config"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/internal/voters"
@@ -58,25 +59,7 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 		t.Fatal(err)
 	}
 	defer d.stopCluster()
-	m, err := config.Load("../../election-configs/benchmark-10-selections.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 60
-	if err := d.publish(ctx, m, n); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.ceremony(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e, creds, _, err := d.credentialsAndOpen(ctx, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := voters.Prepare(e, creds, voters.Options{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, reqs := openElection(t, ctx, d, 60, 1)
 	var urls []string
 	for _, nd := range d.nodes {
 		urls = append(urls, "ws://"+nd.HTTPAddr+"/ws")
@@ -98,12 +81,6 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 
 	receipted := &receipts{codes: map[string]bool{}}
 	cast := func(reqs []*voters.Request) { receipted.castAll(t, ctx, clients, m.ElectionID, reqs) }
-	var reqs []*voters.Request
-	for _, r := range plan.Requests {
-		if r.Kind == voters.Cast {
-			reqs = append(reqs, r)
-		}
-	}
 	cast(reqs[:20])
 
 	// Kill node 0 while the next ballots are being cast.
@@ -155,6 +132,38 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 	}
 	waitSameAppHash(t, ctx, d, last)
 	receipted.onEveryNode(t, ctx, d, m.ElectionID, len(reqs))
+}
+
+// openElection publishes the 10-selection benchmark election for n voters
+// on the demo's cluster, runs its key ceremony, loads the roll, opens it, and
+// returns the manifest and one cast per voter (simulated voters of the seed).
+func openElection(t *testing.T, ctx context.Context, d *demo, n int, seed uint64) (*ballot.Manifest, []*voters.Request) {
+	t.Helper()
+	m, err := config.Load("../../election-configs/benchmark-10-selections.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.publish(ctx, m, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.ceremony(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e, creds, _, err := d.credentialsAndOpen(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := voters.Prepare(e, creds, voters.Options{Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []*voters.Request
+	for _, r := range plan.Requests {
+		if r.Kind == voters.Cast {
+			reqs = append(reqs, r)
+		}
+	}
+	return m, reqs
 }
 
 // receipts are the tracking codes of ballots with a verified committed

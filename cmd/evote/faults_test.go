@@ -16,9 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/evote/evote/ballot/config"
 	"github.com/evote/evote/chain/store/pgstore"
-	"github.com/evote/evote/internal/voters"
 	"github.com/evote/evote/web/client"
 )
 
@@ -65,31 +63,7 @@ func TestLostDatabaseConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.stopCluster()
-	m, err := config.Load("../../election-configs/benchmark-10-selections.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 80
-	if err := d.publish(ctx, m, n); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.ceremony(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e, creds, _, err := d.credentialsAndOpen(ctx, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := voters.Prepare(e, creds, voters.Options{Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reqs []*voters.Request
-	for _, r := range plan.Requests {
-		if r.Kind == voters.Cast {
-			reqs = append(reqs, r)
-		}
-	}
+	m, reqs := openElection(t, ctx, d, 80, 2)
 	// Every client prefers node 0, whose database connections are killed.
 	clients := dialAll(t, ctx, d)
 	receipted := &receipts{codes: map[string]bool{}}
@@ -196,31 +170,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	startNode(t, d, 0)
 
-	m, err := config.Load("../../election-configs/benchmark-10-selections.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const n = 60
-	if err := d.publish(ctx, m, n); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.ceremony(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e, creds, _, err := d.credentialsAndOpen(ctx, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := voters.Prepare(e, creds, voters.Options{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var reqs []*voters.Request
-	for _, r := range plan.Requests {
-		if r.Kind == voters.Cast {
-			reqs = append(reqs, r)
-		}
-	}
+	m, reqs := openElection(t, ctx, d, 60, 3)
 	clients := dialAll(t, ctx, d)
 	receipted := &receipts{codes: map[string]bool{}}
 	receipted.castAll(t, ctx, clients, m.ElectionID, reqs[:10])
