@@ -76,7 +76,10 @@ func kindOf(dir, sub string) string {
 // fileError turns an error of openRegular into a FileError of path.
 func fileError(path string, err error) *FileError {
 	var nr *notRegularError
+	var fe *FileError
 	switch {
+	case errors.As(err, &fe):
+		return fe
 	case errors.As(err, &nr) && nr.path != path:
 		return &FileError{Path: path, Reason: fmt.Sprintf("reached through %s, which is %s; a record holds only regular files, inside its folder", nr.path, nr.kind), Err: ErrNotRegular}
 	case errors.As(err, &nr):

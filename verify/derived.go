@@ -68,12 +68,16 @@ func (e *engine) fileFailure(n int, file string, f *Failure) {
 	e.v.check(n).fail(f)
 }
 
-// readJSON reads an optional convenience file; ok is false if absent.
-func (e *engine) readJSON(n int, file string, v any) bool {
+// readJSON reads an optional convenience file; ok is false if absent. The
+// file may be no larger than record.JSONLimit of compact, the size of its
+// content as the blocks give it (why says what that is), so that a hostile
+// file costs memory only in proportion to the valid content
+// (docs/record.md §5).
+func (e *engine) readJSON(n int, file string, compact int64, why string, v any) bool {
 	if !e.v.rec.Has(file) {
 		return false
 	}
-	raw, err := e.v.rec.ReadFile(file)
+	raw, err := e.v.rec.ReadFileMax(file, record.JSONLimit(compact), why)
 	if err == nil {
 		err = json.Unmarshal(raw, v)
 	}
@@ -89,7 +93,7 @@ func (e *engine) compareManifest() {
 		e.fileFailure(CheckDefinition, record.ManifestFile, &Failure{Message: "missing"})
 		return
 	}
-	raw, err := e.v.rec.ReadFile(record.ManifestFile)
+	raw, err := e.v.rec.ReadFileMax(record.ManifestFile, int64(len(e.manifestRaw)), "the manifest on the chain")
 	if err != nil || !bytes.Equal(raw, e.manifestRaw) {
 		e.fileFailure(CheckDefinition, record.ManifestFile, &Failure{Message: "differs from the manifest of the election definition on the chain"})
 	}
@@ -97,7 +101,12 @@ func (e *engine) compareManifest() {
 
 func (e *engine) compareCeremony() {
 	var files []json.RawMessage
-	if !e.readJSON(CheckCeremony, record.CeremonyFile, &files) {
+	compact := int64(2)
+	for _, m := range e.msgs {
+		f, _ := trustee.EncodeMessage(m) // indented: longer than the compact form
+		compact += int64(len(f)) + 1
+	}
+	if !e.readJSON(CheckCeremony, record.CeremonyFile, compact, fmt.Sprintf("the %d ceremony messages on the chain", len(e.msgs)), &files) {
 		if e.v.rec.Has(record.CeremonyFile) || len(e.msgOrder) == 0 {
 			return
 		}
@@ -143,12 +152,16 @@ func (e *engine) compareRoll() {
 		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: "missing"})
 		return
 	}
-	raw, err := e.v.rec.ReadFile(record.RollFile)
+	// The roll is read as a stream; its size is that of its keys (a line of
+	// 64 hex digits each) and a header.
+	compact := int64(1024 + 6*len(e.id) + 72*len(e.creds))
+	f, err := e.v.rec.OpenFileMax(record.RollFile, record.JSONLimit(compact), fmt.Sprintf("a roll of the %d credentials on the chain", len(e.creds)))
 	if err != nil {
 		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: err.Error()})
 		return
 	}
-	roll, err := credential.ReadJSON(bytes.NewReader(raw))
+	roll, err := credential.ReadJSON(f)
+	f.Close()
 	if err != nil {
 		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: err.Error()})
 		return
@@ -216,7 +229,11 @@ func (e *engine) compareBallots() {
 		}
 		group = group[:0]
 	}
-	err := e.v.rec.Lines(file, func(n int, line []byte) error {
+	if err := e.v.rec.CheckSize(file, record.JSONLimit(record.MaxIndexLine*int64(len(e.order))), fmt.Sprintf("an index of the %d accepted ballots on the chain", len(e.order))); err != nil {
+		e.fileFailure(CheckRevote, file, &Failure{Message: err.Error()})
+		return
+	}
+	err := e.v.rec.LinesMax(file, record.MaxIndexLine, func(n int, line []byte) error {
 		var b record.BallotEntry
 		if err := json.Unmarshal(line, &b); err != nil {
 			e.fileFailure(CheckRevote, fmt.Sprintf("%s line %d", file, n), &Failure{Message: err.Error()})
@@ -246,7 +263,11 @@ func (e *engine) compareAudits() {
 		return
 	}
 	i := 0
-	err := e.v.rec.Lines(file, func(n int, line []byte) error {
+	if err := e.v.rec.CheckSize(file, record.JSONLimit(record.MaxIndexLine*int64(len(e.auditOrder))), fmt.Sprintf("an index of the %d accepted audits on the chain", len(e.auditOrder))); err != nil {
+		e.fileFailure(CheckAudits, file, &Failure{Message: err.Error()})
+		return
+	}
+	err := e.v.rec.LinesMax(file, record.MaxIndexLine, func(n int, line []byte) error {
 		var a record.AuditEntry
 		if err := json.Unmarshal(line, &a); err != nil || i >= len(e.auditOrder) {
 			e.fileFailure(CheckAudits, fmt.Sprintf("%s line %d", file, n), &Failure{TrackingCode: a.TrackingCode, Message: "not an audited ballot of the chain"})
@@ -274,7 +295,11 @@ func (e *engine) compareTotals() {
 	var t struct {
 		Totals []byte `json:"totals"`
 	}
-	if !e.readJSON(CheckTotals, record.TotalsFile, &t) {
+	nsel := 0
+	for _, c := range e.manifest.Contests {
+		nsel += len(c.Selections)
+	}
+	if !e.readJSON(CheckTotals, record.TotalsFile, int64(16+base64Len(64*nsel)), fmt.Sprintf("the encrypted totals of %d selections", nsel), &t) {
 		if e.heights["totals"] != 0 && !e.v.rec.Has(record.TotalsFile) {
 			e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: "missing"})
 		}
@@ -305,7 +330,11 @@ func (e *engine) compareShares() {
 	var s struct {
 		Shares [][]byte `json:"shares"`
 	}
-	if !e.readJSON(CheckShares, record.SharesFile, &s) {
+	compact := int64(16)
+	for _, raw := range e.shareRaw {
+		compact += int64(base64Len(len(raw)) + 3)
+	}
+	if !e.readJSON(CheckShares, record.SharesFile, compact, fmt.Sprintf("the %d decryption shares on the chain", len(e.shareRaw)), &s) {
 		if len(e.shares) > 0 && !e.v.rec.Has(record.SharesFile) {
 			e.fileFailure(CheckShares, record.SharesFile, &Failure{Message: "missing"})
 		}
@@ -332,18 +361,21 @@ func (e *engine) compareShares() {
 
 func (e *engine) compareResult() {
 	var r record.Result
-	if !e.readJSON(CheckCounts, record.ResultFile, &r) {
-		if e.counts != nil && !e.v.rec.Has(record.ResultFile) {
-			e.fileFailure(CheckCounts, record.ResultFile, &Failure{Message: "missing"})
-		}
-		return
-	}
 	if e.counts == nil {
-		e.fileFailure(CheckCounts, record.ResultFile, &Failure{Message: "a result, but none is on the chain"})
+		if e.v.rec.Has(record.ResultFile) {
+			e.fileFailure(CheckCounts, record.ResultFile, &Failure{Message: "a result, but none is on the chain"})
+		}
 		return
 	}
 	want, _ := record.MakeResult(e.manifest, e.heights["result"], e.counts)
 	if want == nil {
+		return
+	}
+	wantJSON, _ := json.MarshalIndent(want, "", "  ")
+	if !e.readJSON(CheckCounts, record.ResultFile, int64(len(wantJSON)), "the result on the chain", &r) {
+		if !e.v.rec.Has(record.ResultFile) {
+			e.fileFailure(CheckCounts, record.ResultFile, &Failure{Message: "missing"})
+		}
 		return
 	}
 	if r.ElectionID != want.ElectionID || r.Height != want.Height || len(r.Contests) != len(want.Contests) {
@@ -369,7 +401,17 @@ func (e *engine) compareResult() {
 // (election.json) with the re-execution, field by field.
 func (e *engine) compareState() {
 	var st chain.ElectionRecord
-	if !e.readJSON(CheckDefinition, record.ElectionFile, &st) {
+	// The node's record embeds the manifest (JSON-escaped, each byte at
+	// most 6) and the faults, and holds a few values per trustee, selection
+	// and contest.
+	compact := int64(4096 + 6*len(e.manifestRaw) + 256*len(e.manifest.Trustees.Members))
+	for _, f := range e.faults {
+		compact += int64(6*len(f) + 3)
+	}
+	for _, c := range e.manifest.Contests {
+		compact += int64(6*len(c.ID) + 32 + 24*len(c.Selections))
+	}
+	if !e.readJSON(CheckDefinition, record.ElectionFile, compact, "the state of this election", &st) {
 		return
 	}
 	const f = record.ElectionFile
@@ -456,3 +498,6 @@ func (e *engine) compareState() {
 		}
 	}
 }
+
+// base64Len is the length of n bytes in standard base64.
+func base64Len(n int) int { return (n + 2) / 3 * 4 }
