@@ -107,6 +107,8 @@ func TestStoreFailureStopsTheBlock(t *testing.T) {
 		unchanged("after a failed read")
 	}
 
+	t.Logf("each of the block's %d reads failed in turn: the block refused each time, nothing stored", reads)
+
 	// The commit fails (a full disk, a lost connection at COMMIT).
 	app, fatal := restart()
 	if _, err := app.FinalizeBlock(ctx, req); err != nil {
