@@ -60,24 +60,8 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 	}
 	defer d.stopCluster()
 	m, reqs := openElection(t, ctx, d, 60, 1)
-	var urls []string
-	for _, nd := range d.nodes {
-		urls = append(urls, "ws://"+nd.HTTPAddr+"/ws")
-	}
-	opts, err := pinnedValidators(ctx, "http://"+d.nodes[0].HTTPAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Every client prefers node 0, the one that will be killed.
-	var clients []*client.Client
-	for range 4 {
-		c, err := client.Dial(ctx, urls, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		clients = append(clients, c)
-	}
+	clients := dialAll(t, ctx, d)
 
 	receipted := &receipts{codes: map[string]bool{}}
 	cast := func(reqs []*voters.Request) { receipted.castAll(t, ctx, clients, m.ElectionID, reqs) }
@@ -100,7 +84,7 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 		t.Fatal(err)
 	}
 	for _, c := range clients {
-		if c.URL() == urls[0] {
+		if c.URL() == "ws://"+d.nodes[0].HTTPAddr+"/ws" {
 			t.Fatalf("a client still uses the killed node")
 		}
 	}
