@@ -202,16 +202,48 @@ func (d *databases) closeAll() error {
 	return errors.Join(errs...)
 }
 
-// onceDB closes its database once; Pebble panics on a second Close.
+// onceDB closes its database once (Pebble panics on a second Close), and
+// answers reads after Close as if the key were absent instead of letting
+// Pebble panic: some of CometBFT's peer goroutines outlive Node.Stop (the
+// consensus reactor's queryMaj23Routine sleeps, then loads a commit without
+// checking that the node still runs), and one such read of a closed block
+// store took the whole process down with "pebble: closed".
 type onceDB struct {
 	dbm.DB
-	once sync.Once
-	err  error
+	once   sync.Once
+	err    error
+	mu     sync.RWMutex // held for reading by reads, for writing by Close
+	closed bool
 }
 
 func (o *onceDB) Close() error {
-	o.once.Do(func() { o.err = o.DB.Close() })
+	o.once.Do(func() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		o.closed = true
+		o.err = o.DB.Close()
+	})
 	return o.err
+}
+
+// Get reads the key, or returns nothing once the database is closed.
+func (o *onceDB) Get(key []byte) ([]byte, error) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.closed {
+		return nil, nil
+	}
+	return o.DB.Get(key)
+}
+
+// Has reports whether the key exists; false once the database is closed.
+func (o *onceDB) Has(key []byte) (bool, error) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.closed {
+		return false, nil
+	}
+	return o.DB.Has(key)
 }
 
 // Client returns CometBFT's in-process RPC client of the node: status,
