@@ -30,9 +30,13 @@ type execution struct {
 	index  int
 	raw    []byte
 	// totals holds the running encrypted totals of the elections this block
-	// changed, decoded once per block and stored once at its end (nil in
-	// CheckTx, which keeps no totals).
-	totals map[string][]crypto.Ciphertext
+	// read or changed, decoded once per block (nil in CheckTx, which keeps
+	// no totals); those of the elections in changed are stored once at its
+	// end. Totals that were only read (by a share, a result or published
+	// totals, accepted or not) are not written: a rejected transaction
+	// changes nothing, not even the app hash.
+	totals  map[string][]crypto.Ciphertext
+	changed map[string]bool
 }
 
 func (x *execution) apply(tx *Tx) ([]abci.Event, error) {

@@ -62,6 +62,10 @@ func (x *execution) addToTotals(ec *electionCache, style string, cts []byte, dec
 	if err != nil {
 		return err
 	}
+	if x.changed == nil {
+		x.changed = map[string]bool{}
+	}
+	x.changed[ec.manifest.ElectionID] = true
 	bc := decoded
 	if len(bc) != len(pos) {
 		if bc, err = crypto.DecodeCiphertexts(cts, len(pos)); err != nil {
@@ -91,10 +95,10 @@ func (x *execution) subtractStored(ec *electionCache, h []byte) error {
 	return x.addToTotals(ec, string(raw[8:8+l]), raw[8+l:], nil, true)
 }
 
-// flushTotals stores the totals the block changed.
+// flushTotals stores the totals the block changed (not those it only read).
 func (x *execution) flushTotals() {
-	ids := make([]string, 0, len(x.totals))
-	for id := range x.totals {
+	ids := make([]string, 0, len(x.changed))
+	for id := range x.changed {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
@@ -102,6 +106,7 @@ func (x *execution) flushTotals() {
 		x.o.put(bucketTotals, []byte(id), crypto.EncodeCiphertexts(x.totals[id]))
 	}
 	clear(x.totals)
+	clear(x.changed)
 }
 
 // currentTotalsBytes returns the encoded running totals, including this
