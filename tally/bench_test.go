@@ -57,11 +57,13 @@ func BenchmarkFold100k(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				replaces := ""
-				if i%20 == 19 && h > 0 {
-					replaces = code(i - block)
+				// Every 20th ballot after the first block is a re-vote of
+				// the credential of the ballot one block before.
+				j := i
+				for j%20 == 19 && j >= block {
+					j -= block
 				}
-				if err := f.addBallot(ctx, code(i), ballot.DefaultStyleID, cts, raws[i], replaces); err != nil {
+				if _, err := f.addBallot(ctx, code(i), []byte(fmt.Sprintf("%032d", j)), ballot.DefaultStyleID, cts, raws[i]); err != nil {
 					b.Fatal(err)
 				}
 			}

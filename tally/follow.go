@@ -25,7 +25,7 @@ type op struct {
 	cast     *ballot.Cast
 	entry    *ballot.BatchEntry
 	code     string // the ballot's tracking code
-	replaces string // the tracking code of the ballot it replaces
+	replaces string // the tracking code of the ballot it replaces, by the node's event
 }
 
 // processBlock folds the election's accepted transactions of block h into
@@ -131,11 +131,17 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 			if err != nil {
 				return fmt.Errorf("tally: ballot %s: %w", o.code, err)
 			}
-			if err := f.addBallot(ctx, o.code, o.cast.Ballot.StyleID, cts, ctBytes, o.replaces); err != nil {
+			replaced, err := f.addBallot(ctx, o.code, o.cast.Ballot.Credential, o.cast.Ballot.StyleID, cts, ctBytes)
+			if err != nil {
 				if a, ok := err.(*AlarmError); ok {
 					a.Height = h
 				}
 				return err
+			}
+			// The service applies the re-vote rule itself; the node's event
+			// (not part of consensus) must agree with it.
+			if replaced != o.replaces {
+				return &AlarmError{Height: h, Item: "ballot " + o.code, Detail: fmt.Sprintf("the node's event says it replaces %q, but by the re-vote rule (the same credential) it replaces %q", o.replaces, replaced)}
 			}
 		case chain.TxAudit:
 			f.c.Audited++

@@ -19,6 +19,11 @@ const (
 	bucketMeta   = "tally-meta"   // "binding" → binding (JSON); "progress" → counters (JSON)
 	bucketTotals = "tally-totals" // "totals" → the running totals, 64 bytes per selection
 	bucketBallot = "tally-ballot" // tracking code → LP(style) ‖ the counted ballot's ciphertexts
+	// bucketCurrent says which ballot of a credential counts: the rule by
+	// which a re-vote replaces the credential's earlier ballot, applied by
+	// the service itself rather than taken from the node's events, which
+	// are not part of consensus.
+	bucketCurrent = "tally-current" // credential key → tracking code of its ballot that counts
 )
 
 var (
@@ -144,12 +149,13 @@ type fold struct {
 	totals  []crypto.Ciphertext
 	writes  []store.Write
 	pending map[string][]byte // this block's counted ballots by tracking code; nil value: deleted
+	current map[string]string // this block's ballot that counts, by credential key
 	pos     map[string][]int  // totals positions by style
 }
 
 func newFold(s *state, m *ballot.Manifest, st store.Store) *fold {
 	return &fold{m: m, st: st, c: s.c.clone(), totals: slices.Clone(s.totals),
-		pending: map[string][]byte{}, pos: map[string][]int{}}
+		pending: map[string][]byte{}, current: map[string]string{}, pos: map[string][]int{}}
 }
 
 func (f *fold) positions(style string) ([]int, error) {
@@ -164,18 +170,30 @@ func (f *fold) positions(style string) ([]int, error) {
 	return p, nil
 }
 
-// addBallot counts a ballot: its ciphertexts, in ballot order, are added at
-// the totals positions of its style, and it is kept under its tracking code
-// (ctBytes are the same ciphertexts' encodings, kept without re-encoding).
-// If it replaces an earlier ballot (by tracking code), that one is taken out
-// of the totals and forgotten.
-func (f *fold) addBallot(ctx context.Context, code, style string, cts []crypto.Ciphertext, ctBytes []byte, replaces string) error {
+// addBallot counts a ballot of credential: its ciphertexts, in ballot
+// order, are added at the totals positions of its style, and it is kept
+// under its tracking code (ctBytes are the same ciphertexts' encodings, kept
+// without re-encoding). If the credential already has a ballot that counts,
+// this one replaces it (the re-vote rule, docs/spec-chain.md §4): the old one
+// is taken out of the totals and forgotten, and its tracking code returned.
+func (f *fold) addBallot(ctx context.Context, code string, credential []byte, style string, cts []crypto.Ciphertext, ctBytes []byte) (replaced string, err error) {
 	pos, err := f.positions(style)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if len(pos) != len(cts) || len(ctBytes) != len(cts)*crypto.CiphertextSize {
-		return fmt.Errorf("ballot %s: %d ciphertexts for style %q of %d selections", code, len(cts), style, len(pos))
+		return "", fmt.Errorf("ballot %s: %d ciphertexts for style %q of %d selections", code, len(cts), style, len(pos))
+	}
+	replaces, ok := f.current[string(credential)]
+	if !ok {
+		raw, err := f.st.Get(ctx, bucketCurrent, credential)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return "", err
+		default:
+			replaces = string(raw)
+		}
 	}
 	if replaces != "" {
 		raw, ok := f.pending[replaces]
@@ -184,15 +202,15 @@ func (f *fold) addBallot(ctx context.Context, code, style string, cts []crypto.C
 			if errors.Is(err, store.ErrNotFound) {
 				raw = nil
 			} else if err != nil {
-				return err
+				return "", err
 			}
 		}
 		if raw == nil {
-			return &AlarmError{Item: "ballot " + code, Detail: fmt.Sprintf("replaces ballot %s, which the tally service does not hold as counted", replaces)}
+			return "", &AlarmError{Item: "ballot " + code, Detail: fmt.Sprintf("replaces ballot %s, which the tally service does not hold as counted", replaces)}
 		}
 		_, old, oldPos, err := decodeStoredBallot(f.m, raw)
 		if err != nil {
-			return fmt.Errorf("tally: stored ballot %s: %w", replaces, err)
+			return "", fmt.Errorf("tally: stored ballot %s: %w", replaces, err)
 		}
 		for i, p := range oldPos {
 			f.totals[p] = f.totals[p].Sub(old[i])
@@ -201,6 +219,8 @@ func (f *fold) addBallot(ctx context.Context, code, style string, cts []crypto.C
 		f.writes = append(f.writes, store.Write{Bucket: bucketBallot, Key: []byte(replaces), Delete: true})
 		f.c.Replaced++
 	}
+	f.current[string(credential)] = code
+	f.writes = append(f.writes, store.Write{Bucket: bucketCurrent, Key: slices.Clone(credential), Value: []byte(code)})
 	for i, p := range pos {
 		f.totals[p] = f.totals[p].Add(cts[i])
 	}
@@ -208,7 +228,7 @@ func (f *fold) addBallot(ctx context.Context, code, style string, cts []crypto.C
 	f.pending[code] = raw
 	f.writes = append(f.writes, store.Write{Bucket: bucketBallot, Key: []byte(code), Value: raw})
 	f.c.Cast++
-	return nil
+	return replaces, nil
 }
 
 // changes returns the block's writes with the state's new app hash:
