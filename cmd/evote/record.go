@@ -15,10 +15,13 @@ func init() {
 		Name:  "record",
 		Usage: "the election record: everything an observer needs to re-check an election",
 		Subcommands: []*cli.Command{{
-			Name:  "export",
-			Usage: "export an election's record from a node into a folder (docs/record.md)",
+			Name:      "export",
+			Usage:     "export an election's record from a node into a folder (docs/record.md)",
+			UsageText: "evote record export --node RPC_URL --election-id ID --out DIR",
 			Description: "Fetches the chain's genesis and every block with its commit and results, and the node's\n" +
-				"account of the election, and writes them into a new folder that `evote verify --record` checks.",
+				"account of the election, and writes them into a new folder that `evote verify --record DIR` checks.\n" +
+				"RPC_URL is an authority node's CometBFT RPC address (http://127.0.0.1:26657 on the node's own\n" +
+				"machine by default), not the voters' web address.",
 			Flags: []cli.Flag{
 				nodeFlag,
 				&cli.StringFlag{Name: "election-id", Required: true, Usage: "the election's `ID`"},

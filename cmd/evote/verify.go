@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -18,15 +20,17 @@ func init() {
 	register(&cli.Command{
 		Name:      "verify",
 		Usage:     "verify an election from its exported record or from the authority nodes",
-		UsageText: "evote verify --record DIR\n   evote verify --node URL [--node URL …] --election-id ID",
+		UsageText: "evote verify --record DIR\nevote verify --node RPC_URL --election-id ID\nevote verify --node RPC_URL --node RPC_URL --election-id ID",
 		Description: "Re-checks everything from public data and prints a numbered report (docs/spec-verify.md):\n" +
 			"the blocks and their commits, the election definition, the key ceremony, the credential roll,\n" +
 			"every ballot's signature and proofs, the re-vote rule, audits, the encrypted totals, the decryption\n" +
 			"shares, their combination and the counts. With several nodes it also compares their blocks and\n" +
-			"reports a fork. The exit status is 0 only if every check passes.",
+			"reports a fork. The exit status is 0 only if every check passes.\n\n" +
+			"RPC_URL is an authority node's CometBFT RPC address (http://127.0.0.1:26657 on the node's own\n" +
+			"machine by default), not the voters' web address; DIR is a folder that `evote record export` wrote.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "record", Usage: "an exported record `DIR`"},
-			&cli.StringSliceFlag{Name: "node", Usage: "an authority node's RPC `URL` (repeat for several)"},
+			&cli.StringSliceFlag{Name: "node", Usage: "the CometBFT RPC address (`RPC_URL`) of an authority node (repeat for several)"},
 			&cli.StringFlag{Name: "election-id", Usage: "the election's `ID` (with --node)"},
 			&cli.StringFlag{Name: "genesis-sha256", Usage: "the `HEX` SHA-256 of the genesis the authorities published; any other genesis fails"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
@@ -37,13 +41,16 @@ func init() {
 	register(&cli.Command{
 		Name:      "verify-audit",
 		Usage:     "check an audited ballot file a voter saved, and show the choices it reveals",
-		UsageText: "evote verify-audit FILE --record DIR\n   evote verify-audit FILE --node URL",
+		UsageText: "evote verify-audit --record DIR FILE\nevote verify-audit --node RPC_URL FILE",
 		Description: "Checks that the audited (spoiled) ballot encrypts exactly the choices it reveals, with the\n" +
 			"election's manifest and key re-derived from the record or the node, prints the choices with the\n" +
-			"contests' and selections' titles, and says whether the chain holds that audited ballot.",
+			"contests' and selections' titles, and says whether the chain holds that audited ballot.\n\n" +
+			"FILE is the audit file the voting page saved (audit-<tracking code>.json); the election is the\n" +
+			"one the file names. RPC_URL is an authority node's CometBFT RPC address (http://127.0.0.1:26657\n" +
+			"on the node's own machine by default), not the voters' web address. The options may also follow FILE.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "record", Usage: "an exported record `DIR`"},
-			&cli.StringFlag{Name: "node", Usage: "an authority node's RPC `URL`"},
+			&cli.StringFlag{Name: "node", Usage: "the CometBFT RPC address (`RPC_URL`) of an authority node"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		},
 		Action: verifyAuditCommand,
@@ -98,10 +105,15 @@ func verifyCommand(c *cli.Context) error {
 }
 
 func verifyAuditCommand(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return &exitError{2, "give the audited ballot FILE"}
+	args, err := flagsAfterArg(c)
+	if err != nil {
+		return err
 	}
-	file, err := os.ReadFile(c.Args().First())
+	if len(args) != 1 {
+		return &exitError{2, fmt.Sprintf("give one audited ballot FILE (got %d arguments: %q)", len(args), args)}
+	}
+	name := args[0]
+	file, err := os.ReadFile(name)
 	if err != nil {
 		return err
 	}
@@ -118,7 +130,7 @@ func verifyAuditCommand(c *cli.Context) error {
 			ElectionID string `json:"election_id"`
 		}
 		if json.Unmarshal(file, &head) != nil || head.ElectionID == "" {
-			return fmt.Errorf("%s is not an audited ballot file (no election_id)", c.Args().First())
+			return fmt.Errorf("%s is not an audited ballot file (no election_id)", name)
 		}
 		cl, _, derr := dialNode(ctx, url)
 		if derr != nil {
@@ -164,6 +176,48 @@ func verifyAuditCommand(c *cli.Context) error {
 		return &exitError{1, ""}
 	}
 	return nil
+}
+
+// flagsAfterArg parses the command's flags that follow its first argument
+// ("verify-audit FILE --node URL"): urfave/cli stops parsing flags at the
+// first argument, and leaves the rest as arguments. The parsed flags are
+// set on c; args are the arguments that are not flags.
+func flagsAfterArg(c *cli.Context) (args []string, err error) {
+	args = c.Args().Slice()
+	if len(args) < 2 {
+		return args, nil
+	}
+	fs := flag.NewFlagSet(c.Command.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	for _, f := range c.Command.Flags {
+		for _, name := range f.Names() {
+			if bf, ok := f.(*cli.BoolFlag); ok {
+				fs.Bool(name, bf.Value, "")
+			} else {
+				fs.String(name, "", "")
+			}
+		}
+	}
+	rest := args[1:]
+	var extra []string
+	for len(rest) > 0 {
+		if err := fs.Parse(rest); err != nil {
+			return nil, &exitError{2, fmt.Sprintf("%s: %v", c.Command.Name, err)}
+		}
+		rest = fs.Args()
+		if len(rest) > 0 {
+			extra, rest = append(extra, rest[0]), rest[1:]
+		}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if err == nil {
+			err = c.Set(f.Name, f.Value.String())
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return append([]string{args[0]}, extra...), nil
 }
 
 // commandContextFor bounds a long command's run time.

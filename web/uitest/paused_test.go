@@ -35,6 +35,7 @@ import (
 type cluster struct {
 	t        *testing.T
 	dir      string
+	bin      string // the evote binary the nodes run
 	chainID  string
 	election *chaintest.Election
 	ballot   *ballot.Election
@@ -58,7 +59,7 @@ func startCluster(t *testing.T, voters int) *cluster {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	t.Logf("built evote in %v", time.Since(start).Round(time.Millisecond))
-	c := &cluster{t: t, dir: filepath.Join(dir, "net"), chainID: "evote-paused"}
+	c := &cluster{t: t, dir: filepath.Join(dir, "net"), bin: bin, chainID: "evote-paused"}
 	now := time.Now().UTC().Truncate(time.Second)
 	c.election = chaintest.New(t, c.chainID, pausedElection, voters, now.Add(-time.Hour), now.Add(24*time.Hour))
 	official := ballot.FormatEd25519Key(c.election.Official.Public().(ed25519.PublicKey))
@@ -193,7 +194,9 @@ func (c *cluster) onChain(ctx context.Context, i int, code string) {
 // receipt, verified, from there within 10 s. With the node still paused, the
 // page loads from another node (the paused one listed in /api/nodes does not
 // hold it up). Once resumed, the node catches up: every receipted ballot is
-// on all four nodes, with the same app hash.
+// on all four nodes, with the same app hash. Then, on the same cluster,
+// every command the pages and help texts show runs and exits 0
+// (shownCommands).
 func TestPausedNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds evote and runs a 4-process cluster (about 60 s); skipped with -short")
@@ -348,4 +351,7 @@ func TestPausedNode(t *testing.T) {
 	if rec.BallotsCast != 2 {
 		t.Fatalf("%d ballots cast on the chain, want 2 (none lost, none twice)", rec.BallotsCast)
 	}
+
+	// The same cluster runs the commands the pages and help texts show.
+	t.Run("shown-commands", func(t *testing.T) { c.shownCommands(t, h) })
 }

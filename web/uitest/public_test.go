@@ -171,19 +171,21 @@ func (h *harness) tallyAndResults(t *testing.T) {
 	}
 	env.Commit(t, chain.NewResultTx(id, counts).Encode())
 
-	var status string
+	var status, command string
 	var bars int
 	h.run(t, "results", chromedp.Navigate(h.b.url+"/results"),
 		chromedp.Poll(`document.body.dataset.ready === "true"`, nil, chromedp.WithPollingTimeout(20*time.Second)),
-		chromedp.Text("#result-status", &status),
+		chromedp.Text("#result-status", &status), chromedp.Text("#result-command", &command),
 		chromedp.Evaluate(`document.querySelectorAll("svg.chart rect.bar").length`, &bars))
 	h.shot(t, "results")
 	want := 0
 	for _, c := range m.Contests {
 		want += len(c.Selections)
 	}
-	if !strings.Contains(status, "checked the decryption proofs of trustees") || !strings.Contains(status, "evote verify") || bars != want {
-		t.Fatalf("results: %q, %d bars, want %d", status, bars, want)
+	// The command is run against real nodes by TestPausedNode
+	// (shownCommands).
+	if !strings.Contains(status, "checked the decryption proofs of trustees") || command != "evote verify --node RPC_URL --election-id "+id || bars != want {
+		t.Fatalf("results: %q, command %q, %d bars, want %d", status, command, bars, want)
 	}
 	h.axeCheck(t, "results")
 }

@@ -39,10 +39,12 @@ func TestBrowser(t *testing.T) {
 			chromedp.WaitVisible("#audit-result.ok"))
 		h.shot(t, "audit")
 		h.axeCheck(t, "audit")
-		var explain string
-		h.run(t, "audit text", chromedp.Text("#audit-explain", &explain), chromedp.WaitVisible(`#audit-chain`))
-		if !strings.Contains(explain, "evote verify-audit") {
-			t.Errorf("the audit step does not explain evote verify-audit: %q", explain)
+		// The command is run against real nodes by TestPausedNode
+		// (shownCommands); here: it names the file the page saves.
+		var explain, command string
+		h.run(t, "audit text", chromedp.Text("#audit-explain", &explain), chromedp.Text("#audit-command", &command), chromedp.WaitVisible(`#audit-chain`))
+		if file := "audit-" + audited + ".json"; !strings.Contains(explain, file) || command != "evote verify-audit --node RPC_URL "+file {
+			t.Errorf("the audit step does not explain evote verify-audit with the saved file %s: %q, %q", file, explain, command)
 		}
 		// The audit is published: the ballot is spoiled on the chain.
 		h.run(t, "audit published", chromedp.Poll(`document.querySelector("#audit-chain").textContent.includes("block")`, nil, chromedp.WithPollingTimeout(15*time.Second)))

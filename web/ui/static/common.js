@@ -25,6 +25,13 @@
     for (const c of kids) if (c != null) n.append(c);
     return n;
   };
+  // The commands the pages show (docs/ui.md). Each runs as shown once
+  // RPC_URL is replaced by an authority node's CometBFT RPC address (see
+  // "command.rpc"); web/uitest's TestShownCommands runs them.
+  E.commands = {
+    verifyAudit: (file) => "evote verify-audit --node RPC_URL " + file,
+    verify: (id) => "evote verify --node RPC_URL --election-id " + id,
+  };
   E.show = function (el, text, cls) { el.textContent = text; if (cls !== undefined) el.className = cls; };
 
   // Texts marked data-t get their translation.

@@ -53,7 +53,7 @@ window.EVOTE_STRINGS = {
     "encrypted.cast": "Cast my ballot",
     "encrypted.audit": "Audit this ballot instead (it will not be cast)",
     "audit.title": "Audit of ballot {code}",
-    "audit.explain": "This ballot is now spoiled: it will never be counted. Below are the choices it contained, checked in your browser against the encryption. Save the audit file and check it with any independent verifier, for example: evote verify-audit --election {id} audit.json",
+    "audit.explain": "This ballot is now spoiled: it will never be counted. Below are the choices it contained, checked in your browser against the encryption. Save the audit file ({file}) and check it with any independent verifier, for example with the evote program, in the folder where you saved the file:",
     "audit.verified": "The encrypted ballot matches these choices.",
     "audit.failed": "The audit check FAILED: {detail}. Do not cast a ballot from this device; report it to the election officials.",
     "audit.save": "Save the audit file",
@@ -104,7 +104,8 @@ window.EVOTE_STRINGS = {
     "lookup.audited": "It is an audited (spoiled) ballot: it does not count.",
     "results.title": "Results",
     "results.none": "There is no result yet: it is published after voting closes and the trustees decrypt the totals.",
-    "results.verified": "Result recorded on the chain at block {height}. Before recording it, every authority node checked the decryption proofs of trustees {trustees} and that each count is the decryption of the encrypted totals of the ballots on the chain. Check it yourself with: evote verify --node {node}",
+    "results.verified": "Result recorded on the chain at block {height}. Before recording it, every authority node checked the decryption proofs of trustees {trustees} and that each count is the decryption of the encrypted totals of the ballots on the chain.",
+    "results.check": "Check it yourself, from the chain, with the evote program:",
     "results.votes": "{n} votes",
     "explorer.title": "Block explorer",
     "explorer.latest": "Latest blocks",
@@ -113,6 +114,7 @@ window.EVOTE_STRINGS = {
     "explorer.show": "Show",
     "explorer.block": "Block {height}",
     "explorer.signers": "Signed by {n} of {total} authorities.",
+    "command.rpc": "Replace RPC_URL by the RPC address of one of the election's authority nodes (the election officials give it; on a node's own machine it is http://127.0.0.1:26657 by default). With the election record the authorities publish (evote record export), write --record DIR, the record's folder, in place of --node RPC_URL.",
     "common.retry": "Try again",
     "common.election": "Election"
   }

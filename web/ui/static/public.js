@@ -112,7 +112,9 @@
     $("#loading").textContent = "";
     const r = info.record;
     if (!r.result || !r.result.length) { $("#result-status").textContent = t("results.none") + " " + t("phase." + r.phase, { start: EV.fmtTime(info.manifest.start), end: EV.fmtTime(info.manifest.end) }); return; }
-    $("#result-status").textContent = t("results.verified", { height: r.result_height, trustees: (r.shares || []).join(", "), node: location.origin });
+    $("#result-status").textContent = t("results.verified", { height: r.result_height, trustees: (r.shares || []).join(", ") });
+    $("#result-command").textContent = EV.commands.verify(info.manifest.election_id);
+    $("#result-check").hidden = false;
     for (const cr of r.result) {
       const c = info.manifest.contests.find((x) => x.id === cr.contest);
       if (!c) continue;

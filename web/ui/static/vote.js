@@ -217,7 +217,9 @@
     V.ballot = null;
     if (a.error) { alertMsg(a.error); return; }
     $("#audit-title").textContent = t("audit.title", { code: a.trackingCode });
-    $("#audit-explain").textContent = t("audit.explain", { id: V.id });
+    const file = "audit-" + a.trackingCode + ".json"; // the name #audit-save saves it under
+    $("#audit-explain").textContent = t("audit.explain", { file: file });
+    $("#audit-command").textContent = EV.commands.verifyAudit(file);
     const v = V.ev.verifyAudit(V.election, a.audit);
     const dl = $("#audit-choices");
     dl.textContent = "";
