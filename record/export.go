@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 
-	cmtjson "github.com/cometbft/cometbft/libs/json"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 
 	"github.com/evote/evote/ballot"
@@ -48,9 +47,11 @@ func ExportWithOptions(ctx context.Context, c rpcclient.Client, electionID, dir 
 	if gen.Genesis == nil {
 		return errors.New("record: the node returned no genesis")
 	}
-	genJSON, err := cmtjson.MarshalIndent(gen.Genesis, "", "  ")
+	// The canonical form: its SHA-256 is the genesis fingerprint that
+	// `evote node genesis` and `node show` print (CanonicalGenesis).
+	genJSON, err := CanonicalGenesis(gen.Genesis)
 	if err != nil {
-		return fmt.Errorf("record: genesis: %w", err)
+		return err
 	}
 	st, height, err := queryState(ctx, c, electionID)
 	if err != nil {
@@ -65,7 +66,7 @@ func ExportWithOptions(ctx context.Context, c rpcclient.Client, electionID, dir 
 			os.RemoveAll(dir)
 		}
 	}()
-	if err := w.WriteFile(GenesisFile, append(genJSON, '\n')); err != nil {
+	if err := w.WriteFile(GenesisFile, genJSON); err != nil {
 		return err
 	}
 	d := NewDeriver(electionID)

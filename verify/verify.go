@@ -23,11 +23,10 @@ package verify
 import (
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/cometbft/cometbft/types"
@@ -45,9 +44,11 @@ type Options struct {
 	// MaxFailures is the number of failures listed per check (20 if 0);
 	// all are counted.
 	MaxFailures int
-	// GenesisSHA256, if set (hex), is the SHA-256 of genesis.json the
-	// observer expects (as the authorities published it); check 2 fails on
-	// any other genesis.
+	// GenesisSHA256, if set, is the genesis fingerprint the observer
+	// expects, as the authorities published it and `evote node genesis` and
+	// `evote node show` print it: 64 hex digits (either case), the SHA-256
+	// of the genesis' canonical JSON (record.GenesisFingerprint,
+	// spec-verify.md). Check 2 fails on any other genesis.
 	GenesisSHA256 string
 	// BallotsPerBatch is the number of ballots verified in one batch by one
 	// worker (512 if 0).
@@ -177,15 +178,26 @@ func (v *verifier) checkGenesis() {
 		c.fail(&Failure{File: record.GenesisFile, Message: err.Error()})
 		return
 	}
-	sum := sha256.Sum256(raw)
-	v.report.GenesisSHA = hex.EncodeToString(sum[:])
-	if v.opts.GenesisSHA256 != "" && v.opts.GenesisSHA256 != v.report.GenesisSHA {
-		c.fail(&Failure{File: record.GenesisFile, Message: fmt.Sprintf("SHA-256 %s, expected %s", v.report.GenesisSHA, v.opts.GenesisSHA256)})
-	}
-	doc, err := genesisFromJSON(raw)
+	info, err := record.FileFingerprint(raw)
 	if err != nil {
 		c.fail(&Failure{File: record.GenesisFile, Message: err.Error()})
+		if v.opts.GenesisSHA256 != "" {
+			c.fail(&Failure{File: record.GenesisFile, Message: fmt.Sprintf("no genesis fingerprint to compare with the expected %s: the genesis does not decode", v.opts.GenesisSHA256)})
+		}
 		return
+	}
+	doc := info.Doc
+	v.report.GenesisSHA = info.Fingerprint
+	if want := v.opts.GenesisSHA256; want != "" {
+		switch norm := strings.ToLower(strings.TrimSpace(want)); {
+		case !isHex64(norm):
+			c.fail(&Failure{File: record.GenesisFile, Message: fmt.Sprintf("expected genesis fingerprint %q is not 64 hex digits (copy the value `evote node genesis` or `evote node show` prints)", want)})
+		case norm != info.Fingerprint:
+			c.fail(&Failure{File: record.GenesisFile, Message: fmt.Sprintf("genesis fingerprint %s, expected %s: this record is of another chain than the one the authorities published, or the expected value is wrong", info.Fingerprint, norm)})
+		}
+	}
+	if !info.Canonical {
+		c.note("genesis.json is not in canonical form: `sha256sum genesis.json` differs from the fingerprint %s; compare the fingerprint", info.Fingerprint)
 	}
 	if doc.ChainID != v.rec.Index.ChainID {
 		c.fail(&Failure{File: record.GenesisFile, Message: fmt.Sprintf("chain id %q, record.json says %q", doc.ChainID, v.rec.Index.ChainID)})
@@ -221,23 +233,6 @@ func (v *verifier) checkGenesis() {
 	}
 }
 
-// genesisFromJSON decodes and validates a genesis document; it never panics.
-func genesisFromJSON(raw []byte) (doc *types.GenesisDoc, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			doc, err = nil, fmt.Errorf("genesis does not decode: %v", r)
-		}
-	}()
-	doc, err = types.GenesisDocFromJSON(raw)
-	if err != nil {
-		return nil, fmt.Errorf("genesis: %v", err)
-	}
-	if doc.ConsensusParams == nil {
-		return nil, fmt.Errorf("genesis: no consensus parameters")
-	}
-	return doc, nil
-}
-
 func validatorSet(vals []*types.Validator) (vs *types.ValidatorSet, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -252,3 +247,16 @@ func validatorSet(vals []*types.Validator) (vs *types.ValidatorSet, err error) {
 }
 
 func intp(i int) *int { return &i }
+
+// isHex64 tells whether s is 64 lower-case hex digits.
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/evote/evote/chain/store"
 	"github.com/evote/evote/chain/store/pebblestore"
 	"github.com/evote/evote/chain/store/pgstore"
+	"github.com/evote/evote/record"
 )
 
 // envDatabaseURL carries the PostgreSQL URL of a node's state, so that a
@@ -70,7 +71,7 @@ func init() {
 			},
 			{
 				Name:      "show",
-				Usage:     "print the node's id and validator key, for the genesis ceremony and the peers' configs",
+				Usage:     "print the node's id and validator key (for the genesis ceremony and the peers' configs) and its genesis' fingerprint",
 				ArgsUsage: " ",
 				Flags:     []cli.Flag{homeFlag, &cli.BoolFlag{Name: "json", Usage: "print JSON"}},
 				Action:    nodeShow,
@@ -81,7 +82,8 @@ func init() {
 				ArgsUsage: " ",
 				Description: "Every authority node must use the same genesis file: one person writes it and all copy it\n" +
 					"to HOME/config/genesis.json. Validators are given as NAME=KEY, KEY the validator key\n" +
-					"that `evote node show` prints.",
+					"that `evote node show` prints. It prints the genesis fingerprint (SHA-256 of its canonical JSON,\n" +
+					"docs/spec-verify.md) that everyone compares: `node show` on each node, `verify --genesis-sha256`.",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "out", Required: true, Usage: "the genesis `FILE` to write"},
 					&cli.StringFlag{Name: "chain-id", Required: true, Usage: "the chain's `ID`, e.g. evote-city-2027"},
@@ -164,20 +166,60 @@ func printIdentity(w io.Writer, id node.Identity) {
 }
 
 func nodeShow(c *cli.Context) error {
-	id, err := node.ReadIdentity(c.String("home"))
+	home := c.String("home")
+	id, err := node.ReadIdentity(home)
+	if err != nil {
+		return err
+	}
+	genFile, gen, err := homeGenesis(home)
 	if err != nil {
 		return err
 	}
 	if c.Bool("json") {
-		b, err := json.MarshalIndent(id, "", "  ")
+		out := struct {
+			node.Identity
+			GenesisSHA256 string `json:"genesis_sha256,omitempty"`
+		}{Identity: id}
+		if gen != nil {
+			out.GenesisSHA256 = gen.Fingerprint
+		}
+		b, err := json.MarshalIndent(out, "", "  ")
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(c.App.Writer, string(b))
 		return nil
 	}
-	printIdentity(c.App.Writer, id)
+	w := c.App.Writer
+	printIdentity(w, id)
+	switch {
+	case gen == nil:
+		fmt.Fprintf(w, "genesis SHA-256:   none yet (no %s)\n", genFile)
+	case gen.Canonical:
+		fmt.Fprintf(w, "genesis SHA-256:   %s\n", gen.Fingerprint)
+	default:
+		fmt.Fprintf(w, "genesis SHA-256:   %s\n", gen.Fingerprint)
+		fmt.Fprintf(w, "(%s is not in canonical form, so sha256sum of it prints another value: compare this one)\n", genFile)
+	}
 	return nil
+}
+
+// homeGenesis reads the genesis of a node's home, if it has one yet: the
+// file's path and its fingerprint (record.GenesisFingerprint), nil when
+// there is no file.
+func homeGenesis(home string) (string, *record.GenesisInfo, error) {
+	file, err := node.GenesisFile(home)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+		return file, nil, nil
+	}
+	gen, err := record.ReadGenesisFile(file)
+	if err != nil {
+		return file, nil, err
+	}
+	return file, &gen, nil
 }
 
 func nodeGenesis(c *cli.Context) error {
@@ -203,8 +245,16 @@ func nodeGenesis(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "wrote %s: chain %s, %d validators, %d officials, genesis time %s\n",
+	w := c.App.Writer
+	fmt.Fprintf(w, "wrote %s: chain %s, %d validators, %d officials, genesis time %s\n",
 		out, doc.ChainID, len(doc.Validators), len(c.StringSlice("official-key")), doc.GenesisTime.Format(time.RFC3339))
+	gen, err := record.ReadGenesisFile(out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "genesis SHA-256:   %s\n", gen.Fingerprint)
+	fmt.Fprintln(w, "Publish this fingerprint with the file: every operator checks it with evote node show after")
+	fmt.Fprintln(w, "copying the file (sha256sum of this file prints it too), observers pass it to evote verify --genesis-sha256.")
 	return nil
 }
 
