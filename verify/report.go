@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/evote/evote/internal/jsonout"
 )
 
 // Status is a check's outcome.
@@ -203,10 +205,7 @@ func (r *Report) Check(n int) *CheckResult {
 
 // WriteJSON writes the report as indented JSON.
 func (r *Report) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false) // names and messages as written
-	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return jsonout.Encode(w, r, "  ") // names and messages as written
 }
 
 // WriteText writes the report for people: one block per check, its

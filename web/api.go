@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +14,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/internal/strictjson"
 )
 
@@ -89,20 +89,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// encodeJSON is json.Marshal without HTML escaping: json.Marshal writes &, <
-// and > as \u0026, \u003c and \u003e, also inside a json.RawMessage, which
-// would change the canonical manifest embedded in an answer (its bytes are
-// hashed). Every answer and websocket message of the server is encoded with
-// it; the pages never put JSON into HTML.
-func encodeJSON(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
+// encodeJSON encodes every answer and websocket message of the server
+// without HTML escaping (internal/jsonout), which would change the
+// canonical manifest embedded in an answer; the pages never put JSON into
+// HTML.
+func encodeJSON(v any) ([]byte, error) { return jsonout.Marshal(v) }
 
 func reqCtx(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), 10*time.Second)
