@@ -1,0 +1,47 @@
+package demo
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/voters"
+)
+
+// Report prints the published counts of every contest, marking each that
+// differs from what the simulated voters of plan chose, and the verdict
+// line. It reports whether the demo passed: the counts match and
+// verification passed.
+func (d *Demo) Report(rec *chain.ElectionRecord, plan *voters.Plan, verified bool) bool {
+	want := plan.Expected(d.Manifest)
+	fmt.Fprintln(d.cfg.Out)
+	tw := tabwriter.NewWriter(d.cfg.Out, 0, 4, 2, ' ', 0)
+	match := true
+	for _, cr := range rec.Result {
+		c, _ := d.Manifest.Contest(cr.Contest)
+		fmt.Fprintf(tw, "%s (%s)\n", c.Title, c.Instructions())
+		for k, n := range cr.Counts {
+			mark := ""
+			if n != want[cr.Contest][k] {
+				mark = fmt.Sprintf("  ← the voters chose %d", want[cr.Contest][k])
+				match = false
+			}
+			fmt.Fprintf(tw, "  %s\t%d%s\n", c.Selections[k].Title, n, mark)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(d.cfg.Out)
+	status := "PASS"
+	if !match || !verified {
+		status = "FAIL"
+	}
+	what := "equal"
+	if !match {
+		what = "DIFFER FROM"
+	}
+	fmt.Fprintf(d.cfg.Out, "%s: the decrypted counts %s the simulated voters' choices (%d ballots counted, verification %s); %s in %.0fs\n",
+		status, what, rec.Counted(), map[bool]string{true: "passed", false: "FAILED"}[verified], strings.TrimSuffix(d.cfg.Dir, "/")+"/ kept", time.Since(d.began).Seconds())
+	return status == "PASS"
+}

@@ -1,0 +1,80 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/credential"
+	"github.com/evote/evote/internal/voters"
+	"github.com/evote/evote/web/client"
+)
+
+// VoteOptions say how the simulated voters cast.
+type VoteOptions struct {
+	// Clients is the number of concurrent websocket clients.
+	Clients int
+	// Voters are the fractions of re-votes, audits and invalid ballots and
+	// the seed of the voters' choices.
+	Voters voters.Options
+	// Receipts verify the committed receipts: the chain id and validator
+	// set the nodes report (their /api/validators).
+	Receipts client.Options
+	// BenchOut, if set, is the file the casting figures are appended to in
+	// Go benchmark format.
+	BenchOut string
+}
+
+// Vote has one simulated voter per credential encrypt and cast ballots
+// over websockets spread over the nodes (with the re-votes, audits and
+// invalid ballots of o), and checks that every request had the outcome it
+// must have. It returns the voters' plan, whose Expected counts the result
+// must equal.
+func (d *Demo) Vote(ctx context.Context, e *ballot.Election, creds []*credential.Credential, o VoteOptions) (*voters.Plan, error) {
+	d.stepf("%d simulated voters encrypt and cast over websockets", len(creds))
+	plan, err := voters.Prepare(e, creds, o.Voters)
+	if err != nil {
+		return nil, err
+	}
+	var urls []string
+	for _, n := range d.Cluster.Nodes {
+		urls = append(urls, "ws://"+n.HTTPAddr+"/ws")
+	}
+	st, err := voters.Run(ctx, urls, o.Receipts, plan, o.Clients, 1, e.Manifest.ElectionID, nil)
+	if err != nil {
+		return nil, err
+	}
+	if st.Unexpected > 0 {
+		for _, p := range st.Problems[:min(10, len(st.Problems))] {
+			fmt.Fprintln(d.cfg.Out, "  unexpected:", p)
+		}
+		return nil, fmt.Errorf("demo: %d requests had an unexpected outcome", st.Unexpected)
+	}
+	if o.BenchOut != "" {
+		if err := d.writeBench(o.BenchOut, o.Clients, st); err != nil {
+			return nil, err
+		}
+	}
+	d.donef("%d committed (%d re-votes, %d audits); %d refused as they must be (bad proofs, forged ballot and audit signatures, replays, audited ballots cast); %.0f ballots/s (%.0f/s sustained), receipts p50 %s, p99 %s, every receipt verified",
+		st.Committed, st.ByKind[voters.Cast]-len(plan.Final), st.ByKind[voters.Audit], st.Rejected,
+		st.Throughput(), st.Sustained(), st.Percentile(0.5).Round(time.Millisecond), st.Percentile(0.99).Round(time.Millisecond))
+	return plan, nil
+}
+
+// writeBench appends the casting figures to the file path as a line of Go
+// benchmark output (make bench reads them).
+func (d *Demo) writeBench(path string, clients int, st *voters.Stats) error {
+	selections := 0
+	for _, n := range d.Manifest.TotalsLayout() {
+		selections += n
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f, "BenchmarkClusterCast/nodes=%d/selections=%d/clients=%d \t 1 \t %d ns/op \t %.1f ballots/s \t %.1f sustained-ballots/s \t %d p50-ns \t %d p99-ns\n",
+		Nodes, selections, clients, st.Duration.Nanoseconds(), st.Throughput(), st.Sustained(), st.Percentile(0.5).Nanoseconds(), st.Percentile(0.99).Nanoseconds())
+	return f.Close()
+}
