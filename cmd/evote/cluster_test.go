@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/chain/node"
+	"github.com/evote/evote/internal/cluster"
 )
 
 // TestCluster treats a 4-node chain of `evote node start` processes as a
@@ -92,7 +93,7 @@ type chainView struct {
 func (c chainView) height(i int) (int64, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return rpcHeight(ctx, c.nodes[i].RPCAddr)
+	return cluster.Height(ctx, c.nodes[i].RPCAddr)
 }
 
 // waitHeight waits until each node in idx has committed height h.
@@ -116,7 +117,7 @@ func (c chainView) waitHeight(h int64, timeout time.Duration, idx ...int) {
 // blockAt returns the block id and app hash of the block at height h.
 func (c chainView) blockAt(i int, h int64) string {
 	c.t.Helper()
-	cl, err := rpcClient(c.nodes[i].RPCAddr)
+	cl, err := cluster.RPCClient(c.nodes[i].RPCAddr)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -274,12 +275,11 @@ func testClusterCommand(t *testing.T, bin string) {
 	}
 }
 
-func TestNodeProcs(t *testing.T) {
-	for _, c := range []struct{ cpus, nodes, want int }{
-		{2, 4, 1}, {8, 4, 2}, {16, 4, 4}, {1, 1, 1}, {4, 1, 4}, {4, 0, 4}, {3, 2, 1},
-	} {
-		if got := nodeProcs(c.cpus, c.nodes); got != c.want {
-			t.Errorf("nodeProcs(%d cores, %d nodes) = %d, want %d", c.cpus, c.nodes, got, c.want)
-		}
+// TestClusterEnvironment: the variables internal/cluster passes its
+// children are those `evote node start` reads.
+func TestClusterEnvironment(t *testing.T) {
+	if cluster.EnvPeerHTTP != envPeerHTTP || cluster.EnvDatabaseURL != envDatabaseURL {
+		t.Errorf("internal/cluster passes %s and %s, evote node start reads %s and %s",
+			cluster.EnvPeerHTTP, cluster.EnvDatabaseURL, envPeerHTTP, envDatabaseURL)
 	}
 }

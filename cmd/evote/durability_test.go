@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"sync"
 	"testing"
@@ -13,6 +12,8 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/config"
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/cluster"
+	"github.com/evote/evote/internal/demo"
 	"github.com/evote/evote/internal/voters"
 	"github.com/evote/evote/web/client"
 )
@@ -41,9 +42,8 @@ func TestBallotsSurviveKills(t *testing.T) {
 			t.Skip("EVOTE_SKIP_POSTGRES=1")
 		}
 		prefix := fmt.Sprintf("evote_kill_%d_", time.Now().UnixNano()%1e9)
-		d := &demo{dbURL: url, dbSchema: prefix}
 		t.Cleanup(func() {
-			if err := d.dropSchemas(context.Background()); err != nil {
+			if err := demo.DropSchemas(context.Background(), url, prefix); err != nil {
 				t.Errorf("dropping the test schemas: %v", err)
 			}
 		})
@@ -54,11 +54,11 @@ func TestBallotsSurviveKills(t *testing.T) {
 func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	d := &demo{exe: exe, w: io.Discard, dir: t.TempDir(), steps: 11, dbURL: dbURL, dbSchema: schema}
-	if err := d.startCluster(ctx); err != nil {
+	d := demo.New(demo.Config{Exe: exe, Dir: t.TempDir(), DatabaseURL: dbURL, SchemaPrefix: schema})
+	if err := d.StartCluster(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer d.stopCluster()
+	defer d.StopCluster()
 	m, reqs := openElection(t, ctx, d, 60, 1)
 	// Every client prefers node 0, the one that will be killed.
 	clients := dialAll(t, ctx, d)
@@ -74,44 +74,42 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 		close(done)
 	}()
 	time.Sleep(150 * time.Millisecond)
-	if err := d.children[0].cmd.Process.Kill(); err != nil {
+	if err := d.Cluster.Children[0].Kill(); err != nil {
 		t.Fatal(err)
 	}
-	<-d.children[0].done
+	<-d.Cluster.Children[0].Done()
 	<-done
-	h1, err := rpcHeight(ctx, d.nodes[1].RPCAddr)
+	h1, err := cluster.Height(ctx, d.Cluster.Nodes[1].RPCAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range clients {
-		if c.URL() == "ws://"+d.nodes[0].HTTPAddr+"/ws" {
+		if c.URL() == "ws://"+d.Cluster.Nodes[0].HTTPAddr+"/ws" {
 			t.Fatalf("a client still uses the killed node")
 		}
 	}
 	// Restart node 0; it catches up to the same app hash as the others.
 	restart := func(i int) {
-		ch, err := startChild(d.exe, d.nodes[i], "error", d.dbURL)
-		if err != nil {
+		if err := d.Cluster.StartNode(i); err != nil {
 			t.Fatal(err)
 		}
-		d.children[i] = ch
 	}
 	restart(0)
 	waitSameAppHash(t, ctx, d, h1)
 	cast(reqs[40:])
 
 	// Kill all four at once, restart them, and look up every receipted ballot.
-	last, err := rpcHeight(ctx, d.nodes[1].RPCAddr)
+	last, err := cluster.Height(ctx, d.Cluster.Nodes[1].RPCAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ch := range d.children {
-		_ = ch.cmd.Process.Kill()
+	for _, ch := range d.Cluster.Children {
+		_ = ch.Kill()
 	}
-	for _, ch := range d.children {
-		<-ch.done
+	for _, ch := range d.Cluster.Children {
+		<-ch.Done()
 	}
-	for i := range d.nodes {
+	for i := range d.Cluster.Nodes {
 		restart(i)
 	}
 	waitSameAppHash(t, ctx, d, last)
@@ -121,19 +119,13 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 // openElection publishes the 10-selection benchmark election for n voters
 // on the demo's cluster, runs its key ceremony, loads the roll, opens it, and
 // returns the manifest and one cast per voter (simulated voters of the seed).
-func openElection(t *testing.T, ctx context.Context, d *demo, n int, seed uint64) (*ballot.Manifest, []*voters.Request) {
+func openElection(t *testing.T, ctx context.Context, d *demo.Demo, n int, seed uint64) (*ballot.Manifest, []*voters.Request) {
 	t.Helper()
 	m, err := config.Load("../../election-configs/benchmark-10-selections.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.publish(ctx, m, n); err != nil {
-		t.Fatal(err)
-	}
-	if err := d.ceremony(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e, creds, _, err := d.credentialsAndOpen(ctx, n)
+	e, creds, _, err := d.OpenElection(ctx, m, n)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,21 +177,21 @@ func (r *receipts) castAll(t *testing.T, ctx context.Context, clients []*client.
 
 // onEveryNode checks that every receipted ballot is on every node, that the
 // election counts exactly those, and that all want ballots got a receipt.
-func (r *receipts) onEveryNode(t *testing.T, ctx context.Context, d *demo, electionID string, want int) {
+func (r *receipts) onEveryNode(t *testing.T, ctx context.Context, d *demo.Demo, electionID string, want int) {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for code := range r.codes {
-		for i := range d.nodes {
+		for i := range d.Cluster.Nodes {
 			var rec chain.BallotRecord
-			if err := chain.QueryJSON(ctx, d.rpc(i), "ballot/"+electionID+"/"+code, &rec); err != nil || rec.TrackingCode != code {
+			if err := chain.QueryJSON(ctx, d.RPC(i), "ballot/"+electionID+"/"+code, &rec); err != nil || rec.TrackingCode != code {
 				t.Fatalf("node %d lost ballot %s: %v", i, code, err)
 			}
 		}
 	}
-	for i := range d.nodes {
+	for i := range d.Cluster.Nodes {
 		var rec chain.ElectionRecord
-		if err := chain.QueryJSON(ctx, d.rpc(i), "election/"+electionID, &rec); err != nil || rec.Counted() != len(r.codes) {
+		if err := chain.QueryJSON(ctx, d.RPC(i), "election/"+electionID, &rec); err != nil || rec.Counted() != len(r.codes) {
 			t.Fatalf("node %d counts %d ballots, %d receipts were given: %v", i, rec.Counted(), len(r.codes), err)
 		}
 	}
@@ -210,9 +202,9 @@ func (r *receipts) onEveryNode(t *testing.T, ctx context.Context, d *demo, elect
 
 // waitHeight waits until node i has a block above min and returns its
 // height (0 and an error if the node does not answer).
-func waitHeight(ctx context.Context, d *demo, i int, min int64) (int64, error) {
+func waitHeight(ctx context.Context, d *demo.Demo, i int, min int64) (int64, error) {
 	for {
-		h, err := rpcHeight(ctx, d.nodes[i].RPCAddr)
+		h, err := cluster.Height(ctx, d.Cluster.Nodes[i].RPCAddr)
 		if err == nil && h > min {
 			return h, nil
 		}
@@ -226,15 +218,15 @@ func waitHeight(ctx context.Context, d *demo, i int, min int64) (int64, error) {
 // waitSameAppHash waits until every node is past height h and checks that
 // all report the same app hash at height h+1 (the header that signs the
 // state after block h).
-func waitSameAppHash(t *testing.T, ctx context.Context, d *demo, h int64) {
+func waitSameAppHash(t *testing.T, ctx context.Context, d *demo.Demo, h int64) {
 	t.Helper()
 	var want []byte
-	for i := range d.nodes {
+	for i := range d.Cluster.Nodes {
 		if _, err := waitHeight(ctx, d, i, h+1); err != nil {
 			t.Fatalf("node %d did not get past height %d: %v", i, h+1, err)
 		}
 		height := h + 1
-		b, err := d.rpc(i).Block(ctx, &height)
+		b, err := d.RPC(i).Block(ctx, &height)
 		if err != nil {
 			t.Fatal(err)
 		}

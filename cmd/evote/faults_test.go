@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/evote/evote/chain/store/pgstore"
+	"github.com/evote/evote/internal/cluster"
+	"github.com/evote/evote/internal/demo"
 	"github.com/evote/evote/web/client"
 )
 
@@ -33,9 +34,8 @@ func testDatabase(t *testing.T, name string) (url, prefix string) {
 		url = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
 	prefix = fmt.Sprintf("evote_%s_%d_", name, time.Now().UnixNano()%1e9)
-	d := &demo{dbURL: url, dbSchema: prefix}
 	t.Cleanup(func() {
-		if err := d.dropSchemas(context.Background()); err != nil {
+		if err := demo.DropSchemas(context.Background(), url, prefix); err != nil {
 			t.Errorf("dropping the test schemas: %v", err)
 		}
 	})
@@ -58,11 +58,11 @@ func TestLostDatabaseConnections(t *testing.T) {
 	exe := buildEvote(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	d := &demo{exe: exe, w: io.Discard, dir: t.TempDir(), steps: 11, dbURL: url, dbSchema: prefix}
-	if err := d.startCluster(ctx); err != nil {
+	d := demo.New(demo.Config{Exe: exe, Dir: t.TempDir(), DatabaseURL: url, SchemaPrefix: prefix})
+	if err := d.StartCluster(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer d.stopCluster()
+	defer d.StopCluster()
 	m, reqs := openElection(t, ctx, d, 80, 2)
 	// Every client prefers node 0, whose database connections are killed.
 	clients := dialAll(t, ctx, d)
@@ -74,7 +74,7 @@ func TestLostDatabaseConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(context.Background())
-	app := pgstore.ApplicationName(prefix + d.nodes[0].Name)
+	app := pgstore.ApplicationName(prefix + d.Cluster.Nodes[0].Name)
 	var killed atomic.Int64
 	stop := make(chan struct{})
 	killerDone := make(chan struct{})
@@ -101,28 +101,26 @@ func TestLostDatabaseConnections(t *testing.T) {
 	}
 	restarted := false
 	select {
-	case <-d.children[0].done:
+	case <-d.Cluster.Children[0].Done():
 		// It stopped rather than diverge; it says why, and a restart brings
 		// it back.
-		log, _ := os.ReadFile(filepath.Join(d.nodes[0].Home, nodeLog))
+		log, _ := os.ReadFile(cluster.LogPath(d.Cluster.Nodes[0]))
 		if !strings.Contains(string(log), "cannot go on") {
-			t.Fatalf("node 0 exited without saying why:\n%s", tail(d.nodes[0].Home))
+			t.Fatalf("node 0 exited without saying why:\n%s", tail(d.Cluster.Nodes[0].Home))
 		}
-		ch, err := startChild(d.exe, d.nodes[0], "error", d.dbURL)
-		if err != nil {
+		if err := d.Cluster.StartNode(0); err != nil {
 			t.Fatal(err)
 		}
-		d.children[0] = ch
 		restarted = true
 	default:
 	}
-	last, err := rpcHeight(ctx, d.nodes[1].RPCAddr)
+	last, err := cluster.Height(ctx, d.Cluster.Nodes[1].RPCAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitSameAppHash(t, ctx, d, last)
 	receipted.onEveryNode(t, ctx, d, m.ElectionID, len(reqs))
-	resp, err := http.Get("http://" + d.nodes[0].HTTPAddr + "/healthz")
+	resp, err := http.Get(d.HTTPURL(0) + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,15 +144,15 @@ func TestFullDisk(t *testing.T) {
 	exe := buildEvote(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	d := &demo{exe: exe, w: io.Discard, dir: t.TempDir(), steps: 11}
-	if err := d.startCluster(ctx); err != nil {
+	d := demo.New(demo.Config{Exe: exe, Dir: t.TempDir()})
+	if err := d.StartCluster(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer d.stopCluster()
+	defer d.StopCluster()
 
 	// Move node 0's data folder onto a 64 MiB tmpfs.
 	stopNode(t, d, 0)
-	data := filepath.Join(d.nodes[0].Home, "data")
+	data := filepath.Join(d.Cluster.Nodes[0].Home, "data")
 	if err := os.Rename(data, data+".orig"); err != nil {
 		t.Fatal(err)
 	}
@@ -182,13 +180,13 @@ func TestFullDisk(t *testing.T) {
 	}
 	receipted.castAll(t, ctx, clients, m.ElectionID, reqs[10:30])
 	select {
-	case <-d.children[0].done:
+	case <-d.Cluster.Children[0].Done():
 	case <-time.After(60 * time.Second):
-		t.Fatalf("node 0 is still running 60 s after its disk filled up:\n%s", tail(d.nodes[0].Home))
+		t.Fatalf("node 0 is still running 60 s after its disk filled up:\n%s", tail(d.Cluster.Nodes[0].Home))
 	}
-	log, _ := os.ReadFile(filepath.Join(d.nodes[0].Home, nodeLog))
+	log, _ := os.ReadFile(cluster.LogPath(d.Cluster.Nodes[0]))
 	if !strings.Contains(string(log), "no space left on device") {
-		t.Fatalf("node 0 stopped without naming the full disk:\n%s", tail(d.nodes[0].Home))
+		t.Fatalf("node 0 stopped without naming the full disk:\n%s", tail(d.Cluster.Nodes[0].Home))
 	}
 
 	// Space is freed; restarted, node 0 catches up.
@@ -197,7 +195,7 @@ func TestFullDisk(t *testing.T) {
 	}
 	startNode(t, d, 0)
 	receipted.castAll(t, ctx, clients, m.ElectionID, reqs[30:])
-	last, err := rpcHeight(ctx, d.nodes[1].RPCAddr)
+	last, err := cluster.Height(ctx, d.Cluster.Nodes[1].RPCAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,13 +204,13 @@ func TestFullDisk(t *testing.T) {
 }
 
 // stopNode stops node i of the demo's cluster gracefully and waits for it.
-func stopNode(t *testing.T, d *demo, i int) {
+func stopNode(t *testing.T, d *demo.Demo, i int) {
 	t.Helper()
-	if err := d.children[i].cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := d.Cluster.Children[i].Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-d.children[i].done:
+	case <-d.Cluster.Children[i].Done():
 	case <-time.After(30 * time.Second):
 		t.Fatal("node did not stop within 30 s")
 	}
@@ -220,34 +218,32 @@ func stopNode(t *testing.T, d *demo, i int) {
 
 // startNode starts node i of the demo's cluster again and waits until it
 // has caught up with the others.
-func startNode(t *testing.T, d *demo, i int) {
+func startNode(t *testing.T, d *demo.Demo, i int) {
 	t.Helper()
-	ch, err := startChild(d.exe, d.nodes[i], "error", d.dbURL)
-	if err != nil {
+	if err := d.Cluster.StartNode(i); err != nil {
 		t.Fatal(err)
 	}
-	d.children[i] = ch
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		st, err := d.rpc(i).Status(context.Background())
+		st, err := d.RPC(i).Status(context.Background())
 		if err == nil && !st.SyncInfo.CatchingUp && st.SyncInfo.LatestBlockHeight > 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("node %d did not catch up within 60 s: %v\n%s", i, err, tail(d.nodes[i].Home))
+			t.Fatalf("node %d did not catch up within 60 s: %v\n%s", i, err, tail(d.Cluster.Nodes[i].Home))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 }
 
 // dialAll dials 4 clients that prefer node 0 and fail over to the others.
-func dialAll(t *testing.T, ctx context.Context, d *demo) []*client.Client {
+func dialAll(t *testing.T, ctx context.Context, d *demo.Demo) []*client.Client {
 	t.Helper()
 	var urls []string
-	for _, nd := range d.nodes {
+	for _, nd := range d.Cluster.Nodes {
 		urls = append(urls, "ws://"+nd.HTTPAddr+"/ws")
 	}
-	opts, err := pinnedValidators(ctx, "http://"+d.nodes[1].HTTPAddr)
+	opts, err := pinnedValidators(ctx, d.HTTPURL(1))
 	if err != nil {
 		t.Fatal(err)
 	}
