@@ -12,7 +12,6 @@
 package chain
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
@@ -33,7 +32,9 @@ import (
 	"github.com/evote/evote/chain/store"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/jsonout"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/wire"
 )
 
 // AppOptions configure an App.
@@ -65,13 +66,13 @@ type App struct {
 
 	mu              sync.Mutex
 	committedHeight int64
-	records         map[string]cachedRecord
-	manifests       map[string][]byte // committed manifests, which never change
-	chainID         string
-	officials       []ed25519.PublicKey
-	elections       map[string]*electionCache
-	verified        *verifyCache
-	ballots         ballotBatcher
+	// committed caches the election records of the committed state, read by
+	// CheckTx (which runs for every transaction and again for the whole
+	// mempool after each block), by the height they were read at.
+	committed map[string]cachedValue
+	rules     *rules.Rules // nil before InitChain
+	verified  *verifyCache
+	ballots   ballotBatcher
 
 	// fatal is the error that halted the application (nil while it runs);
 	// onFatal is called once with it.
@@ -81,15 +82,6 @@ type App struct {
 }
 
 var _ abci.Application = (*App)(nil)
-
-// electionCache holds the parsed, immutable parts of an election.
-type electionCache struct {
-	manifest  *ballot.Manifest
-	ceremony  *trustee.Ceremony
-	election  *ballot.Election // nil until the key ceremony is resolved
-	officials map[string]bool
-	hash      []byte // manifest hash, to notice a redefined election
-}
 
 // NewApp returns the application over st. The chain's genesis app_state
 // (GenesisState, JSON) authorises the officials' keys.
@@ -102,18 +94,21 @@ func NewApp(st store.Store, opts AppOptions) (*App, error) {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{store: st, log: log, now: now, onFatal: opts.OnFatal, elections: map[string]*electionCache{}, records: map[string]cachedRecord{}, manifests: map[string][]byte{}, verified: newVerifyCache(200_000)}
+	a := &App{store: st, log: log, now: now, onFatal: opts.OnFatal, committed: map[string]cachedValue{}, verified: newVerifyCache(200_000)}
 	ctx := context.Background()
-	if id, err := st.Get(ctx, bucketMeta, []byte("chain-id")); err == nil {
-		a.chainID = string(id)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	if raw, err := st.Get(ctx, bucketMeta, []byte("app-state")); err == nil {
-		if _, a.officials, err = ParseGenesisState(raw); err != nil {
+	id, err := st.Get(ctx, bucketMeta, []byte("chain-id"))
+	switch {
+	case err == nil:
+		raw, err := st.Get(ctx, bucketMeta, []byte("app-state"))
+		if err != nil {
+			return nil, fmt.Errorf("chain: the store has a chain id but no genesis app_state: %w", err)
+		}
+		_, officials, err := ParseGenesisState(raw)
+		if err != nil {
 			return nil, err
 		}
-	} else if !errors.Is(err, store.ErrNotFound) {
+		a.setRules(string(id), officials)
+	case !errors.Is(err, store.ErrNotFound):
 		return nil, err
 	}
 	last, err := st.LastBlock(ctx)
@@ -141,11 +136,10 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 		return nil, err
 	}
 	o := newOverlay(a.store)
-	o.put(bucketMeta, []byte("chain-id"), []byte(req.ChainId))
-	o.put(bucketMeta, []byte("app-state"), req.AppStateBytes)
-	a.mu.Lock()
-	a.chainID, a.officials = req.ChainId, officials
-	a.mu.Unlock()
+	for _, w := range rules.GenesisWrites(req.ChainId, req.AppStateBytes) {
+		o.put(w.Bucket, w.Key, w.Value)
+	}
+	a.setRules(req.ChainId, officials)
 	a.initWrites = o
 	return &abci.InitChainResponse{}, nil
 }
@@ -159,29 +153,32 @@ func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (resp *abci
 		if r := recover(); r != nil {
 			h := txHash(req.Tx)
 			a.log.Error("chain: panic while checking a transaction", "tx", hexHash(h[:]), "panic", r, "stack", string(debug.Stack()))
-			resp = &abci.CheckTxResponse{Code: CodeInternal, Log: "internal error: the node failed while checking this transaction", Codespace: Codespace}
+			resp = &abci.CheckTxResponse{Code: uint32(wire.CodeInternal), Log: "internal error: the node failed while checking this transaction", Codespace: wire.Codespace}
 		}
 	}()
 	if a.checkPanic != nil {
 		a.checkPanic(req.Tx)
 	}
-	tx, err := DecodeTx(req.Tx)
+	tx, err := wire.Decode(req.Tx)
 	if err != nil {
-		return &abci.CheckTxResponse{Code: CodeMalformed, Log: err.Error(), Codespace: Codespace}, nil
+		return &abci.CheckTxResponse{Code: uint32(wire.CodeMalformed), Log: err.Error(), Codespace: wire.Codespace}, nil
+	}
+	r := a.Rules()
+	if r == nil {
+		return &abci.CheckTxResponse{Code: uint32(wire.CodeInternal), Log: "internal error: the chain has no genesis yet", Codespace: wire.Codespace}, nil
 	}
 	o := newOverlay(a.store)
 	o.committedView = true
-	x := &execution{app: a, ctx: ctx, o: o, time: a.now(), raw: req.Tx}
-	_, err = x.apply(tx)
+	_, err = r.Check(a.now()).Apply(committedState{view{ctx, o}, a}, rules.Tx{Raw: req.Tx, Tx: tx})
 	if ferr := o.failed(); ferr != nil {
 		// Whatever the check made of it, a transaction checked against a
 		// state that could not be read is refused (and may be sent again).
 		a.log.Warn("chain: CheckTx could not read the state", "err", ferr)
-		return &abci.CheckTxResponse{Code: CodeInternal, Log: "internal error: the node could not read its state; try again or another node", Codespace: Codespace}, nil
+		return &abci.CheckTxResponse{Code: uint32(wire.CodeInternal), Log: "internal error: the node could not read its state; try again or another node", Codespace: wire.Codespace}, nil
 	}
 	if err != nil {
-		code, log := txErrorCode(err)
-		return &abci.CheckTxResponse{Code: code, Log: log, Codespace: Codespace}, nil
+		code, log := rules.Outcome(err)
+		return &abci.CheckTxResponse{Code: uint32(code), Log: log, Codespace: wire.Codespace}, nil
 	}
 	return &abci.CheckTxResponse{Code: abci.CodeTypeOK}, nil
 }
@@ -205,45 +202,60 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 	if a.initWrites != nil {
 		o = a.initWrites
 	}
-	a.preverify(ctx, o, req.Txs)
+	r := a.Rules()
+	if r == nil {
+		return nil, a.halt(fmt.Errorf("chain: finalizing block %d before InitChain", req.Height))
+	}
+	txs := make([]decoded, len(req.Txs))
+	for i, raw := range req.Txs {
+		tx, err := wire.Decode(raw)
+		txs[i] = decoded{raw: raw, tx: tx, err: err}
+	}
+	a.preverify(ctx, o, txs)
 	if err := o.failed(); err != nil {
 		return nil, a.halt(fmt.Errorf("chain: finalizing block %d: %w", req.Height, err))
 	}
-	x := &execution{app: a, ctx: ctx, o: o, time: req.Time, height: req.Height, totals: map[string][]crypto.Ciphertext{}}
+	blk := r.Block(req.Height, req.Time)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
-	for i, raw := range req.Txs {
-		x.index, x.raw = i, raw
+	for i, d := range txs {
 		res := &abci.ExecTxResult{Code: abci.CodeTypeOK}
-		tx, err := DecodeTx(raw)
-		var events []abci.Event
+		err := d.err
+		var events []rules.Event
 		if err == nil {
 			// Each transaction writes to its own overlay, merged only if it is
 			// accepted: a rejected transaction changes nothing.
-			x.o = o.child()
-			events, err = x.apply(tx)
+			c := o.child()
+			events, err = blk.Apply(view{ctx, c}, rules.Tx{Raw: d.raw, Tx: d.tx, Index: i})
 			if err == nil {
-				o.merge(x.o)
+				o.merge(c)
 			}
-			x.o = o
 		}
 		if ferr := o.failed(); ferr != nil {
 			return nil, a.halt(fmt.Errorf("chain: finalizing block %d, transaction %d: %w", req.Height, i, ferr))
 		}
+		if err != nil && rules.AsRejection(err) == nil && !errors.Is(err, wire.ErrMalformed) {
+			// Not a fault of the transaction: a stored value that does not
+			// decode, or a bug. The block's outcome is unknown on this node.
+			return nil, a.halt(fmt.Errorf("chain: finalizing block %d, transaction %d: %w", req.Height, i, err))
+		}
 		if err != nil {
-			res.Code, res.Log = txErrorCode(err)
-			res.Codespace = Codespace
+			code, log := rules.Outcome(err)
+			res.Code, res.Log, res.Codespace = uint32(code), log, wire.Codespace
 		} else {
-			res.Events = events
+			res.Events = abciEvents(events)
+			if b, ok := d.tx.(*wire.Ballot); ok {
+				a.forgetDecoded(ctx, o, b, d.raw)
+			}
 		}
 		results[i] = res
 	}
-	x.flushTotals()
+	blk.End(view{ctx, o})
 	a.initWrites = nil
 	appHash := a.lastAppHash
 	if len(o.writes) > 0 {
 		// A block that changes nothing keeps the app hash, so an idle chain
 		// needs no proof blocks and CometBFT can stop making blocks.
-		appHash = nextAppHash(a.lastAppHash, req.Height, o.changesHash())
+		appHash = rules.NextAppHash(a.lastAppHash, req.Height, rules.ChangesHash(o.changes()))
 	}
 	a.block = o
 	a.pending = &store.Changes{Height: req.Height, AppHash: appHash, Writes: o.writes}
@@ -292,212 +304,141 @@ func (a *App) halt(err error) error {
 	return err
 }
 
-// election returns the parsed election id as of the overlay's state.
-func (a *App) election(ctx context.Context, o *overlay, id string) (*ElectionRecord, *electionCache, error) {
-	rec, err := a.record(ctx, o, id)
-	if err != nil {
-		return nil, nil, err
-	}
+// setRules sets the chain's rules once its genesis is known.
+func (a *App) setRules(chainID string, officials []ed25519.PublicKey) {
+	r := rules.New(chainID, officials)
+	r.Checks = checker{a}
+	a.mu.Lock()
+	a.rules = r
+	a.mu.Unlock()
+}
+
+// Rules returns the chain's rules (nil before InitChain).
+func (a *App) Rules() *rules.Rules {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ec := a.elections[id]
-	if ec == nil || !bytes.Equal(ec.hash, rec.ManifestHash) {
-		m, err := ballot.DecodeManifestJSON(rec.Manifest)
-		if err != nil {
-			return nil, nil, fmt.Errorf("chain: stored manifest of %q: %w", id, err)
-		}
-		cer, err := trustee.NewCeremony(m)
-		if err != nil {
-			return nil, nil, fmt.Errorf("chain: stored manifest of %q: %w", id, err)
-		}
-		ec = &electionCache{manifest: m, ceremony: cer, officials: map[string]bool{}, hash: rec.ManifestHash}
-		for _, off := range m.Officials {
-			ec.officials[string(off.PublicKey)] = true
-		}
-		a.elections[id] = ec
-	}
-	if ec.election == nil && rec.JointKey != nil {
-		k, err := crypto.DecodeNonIdentityPoint(rec.JointKey)
-		if err != nil {
-			return nil, nil, fmt.Errorf("chain: stored key of %q: %w", id, err)
-		}
-		if ec.election, err = ballot.NewElection(ec.manifest, k); err != nil {
-			return nil, nil, err
-		}
-	}
-	return rec, ec, nil
+	return a.rules
 }
 
-// record reads an election's record. On a view of the committed state (as in
-// CheckTx, which runs for every transaction and again for the whole mempool
-// after each block) it keeps the parsed record until the next commit and
-// hands out copies.
-func (a *App) record(ctx context.Context, o *overlay, id string) (*ElectionRecord, error) {
-	committed := o.parent == nil && len(o.writes) == 0 && o.committedView
-	a.mu.Lock()
-	height := a.committedHeight
-	if c, ok := a.records[id]; committed && ok && c.height == height {
-		a.mu.Unlock()
-		return c.rec.clone(), nil
+// forgetDecoded drops the decoded ciphertexts of an applied ballot's cached
+// checks: the block has added them up, and the cache keeps bytes only.
+func (a *App) forgetDecoded(ctx context.Context, o *overlay, b *wire.Ballot, raw []byte) {
+	if _, ec, err := a.rules.Election(view{ctx, o}, b.ElectionID); err == nil && ec.Ballot != nil {
+		a.verified.forgetDecoded(cacheKey(ec.Ballot, raw))
 	}
-	a.mu.Unlock()
-	var rec ElectionRecord
-	ok, err := o.getJSON(ctx, bucketElection, []byte(id), &rec)
-	if err != nil {
-		return nil, err
+}
+
+// cachedValue is a value of the committed state read at a height.
+type cachedValue struct {
+	height int64
+	value  []byte
+}
+
+// committedState is CheckTx's view of the committed state: election
+// records are kept until the next commit.
+type committedState struct {
+	view
+	a *App
+}
+
+func (s committedState) Get(bucket string, k []byte) ([]byte, bool, error) {
+	if bucket != bucketElection || s.o.written(bucket, k) {
+		return s.view.Get(bucket, k)
 	}
-	if !ok {
-		return nil, txErr(CodeUnknownElection, "no election %q on this chain", id)
+	s.a.mu.Lock()
+	height := s.a.committedHeight
+	c, ok := s.a.committed[string(k)]
+	s.a.mu.Unlock()
+	if ok && c.height == height {
+		return c.value, c.value != nil, nil
 	}
-	if rec.Manifest, err = a.manifest(ctx, o, id); err != nil {
-		return nil, fmt.Errorf("chain: manifest of %q: %w", id, err)
-	}
-	if committed {
-		a.mu.Lock()
+	v, found, err := s.view.Get(bucket, k)
+	if err == nil {
 		// Read possibly after a commit: label it with the height seen before
 		// the read, so that an entry is never used for a later state.
-		a.records[id] = cachedRecord{height: height, rec: rec.clone()}
-		a.mu.Unlock()
+		s.a.mu.Lock()
+		if len(s.a.committed) > 1024 {
+			clear(s.a.committed)
+		}
+		s.a.committed[string(k)] = cachedValue{height: height, value: v}
+		s.a.mu.Unlock()
 	}
-	return &rec, nil
+	return v, found, err
 }
 
-// manifest returns an election's manifest (canonical JSON; callers must not
-// change it). A manifest is written once, when its election is defined, and
-// never changes, so one read from the committed store is kept for the life of
-// the process; a manifest written by the block being executed is read from
-// its overlay and not kept.
-func (a *App) manifest(ctx context.Context, o *overlay, id string) ([]byte, error) {
-	k := []byte(id)
-	if o.written(bucketManifest, k) {
-		return o.get(ctx, bucketManifest, k)
-	}
-	a.mu.Lock()
-	m, ok := a.manifests[id]
-	a.mu.Unlock()
-	if ok {
-		return m, nil
-	}
-	m, err := o.read(ctx, bucketManifest, k)
+// committedView returns a view of the committed state.
+func (a *App) committedView(ctx context.Context) view {
+	return view{ctx, newOverlay(a.store)}
+}
+
+// ElectionRecord returns the committed state of an election with its
+// manifest.
+func (a *App) ElectionRecord(ctx context.Context, id string) (*rules.ElectionRecord, error) {
+	st := a.committedView(ctx)
+	rec, err := rules.Record(st, id)
 	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	a.manifests[id] = m
-	a.mu.Unlock()
-	return m, nil
-}
-
-// cachedRecord is a parsed election record of a committed height.
-type cachedRecord struct {
-	height int64
-	rec    *ElectionRecord
-}
-
-// ElectionRecord returns the committed state of an election.
-func (a *App) ElectionRecord(ctx context.Context, id string) (*ElectionRecord, error) {
-	rec, _, err := a.election(ctx, newOverlay(a.store), id)
-	return rec, err
+	if rec.Manifest, err = rules.Manifest(st, id); err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
 // Election returns the committed election's parsed manifest and, once its
 // key exists, the ballot.Election for encrypting and checking ballots.
 func (a *App) Election(ctx context.Context, id string) (*ballot.Manifest, *ballot.Election, error) {
-	_, ec, err := a.election(ctx, newOverlay(a.store), id)
+	r := a.Rules()
+	if r == nil {
+		return nil, nil, &rules.Rejection{Code: wire.CodeUnknownElection, Msg: fmt.Sprintf("no election %q on this chain", id)}
+	}
+	_, ec, err := r.Election(a.committedView(ctx), id)
 	if err != nil {
 		return nil, nil, err
 	}
-	return ec.manifest, ec.election, nil
+	return ec.Manifest, ec.Ballot, nil
 }
 
 // BallotByTrackingCode returns the committed record of the ballot with the
-// given tracking code, or an error with CodeNotFound.
-func (a *App) BallotByTrackingCode(ctx context.Context, electionID, code string) (*BallotRecord, bool, error) {
-	norm, err := ballot.NormalizeTrackingCode(code)
-	if err != nil {
-		return nil, false, txErr(CodeMalformed, "%v", err)
-	}
-	o := newOverlay(a.store)
-	h, err := o.get(ctx, bucketTracking, key(electionID, []byte(norm)))
-	if errors.Is(err, store.ErrNotFound) {
-		// An audited ballot has a tracking code too.
-		return nil, false, txErr(CodeNotFound, "no ballot with tracking code %s in election %q", norm, electionID)
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	var rec BallotRecord
-	if ok, err := o.getJSON(ctx, bucketBallot, key(electionID, h), &rec); err != nil {
-		return nil, false, err
-	} else if ok {
-		return &rec, false, nil
-	}
-	var ar AuditRecord
-	if ok, err := o.getJSON(ctx, bucketAudited, key(electionID, h), &ar); err != nil {
-		return nil, false, err
-	} else if ok {
-		return &BallotRecord{Hash: ar.Hash, TrackingCode: ar.TrackingCode, Height: ar.Height, Index: ar.Index}, true, nil
-	}
-	return nil, false, txErr(CodeNotFound, "no ballot with tracking code %s in election %q", norm, electionID)
+// given tracking code (audited reports an audited ballot's), or a rejection
+// with CodeNotFound.
+func (a *App) BallotByTrackingCode(ctx context.Context, electionID, code string) (rec *rules.BallotRecord, audited bool, err error) {
+	return rules.BallotByTrackingCode(a.committedView(ctx), electionID, code)
 }
 
 // CeremonyMessages returns the key-ceremony messages of an election that are
 // on the chain, in round order, as the trustees' tools read them.
 func (a *App) CeremonyMessages(ctx context.Context, electionID string) ([]*trustee.Message, error) {
-	_, ec, err := a.election(ctx, newOverlay(a.store), electionID)
+	r := a.Rules()
+	if r == nil {
+		return nil, &rules.Rejection{Code: wire.CodeUnknownElection, Msg: fmt.Sprintf("no election %q on this chain", electionID)}
+	}
+	st := a.committedView(ctx)
+	_, ec, err := r.Election(st, electionID)
 	if err != nil {
 		return nil, err
 	}
-	var out []*trustee.Message
-	for _, kind := range ceremonyKinds {
-		for l := 1; l <= ec.ceremony.Params.N; l++ {
-			b, err := a.store.Get(ctx, bucketCeremony, key(electionID, []byte(kind), u64(uint64(l))))
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			m, err := trustee.DecodeMessage(b)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, m)
-		}
-	}
-	return out, nil
+	return rules.CeremonyMessages(st, ec)
 }
 
 // Totals returns the election's committed encrypted running totals: one
 // ciphertext per selection of every contest, in manifest order.
 func (a *App) Totals(ctx context.Context, electionID string) ([]crypto.Ciphertext, error) {
-	_, ec, err := a.election(ctx, newOverlay(a.store), electionID)
+	m, _, err := a.Election(ctx, electionID)
 	if err != nil {
 		return nil, err
 	}
-	x := &execution{app: a, ctx: ctx, o: newOverlay(a.store)}
-	return x.loadTotals(ec)
+	return rules.Totals(a.committedView(ctx), m)
 }
 
 // Shares returns the decryption shares on the chain, by trustee index.
 func (a *App) Shares(ctx context.Context, electionID string) ([]crypto.DecryptionShare, error) {
-	rec, err := a.ElectionRecord(ctx, electionID)
+	st := a.committedView(ctx)
+	rec, err := rules.Record(st, electionID)
 	if err != nil {
 		return nil, err
 	}
-	var out []crypto.DecryptionShare
-	for _, l := range rec.Shares {
-		raw, err := a.store.Get(ctx, bucketShare, key(electionID, u64(uint64(l))))
-		if err != nil {
-			return nil, err
-		}
-		s, err := crypto.DecodeDecryptionShare(raw)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return rules.Shares(st, rec, electionID)
 }
 
 // Query answers ABCI queries on the committed state: "election/ID" and
@@ -536,11 +477,11 @@ func (a *App) Query(ctx context.Context, req *abci.QueryRequest) (*abci.QueryRes
 		}
 		v = files
 	default:
-		return &abci.QueryResponse{Code: CodeNotFound, Log: fmt.Sprintf("unknown query path %q", req.Path), Codespace: Codespace}, nil
+		return &abci.QueryResponse{Code: uint32(wire.CodeNotFound), Log: fmt.Sprintf("unknown query path %q", req.Path), Codespace: wire.Codespace}, nil
 	}
 	if err != nil {
-		code, log := txErrorCode(err)
-		return &abci.QueryResponse{Code: code, Log: log, Codespace: Codespace}, nil
+		code, log := rules.Outcome(err)
+		return &abci.QueryResponse{Code: uint32(code), Log: log, Codespace: wire.Codespace}, nil
 	}
 	// Not json.Marshal: it would HTML-escape the embedded canonical manifest.
 	b, _ := jsonout.Marshal(v)

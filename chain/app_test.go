@@ -16,6 +16,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/chain/store/pebblestore"
+	"github.com/evote/evote/wire"
 )
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
@@ -99,7 +100,7 @@ func setup(t *testing.T) (*harness, *chaintest.Election, *ballot.Election) {
 		h.mustBlock(blk...)
 	}
 	rec, err := h.app.ElectionRecord(context.Background(), "city-2026")
-	if err != nil || rec.Phase != chain.PhaseOpen || !rec.RollComplete || rec.RollCount != 6 {
+	if err != nil || rec.Phase != wire.PhaseOpen || !rec.RollComplete || rec.RollCount != 6 {
 		t.Fatalf("after setup: %+v, %v", rec, err)
 	}
 	be := e.BallotElection(t)
@@ -145,9 +146,9 @@ func TestElectionLifecycle(t *testing.T) {
 	ab, sec, _ := be.Encrypt(rand.Reader, e.Credentials[2].PublicKey(), choices)
 	signedAudit, _ := be.SignAudit(e.Credentials[2], ab, sec)
 	auditJSON, _ := json.Marshal(signedAudit)
-	h.mustBlock(chain.NewAuditTx("city-2026", auditJSON).Encode())
+	h.mustBlock(wire.Encode(&wire.Audit{ElectionID: "city-2026", File: auditJSON}))
 	cast, _ := be.Sign(e.Credentials[2], ab)
-	castAudited := chain.NewBallotTx("city-2026", cast.Encode()).Encode()
+	castAudited := wire.Encode(&wire.Ballot{ElectionID: "city-2026", Cast: cast.Encode()})
 
 	// Every way a ballot can be wrong gets its own code, in CheckTx and in a
 	// block alike.
@@ -156,24 +157,24 @@ func TestElectionLifecycle(t *testing.T) {
 	_, bb := e.Cast(t, be, 3, choices)
 	bb.Contests[0].Selections[0].Ciphertext = bb.Contests[0].Selections[1].Ciphertext
 	bc, _ := be.Sign(e.Credentials[3], bb)
-	badProofTx := chain.NewBallotTx("city-2026", bc.Encode()).Encode()
+	badProofTx := wire.Encode(&wire.Ballot{ElectionID: "city-2026", Cast: bc.Encode()})
 	_, fb := e.Cast(t, be, 4, choices)
 	fc, _ := be.Sign(e.Credentials[4], fb)
 	fc.Signature[5] ^= 1
-	forgedTx := chain.NewBallotTx("city-2026", fc.Encode()).Encode()
-	wrongElection := chain.NewBallotTx("no-such-election", cast.Encode()).Encode()
+	forgedTx := wire.Encode(&wire.Ballot{ElectionID: "city-2026", Cast: fc.Encode()})
+	wrongElection := wire.Encode(&wire.Ballot{ElectionID: "no-such-election", Cast: cast.Encode()})
 	cases := []struct {
 		name string
 		tx   []byte
 		code uint32
 	}{
-		{"garbage", []byte("not a transaction"), chain.CodeMalformed},
-		{"replay", tx1, chain.CodeDuplicate},
-		{"audited ballot cast", castAudited, chain.CodeAudited},
-		{"not on the roll", strangerTx, chain.CodeNotOnRoll},
-		{"bad proof", badProofTx, chain.CodeInvalidProof},
-		{"forged signature", forgedTx, chain.CodeBadSignature},
-		{"unknown election", wrongElection, chain.CodeUnknownElection},
+		{"garbage", []byte("not a transaction"), uint32(wire.CodeMalformed)},
+		{"replay", tx1, uint32(wire.CodeDuplicate)},
+		{"audited ballot cast", castAudited, uint32(wire.CodeAudited)},
+		{"not on the roll", strangerTx, uint32(wire.CodeNotOnRoll)},
+		{"bad proof", badProofTx, uint32(wire.CodeInvalidProof)},
+		{"forged signature", forgedTx, uint32(wire.CodeBadSignature)},
+		{"unknown election", wrongElection, uint32(wire.CodeUnknownElection)},
 	}
 	for _, c := range cases {
 		if r := h.check(c.tx); r.Code != c.code {
@@ -197,16 +198,16 @@ func TestElectionLifecycle(t *testing.T) {
 	// Outside the window, and after close.
 	h.clock = t0.Add(13 * time.Hour)
 	late, _ := e.Cast(t, be, 5, choices)
-	if r := h.check(late); r.Code != chain.CodeOutsideWindow {
+	if r := h.check(late); r.Code != uint32(wire.CodeOutsideWindow) {
 		t.Fatalf("late ballot: %d %s", r.Code, r.Log)
 	}
-	h.mustBlock(chain.CloseTx("test-chain", "city-2026", e.Official).Encode())
-	if r := h.check(late); r.Code != chain.CodeWrongPhase {
+	h.mustBlock(wire.Encode(chain.CloseTx("test-chain", "city-2026", e.Official)))
+	if r := h.check(late); r.Code != uint32(wire.CodeWrongPhase) {
 		t.Fatalf("ballot after close: %d %s", r.Code, r.Log)
 	}
 	// Only the officials may open or close.
 	other := chaintest.New(t, "test-chain", "x", 1, t0, t0.Add(time.Hour))
-	if r := h.check(chain.OpenTx("test-chain", "city-2026", other.Official).Encode()); r.Code != chain.CodeUnauthorized {
+	if r := h.check(wire.Encode(chain.OpenTx("test-chain", "city-2026", other.Official))); r.Code != uint32(wire.CodeUnauthorized) {
 		t.Fatalf("open by a stranger: %d %s", r.Code, r.Log)
 	}
 
@@ -217,7 +218,7 @@ func TestElectionLifecycle(t *testing.T) {
 	if info.LastBlockHeight != h.height || info2.LastBlockHeight != h.height || string(info2.LastBlockAppHash) != h.hashes[len(h.hashes)-1] {
 		t.Fatalf("restart: %+v vs %+v", info, info2)
 	}
-	if rec, _ := h.app.ElectionRecord(ctx, "city-2026"); rec.Phase != chain.PhaseClosed {
+	if rec, _ := h.app.ElectionRecord(ctx, "city-2026"); rec.Phase != wire.PhaseClosed {
 		t.Fatalf("restart lost state: %+v", rec)
 	}
 }
@@ -241,7 +242,7 @@ func TestDeterminism(t *testing.T) {
 	_, bb := e.Cast(t, be, 1, choices)
 	bb.Contests[1].Range.Branches[0].Response = bb.Contests[1].Range.Branches[1].Response
 	bc, _ := be.Sign(e.Credentials[1], bb)
-	blk = append(blk, chain.NewBallotTx("city-2026", bc.Encode()).Encode())
+	blk = append(blk, wire.Encode(&wire.Ballot{ElectionID: "city-2026", Cast: bc.Encode()}))
 	blocks = append(blocks, blk)
 	var last []*abci.ExecTxResult
 	for _, txs := range blocks {
@@ -254,7 +255,7 @@ func TestDeterminism(t *testing.T) {
 		last = ra
 	}
 	for i, r := range last {
-		if want := map[bool]uint32{true: chain.CodeInvalidProof, false: 0}[i == 4]; r.Code != want {
+		if want := map[bool]uint32{true: uint32(wire.CodeInvalidProof), false: 0}[i == 4]; r.Code != want {
 			t.Fatalf("ballot %d: code %d (%s), want %d", i, r.Code, r.Log, want)
 		}
 	}
@@ -285,20 +286,20 @@ func TestRejectedTxChangesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	txs, _ := chain.RollTxs("test-chain", bad, e.Official)
-	tx, _ := chain.DecodeTx(txs[0].Encode())
+	tx := txs[0]
 	// Repeat the stranger's key in another slot (the roll sorts its keys).
 	si, _ := bad.Index(stranger.Credentials[0].PublicKey())
 	sj := (si + 1) % 3
-	copy(tx.Fields[2][32*sj:32*sj+32], stranger.Credentials[0].PublicKey())
-	chain.SignOfficial("test-chain", tx, e.Official)
-	if r := h.block(tx.Encode()); r[0].Code != chain.CodeRoll {
+	copy(tx.Keys[32*sj:32*sj+32], stranger.Credentials[0].PublicKey())
+	wire.Sign("test-chain", tx, e.Official)
+	if r := h.block(wire.Encode(tx)); r[0].Code != uint32(wire.CodeRoll) {
 		t.Fatalf("roll chunk with a repeated key: code %d %s", r[0].Code, r[0].Log)
 	}
 	h.mustBlock(blocks[5]...)
 	h.mustBlock(blocks[6]...)
 	be := e.BallotElection(t)
 	cast, _ := stranger.Cast(t, be, 0, ballottest.FirstChoices(e.Manifest, ballot.DefaultStyleID))
-	if r := h.block(cast); r[0].Code != chain.CodeNotOnRoll {
+	if r := h.block(cast); r[0].Code != uint32(wire.CodeNotOnRoll) {
 		t.Fatalf("ballot of a key from the rejected chunk: code %d %s", r[0].Code, r[0].Log)
 	}
 }

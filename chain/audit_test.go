@@ -10,9 +10,10 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/ballot/credential"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 // auditTx encrypts choices for the credential pub and returns the audit
@@ -31,7 +32,7 @@ func auditTx(t *testing.T, be *ballot.Election, pub []byte, signer *credential.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	return chain.NewAuditTx(be.Manifest.ElectionID, j).Encode(), b
+	return wire.Encode(&wire.Audit{ElectionID: be.Manifest.ElectionID, File: j}), b
 }
 
 // TestAuditNeedsCredential: an audit is accepted only signed by a
@@ -66,11 +67,11 @@ func TestAuditNeedsCredential(t *testing.T) {
 		code uint32
 		says string
 	}{
-		{"unsigned audit", unsigned, chain.CodeBadSignature, ub.TrackingCode() + " is unsigned"},
-		{"credential not on the roll", notOnRoll, chain.CodeNotOnRoll, "not on the credential roll"},
-		{"victim's credential, forged signature", forged, chain.CodeBadSignature, "not signed by the ballot's credential"},
-		{"signature for another election", otherElection, chain.CodeBadSignature, "not signed by the ballot's credential"},
-		{"honest audit again", honest, chain.CodeDuplicate, hb.TrackingCode() + " is already audited"},
+		{"unsigned audit", unsigned, uint32(wire.CodeBadSignature), ub.TrackingCode() + " is unsigned"},
+		{"credential not on the roll", notOnRoll, uint32(wire.CodeNotOnRoll), "not on the credential roll"},
+		{"victim's credential, forged signature", forged, uint32(wire.CodeBadSignature), "not signed by the ballot's credential"},
+		{"signature for another election", otherElection, uint32(wire.CodeBadSignature), "not signed by the ballot's credential"},
+		{"honest audit again", honest, uint32(wire.CodeDuplicate), hb.TrackingCode() + " is already audited"},
 	}
 	for _, c := range cases {
 		if r := h.check(c.tx); r.Code != c.code || !strings.Contains(r.Log, c.says) {
@@ -94,13 +95,13 @@ func TestAuditNeedsCredential(t *testing.T) {
 	// the same block as one more, which is refused; another voter still
 	// audits and casts in that block, and so does the same voter's cast.
 	limited := e.Credentials[2]
-	first := chain.MaxAuditsPerCredential - 3
+	first := rules.MaxAuditsPerCredential - 3
 	for range first {
 		tx, _ := auditTx(t, be, limited.PublicKey(), limited, be.BaseHash)
 		h.mustBlock(tx)
 	}
 	var blk [][]byte
-	for range chain.MaxAuditsPerCredential - first {
+	for range rules.MaxAuditsPerCredential - first {
 		tx, _ := auditTx(t, be, limited.PublicKey(), limited, be.BaseHash)
 		blk = append(blk, tx)
 	}
@@ -115,7 +116,7 @@ func TestAuditNeedsCredential(t *testing.T) {
 	for i, r := range res {
 		want := uint32(0)
 		if i == len(blk)-3 {
-			want = chain.CodeAuditLimit
+			want = uint32(wire.CodeAuditLimit)
 		}
 		if r.Code != want {
 			t.Errorf("block tx %d: code %d (%s), want %d", i, r.Code, r.Log, want)
@@ -125,20 +126,20 @@ func TestAuditNeedsCredential(t *testing.T) {
 		t.Errorf("the audit over the limit is refused with %q", r.Log)
 	}
 	again, _ := auditTx(t, be, limited.PublicKey(), limited, be.BaseHash)
-	if r := h.check(again); r.Code != chain.CodeAuditLimit {
+	if r := h.check(again); r.Code != uint32(wire.CodeAuditLimit) {
 		t.Errorf("CheckTx of an audit over the limit: code %d %s", r.Code, r.Log)
 	}
 	rec, err := h.app.ElectionRecord(ctx, "city-2026")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + chain.MaxAuditsPerCredential + 1; rec.Audited != want || rec.BallotsCast != 1 {
+	if want := 1 + rules.MaxAuditsPerCredential + 1; rec.Audited != want || rec.BallotsCast != 1 {
 		t.Fatalf("after the refusals: %d audited, %d cast; want %d and 1", rec.Audited, rec.BallotsCast, want)
 	}
 
 	// A restarted node keeps the counts (they are state, in the app hash).
 	h.open()
-	if r := h.check(again); r.Code != chain.CodeAuditLimit {
+	if r := h.check(again); r.Code != uint32(wire.CodeAuditLimit) {
 		t.Errorf("after a restart, CheckTx of an audit over the limit: code %d %s", r.Code, r.Log)
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
 )
 
 // ballotBatcher verifies the proofs of ballots checked at the same time
@@ -49,20 +49,19 @@ const (
 
 type batchJob struct {
 	e       *ballot.Election
-	info    *ballot.CastInfo
-	res     *pureResult
+	cast    []byte
+	res     *rules.Verified
 	arrived time.Time
 	wake    chan bool // false: res is ready; true: lead the next batch
 }
 
 // verify checks a cast ballot's encoding, signature and proofs from its bytes
 // (no point is re-encoded), batched with concurrent callers.
-func (b *ballotBatcher) verify(e *ballot.Election, field []byte) *pureResult {
-	info, res := inspectCast(e, field)
-	if res != nil {
-		return res
+func (b *ballotBatcher) verify(e *ballot.Election, cast []byte) *rules.Verified {
+	if _, v := rules.InspectCast(e, cast); v != nil {
+		return v // malformed or badly signed: no proof to batch
 	}
-	j := &batchJob{e: e, info: info, arrived: time.Now(), wake: make(chan bool, 1)}
+	j := &batchJob{e: e, cast: cast, arrived: time.Now(), wake: make(chan bool, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, j)
 	if b.full != nil && len(b.queue) >= batchFull {
@@ -121,34 +120,26 @@ func (b *ballotBatcher) gather() []*batchJob {
 	return jobs
 }
 
-// verifyBatch sets the result of every job from one batch verification.
+// verifyBatch sets the result of every job, with one batch verification
+// per election.
 func verifyBatch(jobs []*batchJob) {
-	batch, err := crypto.NewBatch(nil)
-	if err != nil {
+	for len(jobs) > 0 {
+		e := jobs[0].e
+		var same, rest []*batchJob
 		for _, j := range jobs {
-			j.res = &pureResult{err: err}
+			if j.e == e {
+				same = append(same, j)
+			} else {
+				rest = append(rest, j)
+			}
 		}
-		return
-	}
-	batch.Workers = 1
-	entries := make([]*ballot.BatchEntry, len(jobs))
-	for i, j := range jobs {
-		entry, err := j.e.AddToBatchEncoded(batch, j.info.Ballot)
-		if err != nil {
-			j.res = addToBatchRejection(err)
-			continue
+		casts := make([][]byte, len(same))
+		for i, j := range same {
+			casts[i] = j.cast
 		}
-		entries[i] = entry
-	}
-	failed := batch.Verify()
-	for i, j := range jobs {
-		if entries[i] == nil {
-			continue
+		for i, v := range rules.VerifyBatch(e, casts) {
+			same[i].res = v
 		}
-		if err := entries[i].Failed(failed); err != nil {
-			j.res = &pureResult{err: txErr(CodeInvalidProof, "%v", err)}
-			continue
-		}
-		j.res = castResult(j.e, j.info, entries[i])
+		jobs = rest
 	}
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
+	"github.com/evote/evote/wire"
 )
 
 // TestConcurrentCheckTx: ballots checked at the same time (and so verified in
@@ -38,12 +38,12 @@ func TestConcurrentCheckTx(t *testing.T) {
 			_, b := e.Cast(t, be, voter, choices)
 			b.Contests[0].Selections[0].Ciphertext = b.Contests[0].Selections[1].Ciphertext
 			c, _ := be.Sign(e.Credentials[voter], b)
-			txs, want = append(txs, chain.NewBallotTx(e.Manifest.ElectionID, c.Encode()).Encode()), append(want, chain.CodeInvalidProof)
+			txs, want = append(txs, wire.Encode(&wire.Ballot{ElectionID: e.Manifest.ElectionID, Cast: c.Encode()})), append(want, uint32(wire.CodeInvalidProof))
 		case i%7 == 5:
 			_, b := e.Cast(t, be, voter, choices)
 			c, _ := be.Sign(e.Credentials[voter], b)
 			c.Signature[0] ^= 1
-			txs, want = append(txs, chain.NewBallotTx(e.Manifest.ElectionID, c.Encode()).Encode()), append(want, chain.CodeBadSignature)
+			txs, want = append(txs, wire.Encode(&wire.Ballot{ElectionID: e.Manifest.ElectionID, Cast: c.Encode()})), append(want, uint32(wire.CodeBadSignature))
 		default:
 			tx, _ := e.Cast(t, be, voter, choices)
 			txs, want = append(txs, tx), append(want, 0)

@@ -16,6 +16,7 @@ import (
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/chain/store"
 	"github.com/evote/evote/chain/store/storetest"
+	"github.com/evote/evote/wire"
 )
 
 // TestStoreFailureStopsTheBlock injects a failure into every read that
@@ -128,8 +129,8 @@ func TestStoreFailureStopsTheBlock(t *testing.T) {
 	app, _ = restart()
 	f.FailGets(true)
 	next, _ := e.Cast(t, be, 5, choices)
-	if r, _ := app.CheckTx(ctx, &abci.CheckTxRequest{Tx: next}); r.Code != chain.CodeInternal {
-		t.Fatalf("CheckTx with the store failing: code %d (%s), want %d", r.Code, r.Log, chain.CodeInternal)
+	if r, _ := app.CheckTx(ctx, &abci.CheckTxRequest{Tx: next}); r.Code != uint32(wire.CodeInternal) {
+		t.Fatalf("CheckTx with the store failing: code %d (%s), want %d", r.Code, r.Log, wire.CodeInternal)
 	}
 	f.FailGets(false)
 	if r, _ := app.CheckTx(ctx, &abci.CheckTxRequest{Tx: next}); r.Code != 0 {
@@ -154,7 +155,7 @@ func TestStoreFailureStopsTheBlock(t *testing.T) {
 			t.Fatalf("tx %d: code %d (%s), its peers %d (%s)", i, res.TxResults[i].Code, res.TxResults[i].Log, want[i].Code, want[i].Log)
 		}
 	}
-	if want[2].Code != chain.CodeDuplicate || want[3].Code != chain.CodeNotOnRoll {
+	if want[2].Code != uint32(wire.CodeDuplicate) || want[3].Code != uint32(wire.CodeNotOnRoll) {
 		t.Fatalf("the reference rejected the replay with %d and the stranger with %d", want[2].Code, want[3].Code)
 	}
 }
@@ -169,8 +170,8 @@ func TestCheckTxPanicIsRefused(t *testing.T) {
 			panic("boom")
 		}
 	})
-	if r := h.check(tx); r.Code != chain.CodeInternal {
-		t.Fatalf("a check that panicked: code %d (%s), want %d", r.Code, r.Log, chain.CodeInternal)
+	if r := h.check(tx); r.Code != uint32(wire.CodeInternal) {
+		t.Fatalf("a check that panicked: code %d (%s), want %d", r.Code, r.Log, wire.CodeInternal)
 	}
 	other, _ := e.Cast(t, be, 1, ballottest.FirstChoices(e.Manifest, ballot.DefaultStyleID))
 	if r := h.check(other); r.Code != 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/wire"
 )
 
 // fuzzChain is a chain holding one election in each phase a received
@@ -77,8 +78,8 @@ func newFuzzChain(tb testing.TB) *fuzzChain {
 		tb.Fatal(err)
 	}
 	audit, _ := a.MarshalJSON()
-	seed(cast1, revote, chain.NewAuditTx(open.Manifest.ElectionID, audit).Encode(),
-		chain.CloseTx(chainID, open.Manifest.ElectionID, open.Official).Encode())
+	seed(cast1, revote, wire.Encode(&wire.Audit{ElectionID: open.Manifest.ElectionID, File: audit}),
+		wire.Encode(chain.CloseTx(chainID, open.Manifest.ElectionID, open.Official)))
 
 	for _, blk := range closed.SetupBlocks(tb) {
 		h.mustBlock(blk...)
@@ -88,7 +89,7 @@ func newFuzzChain(tb testing.TB) *fuzzChain {
 	c1, _ := closed.Cast(tb, cbe, 1, ballottest.FirstChoices(closed.Manifest, ballot.DefaultStyleID))
 	h.mustBlock(c0, c1)
 	id := closed.Manifest.ElectionID
-	h.mustBlock(chain.CloseTx(chainID, id, closed.Official).Encode())
+	h.mustBlock(wire.Encode(chain.CloseTx(chainID, id, closed.Official)))
 	totals, err := h.app.Totals(context.Background(), id)
 	if err != nil {
 		tb.Fatal(err)
@@ -97,15 +98,15 @@ func newFuzzChain(tb testing.TB) *fuzzChain {
 	for _, c := range totals {
 		enc = append(enc, c.Encode()...)
 	}
-	h.mustBlock(chain.NewTotalsTx(id, enc).Encode())
-	seed(chain.NewTotalsTx(open.Manifest.ElectionID, enc).Encode()) // too early, and not its totals
+	h.mustBlock(wire.Encode(&wire.Totals{ElectionID: id, Ciphertexts: enc}))
+	seed(wire.Encode(&wire.Totals{ElectionID: open.Manifest.ElectionID, Ciphertexts: enc})) // too early, and not its totals
 	var shares []crypto.DecryptionShare
 	for i, k := range closed.Trustees {
 		s, sig, err := k.Decrypt(cbe.BaseHash, totals)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		tx := chain.NewShareTx(id, s.Trustee, s.Encode(), sig.Encode()).Encode()
+		tx := wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()})
 		if i == 1 {
 			fc.share = tx
 			bogus := append([]crypto.Ciphertext(nil), totals...)
@@ -114,7 +115,7 @@ func newFuzzChain(tb testing.TB) *fuzzChain {
 			if err != nil {
 				tb.Fatal(err)
 			}
-			fc.badShare = chain.NewShareTx(id, bs.Trustee, bs.Encode(), bsig.Encode()).Encode()
+			fc.badShare = wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(bs.Trustee), Share: bs.Encode(), Signature: bsig.Encode()})
 			seed(tx, fc.badShare) // the third share, still accepted; and a wrong one
 			continue
 		}
@@ -141,15 +142,15 @@ func newFuzzChain(tb testing.TB) *fuzzChain {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fc.result = chain.NewResultTx(id, counts).Encode()
+	fc.result = wire.Encode(&wire.Result{ElectionID: id, Counts: counts})
 	seed(fc.result)
 
-	seed(chain.DefineElectionTx(chainID, fresh.Manifest, fresh.Official).Encode())
+	seed(wire.Encode(chain.DefineElectionTx(chainID, fresh.Manifest, fresh.Official)))
 	fc.hash = []byte(h.hashes[len(h.hashes)-1])
 	return fc
 }
 
-// FuzzTx runs arbitrary bytes through chain.DecodeTx and, twice in one
+// FuzzTx runs arbitrary bytes through wire.Decode and, twice in one
 // block, through the application's FinalizeBlock over a chain with an
 // election in every phase. What decodes encodes back to the same bytes;
 // every transaction gets a result with a code, never a panic, an error or
@@ -171,12 +172,12 @@ func FuzzTx(f *testing.F) {
 		f.Add(s[:len(s)-1])
 	}
 	f.Add([]byte{})
-	f.Add([]byte{chain.TxVersion, byte(chain.TxOpen)})
+	f.Add([]byte{wire.Version, byte(wire.KindOpen)})
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		tx, decErr := chain.DecodeTx(raw)
+		tx, decErr := wire.Decode(raw)
 		if decErr == nil {
-			if enc := tx.Encode(); !bytes.Equal(enc, raw) {
+			if enc := wire.Encode(tx); !bytes.Equal(enc, raw) {
 				t.Fatalf("DecodeTx then Encode: %x, want %x", enc, raw)
 			}
 		}
@@ -191,9 +192,9 @@ func FuzzTx(f *testing.F) {
 		accepted := 0
 		for i, r := range res.TxResults {
 			switch {
-			case r.Code == chain.CodeInternal:
+			case r.Code == uint32(wire.CodeInternal):
 				t.Fatalf("tx %d: an internal error for a client's bytes: %s", i, r.Log)
-			case decErr != nil && r.Code != chain.CodeMalformed:
+			case decErr != nil && r.Code != uint32(wire.CodeMalformed):
 				t.Fatalf("tx %d does not decode (%v) but got code %d: %s", i, decErr, r.Code, r.Log)
 			case r.Code != 0 && r.Log == "":
 				t.Fatalf("tx %d: code %d without a message", i, r.Code)
@@ -202,7 +203,7 @@ func FuzzTx(f *testing.F) {
 			}
 		}
 		if res.TxResults[0].Code == 0 && res.TxResults[1].Code == 0 {
-			t.Fatalf("a %s transaction accepted twice in one block", tx.Type)
+			t.Fatalf("a %s transaction accepted twice in one block", tx.Kind())
 		}
 		if changed := !bytes.Equal(res.AppHash, fc.hash); changed != (accepted > 0) {
 			t.Fatalf("%d transactions accepted, app hash changed: %v (%d %s; %d %s)", accepted, changed, res.TxResults[0].Code, res.TxResults[0].Log, res.TxResults[1].Code, res.TxResults[1].Log)
@@ -235,10 +236,10 @@ func TestRejectedTallyTxKeepsAppHash(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		tx   []byte
-		code uint32
-	}{{"wrong count", wrongCount, chain.CodeWrongResult}, {"share of other ciphertexts", fc.badShare, chain.CodeInvalidProof}} {
+		code wire.Code
+	}{{"wrong count", wrongCount, wire.CodeWrongResult}, {"share of other ciphertexts", fc.badShare, wire.CodeInvalidProof}} {
 		res := fc.finalize(t, c.tx)
-		if r := res.TxResults[0]; r.Code != c.code {
+		if r := res.TxResults[0]; wire.Code(r.Code) != c.code {
 			t.Errorf("%s: code %d (%s), want %d", c.name, r.Code, r.Log, c.code)
 		}
 		if !bytes.Equal(res.AppHash, fc.hash) {

@@ -13,6 +13,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/wire"
 )
 
 // TestRollOrderEnforced: a roll lists its keys in ascending order, so that
@@ -44,26 +45,26 @@ func TestRollOrderEnforced(t *testing.T) {
 	if err != nil || len(txs) != 2 {
 		t.Fatalf("%d roll transactions, %v", len(txs), err)
 	}
-	resign := func(tx *chain.Tx) []byte {
-		chain.SignOfficial("test-chain", tx, e.Official)
-		return tx.Encode()
+	resign := func(tx *wire.CredentialRoll) []byte {
+		wire.Sign("test-chain", tx, e.Official)
+		return wire.Encode(tx)
 	}
-	decode := func(i int) *chain.Tx {
-		tx, err := chain.DecodeTx(txs[i].Encode())
+	decode := func(i int) *wire.CredentialRoll {
+		tx, err := wire.Decode(wire.Encode(txs[i]))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return tx
+		return tx.(*wire.CredentialRoll)
 	}
 	expect := func(what string, r []*abci.ExecTxResult, want string) {
 		t.Helper()
-		if r[0].Code != chain.CodeRoll || !strings.Contains(r[0].Log, want) {
-			t.Fatalf("%s: code %d %q, want %d with %q", what, r[0].Code, r[0].Log, chain.CodeRoll, want)
+		if r[0].Code != uint32(wire.CodeRoll) || !strings.Contains(r[0].Log, want) {
+			t.Fatalf("%s: code %d %q, want %d with %q", what, r[0].Code, r[0].Log, wire.CodeRoll, want)
 		}
 	}
 	// Two keys of chunk 0 swapped.
 	swapped := decode(0)
-	k := swapped.Fields[2]
+	k := swapped.Keys
 	a, b := append([]byte(nil), k[:32]...), append([]byte(nil), k[32:64]...)
 	copy(k[:32], b)
 	copy(k[32:64], a)
@@ -71,7 +72,7 @@ func TestRollOrderEnforced(t *testing.T) {
 
 	// The two chunks' keys exchanged: each is sorted, the roll is not.
 	c0, c1 := decode(0), decode(1)
-	c0.Fields[2], c1.Fields[2] = c1.Fields[2], c0.Fields[2]
+	c0.Keys, c1.Keys = c1.Keys, c0.Keys
 	h.mustBlock(resign(c1)) // chunk 1 alone is fine so far
 	expect("chunk 0 after chunk 1's keys", h.block(resign(c0)), "not before the first key of chunk 1")
 
@@ -81,6 +82,6 @@ func TestRollOrderEnforced(t *testing.T) {
 	for _, b := range setup {
 		h2.mustBlock(b...)
 	}
-	h2.mustBlock(txs[1].Encode())
-	h2.mustBlock(txs[0].Encode())
+	h2.mustBlock(wire.Encode(txs[1]))
+	h2.mustBlock(wire.Encode(txs[0]))
 }

@@ -3,7 +3,6 @@ package chain
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -13,11 +12,14 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
+
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 // Submit sends a transaction to a node (CheckTx) and, if wait is set, waits
 // until it is in a committed block and returns its result there. A rejection
-// is a *TxError with the application's code; a transaction the chain already
+// is a *rules.Rejection with the application's code; a transaction the chain already
 // holds (code CodeDuplicate) is returned as such, so callers that retry can
 // tell "already there" from failure.
 func Submit(ctx context.Context, c rpcclient.Client, tx []byte, wait bool) (*coretypes.ResultTx, error) {
@@ -35,12 +37,12 @@ func Submit(ctx context.Context, c rpcclient.Client, tx []byte, wait bool) (*cor
 		// call; recover the application's code and message from it.
 		if m := checkTxRejection.FindStringSubmatch(err.Error()); m != nil {
 			code, _ := strconv.ParseUint(m[1], 10, 32)
-			return nil, &TxError{Code: uint32(code), Msg: m[2]}
+			return nil, &rules.Rejection{Code: wire.Code(code), Msg: m[2]}
 		}
 		return nil, fmt.Errorf("chain: sending the transaction: %w", err)
 	}
 	if res.Code != 0 {
-		return nil, &TxError{Code: res.Code, Msg: res.Log}
+		return nil, &rules.Rejection{Code: wire.Code(res.Code), Msg: res.Log}
 	}
 	if !wait {
 		return nil, nil
@@ -59,7 +61,7 @@ func WaitTx(ctx context.Context, c rpcclient.Client, hash []byte) (*coretypes.Re
 		r, err := c.Tx(ctx, hash, false)
 		if err == nil {
 			if r.TxResult.Code != 0 {
-				return r, &TxError{Code: r.TxResult.Code, Msg: r.TxResult.Log}
+				return r, &rules.Rejection{Code: wire.Code(r.TxResult.Code), Msg: r.TxResult.Log}
 			}
 			return r, nil
 		}
@@ -79,13 +81,13 @@ func QueryJSON(ctx context.Context, c rpcclient.Client, path string, v any) erro
 		return fmt.Errorf("chain: query %s: %w", path, err)
 	}
 	if res.Response.Code != 0 {
-		return &TxError{Code: res.Response.Code, Msg: res.Response.Log}
+		return &rules.Rejection{Code: wire.Code(res.Response.Code), Msg: res.Response.Log}
 	}
 	return json.Unmarshal(res.Response.Value, v)
 }
 
 // IsCode reports whether err is a rejection with the given code.
-func IsCode(err error, code uint32) bool {
-	var te *TxError
-	return errors.As(err, &te) && te.Code == code
+func IsCode(err error, code wire.Code) bool {
+	r := rules.AsRejection(err)
+	return r != nil && r.Code == code
 }

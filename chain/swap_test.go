@@ -7,7 +7,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
-	"github.com/evote/evote/chain"
+	"github.com/evote/evote/wire"
 )
 
 // TestSwappedContests: a cast whose first two contests' encrypted data are
@@ -30,17 +30,17 @@ func TestSwappedContests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return chain.NewBallotTx("city-2026", c.Encode()).Encode(), b
+		return wire.Encode(&wire.Ballot{ElectionID: "city-2026", Cast: c.Encode()}), b
 	}
 	checked, _ := swapped(0)
 	first := e.Manifest.Contests[0].ID
-	if r := h.check(checked); r.Code != chain.CodeInvalidProof || !strings.Contains(r.Log, `contest "`+first+`"`) {
-		t.Errorf("CheckTx of swapped contests: code %d %q, want %d naming contest %q", r.Code, r.Log, chain.CodeInvalidProof, first)
+	if r := h.check(checked); r.Code != uint32(wire.CodeInvalidProof) || !strings.Contains(r.Log, `contest "`+first+`"`) {
+		t.Errorf("CheckTx of swapped contests: code %d %q, want %d naming contest %q", r.Code, r.Log, wire.CodeInvalidProof, first)
 	}
 	unchecked, _ := swapped(1)
 	honest, _ := e.Cast(t, be, 2, choices)
 	cast, _ := be.Sign(e.Credentials[3], mustEncrypt(t, be, e.Credentials[3].PublicKey(), choices))
-	truncated := chain.NewBallotTx("city-2026", cast.Encode()[:len(cast.Encode())-70]).Encode()
+	truncated := wire.Encode(&wire.Ballot{ElectionID: "city-2026", Cast: cast.Encode()[:len(cast.Encode())-70]})
 
 	// An audit of a ballot with swapped contests, signed by its credential.
 	b, sec, err := be.Encrypt(rand.Reader, e.Credentials[4].PublicKey(), choices)
@@ -55,18 +55,18 @@ func TestSwappedContests(t *testing.T) {
 		t.Fatal(err)
 	}
 	aj, _ := a.MarshalJSON()
-	audit := chain.NewAuditTx("city-2026", aj).Encode()
+	audit := wire.Encode(&wire.Audit{ElectionID: "city-2026", File: aj})
 
 	want := []struct {
 		name string
 		code uint32
 		says string
 	}{
-		{"swapped contests, checked before", chain.CodeInvalidProof, `contest "` + first + `"`},
-		{"swapped contests, first seen in the block", chain.CodeInvalidProof, `contest "` + first + `"`},
+		{"swapped contests, checked before", uint32(wire.CodeInvalidProof), `contest "` + first + `"`},
+		{"swapped contests, first seen in the block", uint32(wire.CodeInvalidProof), `contest "` + first + `"`},
 		{"honest ballot", 0, ""},
-		{"truncated cast", chain.CodeMalformed, "malformed"},
-		{"audit of swapped contests", chain.CodeInvalidAudit, `contest "` + first + `"`},
+		{"truncated cast", uint32(wire.CodeMalformed), "malformed"},
+		{"audit of swapped contests", uint32(wire.CodeInvalidAudit), `contest "` + first + `"`},
 	}
 	for i, r := range h.block(checked, unchecked, honest, truncated, audit) {
 		if r.Code != want[i].code || !strings.Contains(r.Log, want[i].says) {

@@ -8,6 +8,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/wire"
 )
 
 // TestTallyOnChain runs an election to its result: re-votes and audits
@@ -42,14 +43,14 @@ func TestTallyOnChain(t *testing.T) {
 	for _, c := range totals {
 		enc = append(enc, c.Encode()...)
 	}
-	totalsTx := chain.NewTotalsTx(m.ElectionID, enc).Encode()
-	if r := h.check(totalsTx); r.Code != chain.CodeWrongPhase {
+	totalsTx := wire.Encode(&wire.Totals{ElectionID: m.ElectionID, Ciphertexts: enc})
+	if r := h.check(totalsTx); r.Code != uint32(wire.CodeWrongPhase) {
 		t.Fatalf("totals before close: %d %s", r.Code, r.Log)
 	}
-	h.mustBlock(chain.CloseTx("test-chain", m.ElectionID, e.Official).Encode())
+	h.mustBlock(wire.Encode(chain.CloseTx("test-chain", m.ElectionID, e.Official)))
 	wrong := append([]byte(nil), enc...)
 	copy(wrong[64:128], enc[0:64])
-	if r := h.check(chain.NewTotalsTx(m.ElectionID, wrong).Encode()); r.Code != chain.CodeWrongTotals {
+	if r := h.check(wire.Encode(&wire.Totals{ElectionID: m.ElectionID, Ciphertexts: wrong})); r.Code != uint32(wire.CodeWrongTotals) {
 		t.Fatalf("wrong totals: %d %s", r.Code, r.Log)
 	}
 	h.mustBlock(totalsTx)
@@ -63,22 +64,22 @@ func TestTallyOnChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		shareTxs = append(shareTxs, chain.NewShareTx(m.ElectionID, s.Trustee, s.Encode(), sig.Encode()).Encode())
+		shareTxs = append(shareTxs, wire.Encode(&wire.Share{ElectionID: m.ElectionID, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()}))
 	}
 	bogus := append([]crypto.Ciphertext(nil), totals...)
 	bogus[0], bogus[1] = totals[1], totals[0]
 	bs, bsig, _ := e.Trustees[1].Decrypt(base, bogus)
-	if r := h.check(chain.NewShareTx(m.ElectionID, 2, bs.Encode(), bsig.Encode()).Encode()); r.Code != chain.CodeInvalidProof {
+	if r := h.check(wire.Encode(&wire.Share{ElectionID: m.ElectionID, Trustee: uint64(2), Share: bs.Encode(), Signature: bsig.Encode()})); r.Code != uint32(wire.CodeInvalidProof) {
 		t.Fatalf("share of other ciphertexts: %d %s", r.Code, r.Log)
 	}
 	// A share sent under another trustee's index is refused naming both
 	// trustees (it said "…: <nil>"), and so is one that does not decode.
 	s0, sig0, _ := e.Trustees[0].Decrypt(base, totals)
-	if r := h.check(chain.NewShareTx(m.ElectionID, 2, s0.Encode(), sig0.Encode()).Encode()); r.Code != chain.CodeMalformed ||
+	if r := h.check(wire.Encode(&wire.Share{ElectionID: m.ElectionID, Trustee: uint64(2), Share: s0.Encode(), Signature: sig0.Encode()})); r.Code != uint32(wire.CodeMalformed) ||
 		!strings.Contains(r.Log, "the transaction is trustee 2 (") || !strings.Contains(r.Log, "the share it carries is trustee 1 (") || strings.Contains(r.Log, "<nil>") {
 		t.Errorf("share under a swapped index: code %d %q", r.Code, r.Log)
 	}
-	if r := h.check(chain.NewShareTx(m.ElectionID, 1, s0.Encode()[:20], sig0.Encode()).Encode()); r.Code != chain.CodeMalformed ||
+	if r := h.check(wire.Encode(&wire.Share{ElectionID: m.ElectionID, Trustee: uint64(1), Share: s0.Encode()[:20], Signature: sig0.Encode()})); r.Code != uint32(wire.CodeMalformed) ||
 		!strings.Contains(r.Log, "trustee 1 (") || !strings.Contains(r.Log, "does not decode") || strings.Contains(r.Log, "<nil>") {
 		t.Errorf("truncated share: code %d %q", r.Code, r.Log)
 	}
@@ -86,20 +87,20 @@ func TestTallyOnChain(t *testing.T) {
 	for _, c := range m.Contests {
 		counts = append(counts, want[c.ID]...)
 	}
-	resultTx := chain.NewResultTx(m.ElectionID, counts).Encode()
+	resultTx := wire.Encode(&wire.Result{ElectionID: m.ElectionID, Counts: counts})
 	h.mustBlock(shareTxs[0])
-	if r := h.check(resultTx); r.Code != chain.CodeWrongPhase {
+	if r := h.check(resultTx); r.Code != uint32(wire.CodeWrongPhase) {
 		t.Fatalf("result with one share of two: %d %s", r.Code, r.Log)
 	}
 	h.mustBlock(shareTxs[1])
 	bad := append([]uint64(nil), counts...)
 	bad[1]++
-	if r := h.check(chain.NewResultTx(m.ElectionID, bad).Encode()); r.Code != chain.CodeWrongResult {
+	if r := h.check(wire.Encode(&wire.Result{ElectionID: m.ElectionID, Counts: bad})); r.Code != uint32(wire.CodeWrongResult) {
 		t.Fatalf("wrong count: %d %s", r.Code, r.Log)
 	}
 	h.mustBlock(resultTx)
 	rec, _ := h.app.ElectionRecord(ctx, m.ElectionID)
-	if rec.Phase != chain.PhaseTallied {
+	if rec.Phase != wire.PhaseTallied {
 		t.Fatalf("phase %s", rec.Phase)
 	}
 	for _, cr := range rec.Result {

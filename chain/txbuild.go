@@ -6,54 +6,53 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/wire"
 )
 
 // Builders of the transactions that officials and trustees send.
 
 // DefineElectionTx returns the signed transaction that publishes m.
-func DefineElectionTx(chainID string, m *ballot.Manifest, key ed25519.PrivateKey) *Tx {
-	tx := &Tx{Type: TxDefineElection, ElectionID: m.ElectionID, Fields: [][]byte{m.CanonicalJSON()}}
-	SignOfficial(chainID, tx, key)
+func DefineElectionTx(chainID string, m *ballot.Manifest, key ed25519.PrivateKey) *wire.DefineElection {
+	tx := &wire.DefineElection{ElectionID: m.ElectionID, Manifest: m.CanonicalJSON()}
+	wire.Sign(chainID, tx, key)
 	return tx
 }
 
 // RollTxs returns the signed transactions that load a credential roll, one
 // per chunk of credential.ChunkSize keys.
-func RollTxs(chainID string, r *credential.Roll, key ed25519.PrivateKey) ([]*Tx, error) {
+func RollTxs(chainID string, r *credential.Roll, key ed25519.PrivateKey) ([]*wire.CredentialRoll, error) {
 	hdr, err := r.Header().Encode()
 	if err != nil {
 		return nil, err
 	}
-	var txs []*Tx
+	var txs []*wire.CredentialRoll
 	for c := 0; c < r.Header().Chunks(); c++ {
 		var keys []byte
 		for i := c * credential.ChunkSize; i < min((c+1)*credential.ChunkSize, r.Len()); i++ {
 			keys = append(keys, r.Key(i)...)
 		}
-		tx := &Tx{Type: TxCredentialRoll, ElectionID: r.Header().ElectionID, Fields: [][]byte{hdr, u64(uint64(c)), keys}}
-		SignOfficial(chainID, tx, key)
+		tx := &wire.CredentialRoll{ElectionID: r.Header().ElectionID, Header: hdr, Chunk: uint64(c), Keys: keys}
+		wire.Sign(chainID, tx, key)
 		txs = append(txs, tx)
 	}
 	return txs, nil
 }
 
 // CeremonyTx wraps a trustee's signed ceremony message.
-func CeremonyTx(m *trustee.Message) *Tx {
-	return &Tx{Type: TxCeremony, ElectionID: m.ElectionID,
-		Fields: [][]byte{[]byte(m.Kind), u64(uint64(m.From)), m.Payload, m.Signature.Encode()}}
+func CeremonyTx(m *trustee.Message) *wire.Ceremony {
+	return &wire.Ceremony{ElectionID: m.ElectionID, Message: m.Kind, From: uint64(m.From), Payload: m.Payload, Signature: m.Signature.Encode()}
 }
 
-// OpenTx and CloseTx return the signed transactions that open and close an
-// election.
-func OpenTx(chainID, electionID string, key ed25519.PrivateKey) *Tx {
-	tx := &Tx{Type: TxOpen, ElectionID: electionID}
-	SignOfficial(chainID, tx, key)
+// OpenTx returns the signed transaction that opens an election.
+func OpenTx(chainID, electionID string, key ed25519.PrivateKey) *wire.Open {
+	tx := &wire.Open{ElectionID: electionID}
+	wire.Sign(chainID, tx, key)
 	return tx
 }
 
 // CloseTx returns the signed transaction that closes an election.
-func CloseTx(chainID, electionID string, key ed25519.PrivateKey) *Tx {
-	tx := &Tx{Type: TxClose, ElectionID: electionID}
-	SignOfficial(chainID, tx, key)
+func CloseTx(chainID, electionID string, key ed25519.PrivateKey) *wire.Close {
+	tx := &wire.Close{ElectionID: electionID}
+	wire.Sign(chainID, tx, key)
 	return tx
 }

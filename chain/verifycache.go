@@ -3,20 +3,8 @@ package chain
 import (
 	"sync"
 
-	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
 )
-
-// pureResult is the outcome of the checks of a ballot or audit transaction
-// that depend on nothing but its bytes and the election: its error, or the
-// ballot's hash and credential.
-type pureResult struct {
-	err        error
-	hash       [32]byte
-	credential []byte
-	style      string
-	cts        []byte              // the ballot's selection ciphertexts (CiphertextBytes)
-	decoded    []crypto.Ciphertext // the same, decoded, when verification decoded them
-}
 
 // verifyCache remembers the outcome of the pure checks of transactions
 // (decoding, signatures, proofs) by a hash of the election's base hash and
@@ -27,22 +15,22 @@ type pureResult struct {
 type verifyCache struct {
 	mu    sync.Mutex
 	max   int
-	m     map[[32]byte]*pureResult
+	m     map[[32]byte]*rules.Verified
 	order [][32]byte
 }
 
 func newVerifyCache(max int) *verifyCache {
-	return &verifyCache{max: max, m: make(map[[32]byte]*pureResult, max)}
+	return &verifyCache{max: max, m: make(map[[32]byte]*rules.Verified, max)}
 }
 
-func (c *verifyCache) get(k [32]byte) (*pureResult, bool) {
+func (c *verifyCache) get(k [32]byte) (*rules.Verified, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, ok := c.m[k]
 	return r, ok
 }
 
-func (c *verifyCache) put(k [32]byte, r *pureResult) {
+func (c *verifyCache) put(k [32]byte, r *rules.Verified) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[k]; ok {
@@ -62,9 +50,9 @@ func (c *verifyCache) put(k [32]byte, r *pureResult) {
 func (c *verifyCache) forgetDecoded(k [32]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if r, ok := c.m[k]; ok && r.decoded != nil {
+	if r, ok := c.m[k]; ok && r.Decoded != nil {
 		r2 := *r
-		r2.decoded = nil
+		r2.Decoded = nil
 		c.m[k] = &r2
 	}
 }

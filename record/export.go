@@ -15,7 +15,8 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/credential"
-	"github.com/evote/evote/chain"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 // ExportOptions tune Export.
@@ -96,7 +97,7 @@ type NodeState struct {
 	Ceremony json.RawMessage
 	Totals   json.RawMessage
 	Shares   json.RawMessage
-	rec      chain.ElectionRecord
+	rec      rules.ElectionRecord
 }
 
 // queryState asks the node for the election's state, all at one height:
@@ -239,23 +240,21 @@ func (d *Deriver) Block(e *Entry) {
 		if i >= len(e.Results) || e.Results[i].Code != 0 {
 			continue
 		}
-		tx, err := chain.DecodeTx(raw)
-		if err != nil || tx.ElectionID != d.electionID {
+		tx, err := wire.Decode(raw)
+		if err != nil || tx.Election() != d.electionID {
 			continue
 		}
-		switch tx.Type {
-		case chain.TxDefineElection:
-			d.manifest = tx.Fields[0]
-		case chain.TxCredentialRoll:
+		switch tx := tx.(type) {
+		case *wire.DefineElection:
+			d.manifest = tx.Manifest
+		case *wire.CredentialRoll:
 			if d.rollChunks == nil {
 				d.rollChunks = map[uint64][]byte{}
 			}
-			d.rollHeader = tx.Fields[0]
-			if len(tx.Fields[1]) == 8 {
-				d.rollChunks[binary.BigEndian.Uint64(tx.Fields[1])] = tx.Fields[2]
-			}
-		case chain.TxBallot:
-			h, cred, ok := CastInfo(tx.Fields[0])
+			d.rollHeader = tx.Header
+			d.rollChunks[tx.Chunk] = tx.Keys
+		case *wire.Ballot:
+			h, cred, ok := CastInfo(tx.Cast)
 			if !ok {
 				continue
 			}
@@ -266,17 +265,14 @@ func (d *Deriver) Block(e *Entry) {
 			}
 			d.credIndex[string(cred)] = len(d.ballots)
 			d.ballots = append(d.ballots, be)
-		case chain.TxAudit:
-			h, ok := AuditHash(tx.Fields[0])
+		case *wire.Audit:
+			h, ok := AuditHash(tx.File)
 			if !ok {
 				continue
 			}
 			d.audits = append(d.audits, AuditEntry{TrackingCode: ballot.TrackingCode(h), Hash: hex.EncodeToString(h[:]), Height: e.Height, Index: i})
-		case chain.TxResult:
-			d.result, d.resultAt = nil, e.Height
-			for f := tx.Fields[0]; len(f) >= 8; f = f[8:] {
-				d.result = append(d.result, binary.BigEndian.Uint64(f))
-			}
+		case *wire.Result:
+			d.result, d.resultAt = tx.Counts, e.Height
 		}
 	}
 }

@@ -54,7 +54,7 @@ const (
 	IndexFile    = "record.json"
 	GenesisFile  = "genesis.json"
 	ManifestFile = "manifest.json"
-	ElectionFile = "election.json" // the node's state of the election (chain.ElectionRecord)
+	ElectionFile = "election.json" // the node's state of the election (rules.ElectionRecord)
 	CeremonyFile = "ceremony.json" // the key-ceremony messages, as the chain's ceremony query returns them
 	RollFile     = "roll.json"     // the credential roll (docs/credentials.md §4.2)
 	BallotsFile  = "ballots.jsonl" // one line per accepted ballot

@@ -8,12 +8,14 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 // act does what the election's phase calls for once the service has
 // processed the chain up to latest. It reports whether it published a
 // transaction (which the caller then processes).
-func (s *Service) act(ctx context.Context, rec *chain.ElectionRecord, latest int64) (bool, error) {
+func (s *Service) act(ctx context.Context, rec *rules.ElectionRecord, latest int64) (bool, error) {
 	s.mu.Lock()
 	cur := s.s
 	k := s.m.Trustees.Threshold
@@ -22,17 +24,17 @@ func (s *Service) act(ctx context.Context, rec *chain.ElectionRecord, latest int
 		return false, nil
 	}
 	switch {
-	case rec.Phase == chain.PhaseClosed && rec.TotalsHeight == 0:
+	case rec.Phase == wire.PhaseClosed && rec.TotalsHeight == 0:
 		if cur.height < rec.ClosedHeight {
 			return false, nil
 		}
 		// The chain accepts the totals only if they are byte for byte its
 		// own: this is where two independent counts meet.
-		_, err := chain.Submit(ctx, s.c, chain.NewTotalsTx(s.id, crypto.EncodeCiphertexts(cur.totals)).Encode(), true)
+		_, err := chain.Submit(ctx, s.c, wire.Encode(&wire.Totals{ElectionID: s.id, Ciphertexts: crypto.EncodeCiphertexts(cur.totals)}), true)
 		switch {
-		case chain.IsCode(err, chain.CodeWrongTotals):
+		case chain.IsCode(err, wire.CodeWrongTotals):
 			return false, &AlarmError{Item: "totals", Detail: "the chain rejected the service's encrypted totals as different from its own (code 16): " + err.Error()}
-		case chain.IsCode(err, chain.CodeDuplicate):
+		case chain.IsCode(err, wire.CodeDuplicate):
 			return true, nil // published by another tally service meanwhile; compared when processed
 		case err != nil:
 			return false, fmt.Errorf("tally: publishing the totals: %w", err)
@@ -40,7 +42,7 @@ func (s *Service) act(ctx context.Context, rec *chain.ElectionRecord, latest int
 		s.log.Info("tally: encrypted totals published", "counted", cur.c.Cast-cur.c.Replaced)
 		return true, nil
 
-	case rec.TotalsHeight > 0 && rec.Phase != chain.PhaseTallied:
+	case rec.TotalsHeight > 0 && rec.Phase != wire.PhaseTallied:
 		if cur.c.TotalsHeight == 0 || len(rec.Shares) < k {
 			return false, nil
 		}
@@ -48,11 +50,11 @@ func (s *Service) act(ctx context.Context, rec *chain.ElectionRecord, latest int
 		if err != nil {
 			return false, err
 		}
-		_, err = chain.Submit(ctx, s.c, chain.NewResultTx(s.id, counts).Encode(), true)
+		_, err = chain.Submit(ctx, s.c, wire.Encode(&wire.Result{ElectionID: s.id, Counts: counts}), true)
 		switch {
-		case chain.IsCode(err, chain.CodeWrongResult):
+		case chain.IsCode(err, wire.CodeWrongResult):
 			return false, &AlarmError{Item: "result", Detail: "the chain rejected the service's decryption of its totals (code 17): " + err.Error()}
-		case chain.IsCode(err, chain.CodeDuplicate):
+		case chain.IsCode(err, wire.CodeDuplicate):
 			return true, nil
 		case err != nil:
 			return false, fmt.Errorf("tally: publishing the result: %w", err)
@@ -60,7 +62,7 @@ func (s *Service) act(ctx context.Context, rec *chain.ElectionRecord, latest int
 		s.log.Info("tally: result published", "counts", counts)
 		return true, nil
 
-	case rec.Phase == chain.PhaseTallied:
+	case rec.Phase == wire.PhaseTallied:
 		if cur.c.ResultHeight == 0 {
 			return false, nil
 		}
@@ -89,7 +91,7 @@ func (s *Service) act(ctx context.Context, rec *chain.ElectionRecord, latest int
 // decrypt fetches the decryption shares from the chain, checks each against
 // the service's totals, combines k valid ones and solves the counts, each
 // bounded by the number of counted ballots.
-func (s *Service) decrypt(ctx context.Context, rec *chain.ElectionRecord, cur *state) ([]uint64, error) {
+func (s *Service) decrypt(ctx context.Context, rec *rules.ElectionRecord, cur *state) ([]uint64, error) {
 	s.mu.Lock()
 	if s.computed != nil {
 		defer s.mu.Unlock()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
@@ -13,15 +12,15 @@ import (
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/store"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/jsonout"
+	"github.com/evote/evote/wire"
 )
 
 // op is one accepted transaction of the election in a block, decoded.
 type op struct {
-	tx       *chain.Tx
+	tx       wire.Tx
 	cast     *ballot.Cast
 	entry    *ballot.BatchEntry
 	code     string // the ballot's tracking code
@@ -56,14 +55,14 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 	var batch *crypto.Batch
 	for i, raw := range txs {
 		res := results.TxResults[i]
-		tx, err := chain.DecodeTx(raw)
+		tx, err := wire.Decode(raw)
 		if err != nil {
 			if res.Code == 0 {
 				return &AlarmError{Height: h, Item: fmt.Sprintf("transaction %d", i), Detail: "accepted by the chain but does not decode: " + err.Error()}
 			}
 			continue
 		}
-		if tx.ElectionID != s.id {
+		if tx.Election() != s.id {
 			continue
 		}
 		if res.Code != 0 {
@@ -71,9 +70,9 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 			continue
 		}
 		o := op{tx: tx}
-		switch tx.Type {
-		case chain.TxBallot:
-			if o.cast, err = e.DecodeCast(tx.Fields[0]); err != nil {
+		switch tx := tx.(type) {
+		case *wire.Ballot:
+			if o.cast, err = e.DecodeCast(tx.Cast); err != nil {
 				return &AlarmError{Height: h, Item: fmt.Sprintf("ballot transaction %d", i), Detail: "accepted by the chain but does not decode: " + err.Error()}
 			}
 			o.code = o.cast.Ballot.TrackingCode()
@@ -93,8 +92,8 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 				return &AlarmError{Height: h, Item: "ballot " + o.code, Detail: fmt.Sprintf("the chain's ballot event names tracking code %q", ev["tracking_code"])}
 			}
 			o.replaces = ev["replaces"]
-		case chain.TxAudit:
-			a, err := e.DecodeAudit(tx.Fields[0])
+		case *wire.Audit:
+			a, err := e.DecodeAudit(tx.File)
 			if err == nil {
 				_, err = e.VerifyAudit(a)
 			}
@@ -118,16 +117,16 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 	// Apply in block order: a totals transaction is compared with the totals
 	// as they stand at its position.
 	for _, o := range ops {
-		switch o.tx.Type {
-		case chain.TxBallot:
+		switch tx := o.tx.(type) {
+		case *wire.Ballot:
 			cts := make([]crypto.Ciphertext, 0, len(o.cast.Ballot.Contests))
 			for _, c := range o.cast.Ballot.Contests {
 				for _, sel := range c.Selections {
 					cts = append(cts, sel.Ciphertext)
 				}
 			}
-			field := o.tx.Fields[0] // LP(ballot encoding) ‖ LP(signature), decoded above
-			ctBytes, err := e.CiphertextBytes(field[8 : 8+binary.BigEndian.Uint64(field)])
+			field := tx.Cast // LP(ballot encoding) ‖ LP(signature), decoded above
+			ctBytes, err := e.CiphertextBytes(wire.NewReader(field).Bytes())
 			if err != nil {
 				return fmt.Errorf("tally: ballot %s: %w", o.code, err)
 			}
@@ -143,25 +142,20 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 			if replaced != o.replaces {
 				return &AlarmError{Height: h, Item: "ballot " + o.code, Detail: fmt.Sprintf("the node's event says it replaces %q, but by the re-vote rule (the same credential) it replaces %q", o.replaces, replaced)}
 			}
-		case chain.TxAudit:
+		case *wire.Audit:
 			f.c.Audited++
-		case chain.TxClose:
+		case *wire.Close:
 			f.c.ClosedHeight = h
-		case chain.TxTotals:
-			if !bytes.Equal(o.tx.Fields[0], crypto.EncodeCiphertexts(f.totals)) {
+		case *wire.Totals:
+			if !bytes.Equal(tx.Ciphertexts, crypto.EncodeCiphertexts(f.totals)) {
 				return &AlarmError{Height: h, Item: "totals", Detail: "the encrypted totals the chain accepted differ from the tally service's own"}
 			}
 			f.c.TotalsHeight = h
-		case chain.TxShare:
-			l := binary.BigEndian.Uint64(o.tx.Fields[0])
-			f.c.Shares = append(f.c.Shares, int(l))
+		case *wire.Share:
+			f.c.Shares = append(f.c.Shares, int(tx.Trustee))
 			slices.Sort(f.c.Shares)
-		case chain.TxResult:
-			raw := o.tx.Fields[0]
-			counts := make([]uint64, len(raw)/8)
-			for i := range counts {
-				counts[i] = binary.BigEndian.Uint64(raw[8*i:])
-			}
+		case *wire.Result:
+			counts := tx.Counts
 			if len(counts) != len(f.totals) {
 				return &AlarmError{Height: h, Item: "result", Detail: fmt.Sprintf("the chain accepted %d counts for %d totals", len(counts), len(f.totals))}
 			}

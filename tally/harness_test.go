@@ -27,6 +27,8 @@ import (
 	"github.com/evote/evote/chain/store/pebblestore"
 	"github.com/evote/evote/chain/store/pgstore"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 const testChainID = "evote-tally-test"
@@ -139,7 +141,7 @@ func (tc *testChain) submit(txs ...[]byte) {
 
 // reject sends a transaction that must be refused with the given code, and
 // returns the refusal's message.
-func (tc *testChain) reject(tx []byte, code uint32) string {
+func (tc *testChain) reject(tx []byte, code wire.Code) string {
 	tc.t.Helper()
 	_, err := chain.Submit(tc.t.Context(), tc.client(0), tx, true)
 	if !chain.IsCode(err, code) {
@@ -149,11 +151,11 @@ func (tc *testChain) reject(tx []byte, code uint32) string {
 }
 
 func txType(tx []byte) string {
-	d, err := chain.DecodeTx(tx)
+	d, err := wire.Decode(tx)
 	if err != nil {
 		return "malformed transaction"
 	}
-	return d.Type.String()
+	return d.Kind().String()
 }
 
 // setup defines the election, runs the key ceremony, loads the roll and
@@ -229,7 +231,7 @@ func (tc *testChain) audit(rng *rand.Rand, i int) (auditTx, castTx []byte) {
 	if err != nil {
 		tc.t.Fatal(err)
 	}
-	return chain.NewAuditTx(tc.id, raw).Encode(), chain.NewBallotTx(tc.id, c.Encode()).Encode()
+	return wire.Encode(&wire.Audit{ElectionID: tc.id, File: raw}), wire.Encode(&wire.Ballot{ElectionID: tc.id, Cast: c.Encode()})
 }
 
 // chainTotals returns the application's own totals on node i.
@@ -242,7 +244,7 @@ func (tc *testChain) chainTotals(i int) []byte {
 	return crypto.EncodeCiphertexts(t)
 }
 
-func (tc *testChain) record(i int) *chain.ElectionRecord {
+func (tc *testChain) record(i int) *rules.ElectionRecord {
 	tc.t.Helper()
 	rec, err := tc.apps[i].ElectionRecord(tc.t.Context(), tc.id)
 	if err != nil {
@@ -258,7 +260,7 @@ func (tc *testChain) decryptTx(i int, totals []crypto.Ciphertext) []byte {
 	if err != nil {
 		tc.t.Fatal(err)
 	}
-	return chain.NewShareTx(tc.id, s.Trustee, s.Encode(), sig.Encode()).Encode()
+	return wire.Encode(&wire.Share{ElectionID: tc.id, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()})
 }
 
 // newService returns a service following node i over st.

@@ -38,7 +38,7 @@ func (s *Service) Progress() Progress {
 	defer s.mu.Unlock()
 	p := Progress{Election: s.id, ChainHeight: s.chainHeight, LastError: s.lastErr, BadShares: slices.Clone(s.badShares)}
 	if s.rec != nil {
-		p.Phase = s.rec.Phase
+		p.Phase = s.rec.Phase.String()
 		p.SharesHave = len(s.rec.Shares)
 	}
 	if s.m != nil {

@@ -19,6 +19,8 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/store"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 // Config configures a Service.
@@ -71,7 +73,7 @@ type Service struct {
 	s           *state
 	reload      bool // the store's outcome of a Commit is unknown
 	chainHeight int64
-	rec         *chain.ElectionRecord // last seen on the chain
+	rec         *rules.ElectionRecord // last seen on the chain
 	alarm       *AlarmError
 	lastErr     string
 	computed    []uint64 // counts decrypted by the service
@@ -227,9 +229,9 @@ func (s *Service) step1(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("tally: node status: %w", err)
 		}
 		latest := status.SyncInfo.LatestBlockHeight
-		var rec chain.ElectionRecord
+		var rec rules.ElectionRecord
 		if err := chain.QueryJSON(ctx, s.c, "election/"+s.id, &rec); err != nil {
-			if chain.IsCode(err, chain.CodeUnknownElection) {
+			if chain.IsCode(err, wire.CodeUnknownElection) {
 				s.mu.Lock()
 				s.chainHeight, s.rec = latest, nil
 				s.mu.Unlock()
@@ -268,7 +270,7 @@ func (s *Service) tallied() bool {
 
 // checkBinding binds a new store to the election once its key exists, and
 // checks that the chain still holds the election the store was made for.
-func (s *Service) checkBinding(ctx context.Context, chainID string, rec *chain.ElectionRecord) error {
+func (s *Service) checkBinding(ctx context.Context, chainID string, rec *rules.ElectionRecord) error {
 	b := s.bound()
 	if b == nil {
 		if rec.JointKey == nil {

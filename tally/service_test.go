@@ -15,6 +15,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/wire"
 )
 
 func getJSON(t *testing.T, url string, v any) int {
@@ -73,12 +74,12 @@ func TestElection(t *testing.T) {
 	// abstains. Truncated and tampered ballots are refused.
 	auditTx, spoiled := tc.audit(rng, 6)
 	tc.submit(auditTx)
-	tc.reject(spoiled, chain.CodeAudited)
-	tc.reject(revote[:len(revote)-1], chain.CodeMalformed)
+	tc.reject(spoiled, wire.CodeAudited)
+	tc.reject(revote[:len(revote)-1], wire.CodeMalformed)
 	bad, _ := tc.e.Cast(t, tc.be, 2, tl.vote(rng, 99))
 	delete(tl.last, 99)
 	bad[len(bad)-10] ^= 1 // in the signature
-	tc.reject(bad, chain.CodeBadSignature)
+	tc.reject(bad, wire.CodeBadSignature)
 
 	waitFor(t, "the service to count the ballots", 10*time.Second, func() bool {
 		p := progress()
@@ -107,7 +108,7 @@ func TestElection(t *testing.T) {
 	}
 
 	// Close: the service publishes the totals, the chain accepts them.
-	tc.submit(chain.CloseTx(testChainID, tc.id, tc.e.Official).Encode())
+	tc.submit(wire.Encode(chain.CloseTx(testChainID, tc.id, tc.e.Official)))
 	waitFor(t, "the totals on the chain", 10*time.Second, func() bool { return tc.record(0).TotalsHeight > 0 })
 	waitFor(t, "the service to wait for shares", 10*time.Second, func() bool {
 		return progress().Status == "waiting for 2 shares: have 0 of 2"
@@ -126,7 +127,7 @@ func TestElection(t *testing.T) {
 	// A trustee who decrypts other ciphertexts is named and refused.
 	swapped := slices.Clone(totals)
 	swapped[0], swapped[1] = totals[1], totals[0]
-	msg := tc.reject(tc.decryptTx(1, swapped), chain.CodeInvalidProof)
+	msg := tc.reject(tc.decryptTx(1, swapped), wire.CodeInvalidProof)
 	if name := m.Trustees.Members[1].Name; !strings.Contains(msg, name) {
 		t.Errorf("rejection of a cheating share %q does not name %q", msg, name)
 	}
@@ -147,7 +148,7 @@ func TestElection(t *testing.T) {
 	}
 	want := tl.want()
 	rec := tc.record(0)
-	if rec.Phase != chain.PhaseTallied {
+	if rec.Phase != wire.PhaseTallied {
 		t.Fatalf("phase %s", rec.Phase)
 	}
 	var got []uint64

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/wire"
 )
 
 // TestTestnet tallies an election on a 4-node testnet: ballots go to node
@@ -32,7 +33,7 @@ func TestTestnet(t *testing.T) {
 	// sent together, the close could be ordered first, as nodes check
 	// transactions concurrently and gossip them by different paths.
 	tc.submit(again)
-	tc.submit(chain.CloseTx(testChainID, tc.id, tc.e.Official).Encode())
+	tc.submit(wire.Encode(chain.CloseTx(testChainID, tc.id, tc.e.Official)))
 
 	svc := tc.newService(2, pebbleStore(t, filepath.Join(t.TempDir(), "tally")))
 	done := make(chan error, 1)
@@ -67,7 +68,7 @@ func TestTestnet(t *testing.T) {
 	}
 	waitFor(t, "every node to hold the result", 10*time.Second, func() bool {
 		for i := range tc.apps {
-			if tc.record(i).Phase != chain.PhaseTallied {
+			if tc.record(i).Phase != wire.PhaseTallied {
 				return false
 			}
 		}

@@ -9,8 +9,9 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/record"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 // AuditReport is the outcome of checking an audited ballot file a voter
@@ -60,41 +61,40 @@ func AuditRecord(ctx context.Context, dir string, file []byte) (*AuditReport, er
 	if !v.genesisOK {
 		return nil, fmt.Errorf("verify: the record's genesis does not decode")
 	}
-	e := newEngine(v)
+	// The election's key: its definition and key ceremony re-executed with
+	// the rules (no other transaction changes either).
+	id := rec.Index.ElectionID
+	st := rules.NewMemState()
+	rl := rules.New(v.chainID, v.officials)
 	type place struct {
-		kind      string
-		height    int64
-		index     int
-		chainCode uint32
+		kind   string
+		height int64
+		index  int
 	}
 	seen := map[[32]byte]place{}
 	err = rec.Blocks(1, rec.Index.LastHeight, nil, func(en *record.Entry) error {
+		blk := rl.Block(en.Height, en.Block.Header.Time)
 		for i, raw := range en.Block.Txs {
-			tx, err := chain.DecodeTx(raw)
-			if err != nil || tx.ElectionID != e.id {
+			tx, err := wire.Decode(raw)
+			if err != nil || tx.Election() != id || i >= len(en.Results) || en.Results[i].Code != 0 {
 				continue
 			}
-			code := uint32(0)
-			if i < len(en.Results) {
-				code = en.Results[i].Code
-			}
-			switch tx.Type {
-			case chain.TxDefineElection:
-				e.define(en, tx)
-			case chain.TxCeremony:
-				if e.manifest != nil {
-					e.ceremony(en, tx)
+			switch tx := tx.(type) {
+			case *wire.DefineElection, *wire.Ceremony:
+				layer := st.Layer()
+				if _, err := blk.Apply(layer, rules.Tx{Raw: raw, Tx: tx, Index: i}); err == nil {
+					layer.Merge()
 				}
-			case chain.TxBallot:
-				if h, _, ok := record.CastInfo(tx.Fields[0]); ok && code == 0 {
+			case *wire.Ballot:
+				if h, _, ok := record.CastInfo(tx.Cast); ok {
 					if _, dup := seen[h]; !dup {
-						seen[h] = place{"cast", en.Height, i, code}
+						seen[h] = place{"cast", en.Height, i}
 					}
 				}
-			case chain.TxAudit:
-				if h, ok := record.AuditHash(tx.Fields[0]); ok && code == 0 {
+			case *wire.Audit:
+				if h, ok := record.AuditHash(tx.File); ok {
 					if _, dup := seen[h]; !dup {
-						seen[h] = place{"audited", en.Height, i, code}
+						seen[h] = place{"audited", en.Height, i}
 					}
 				}
 			}
@@ -104,11 +104,13 @@ func AuditRecord(ctx context.Context, dir string, file []byte) (*AuditReport, er
 	if err != nil {
 		return nil, fmt.Errorf("verify: %w", err)
 	}
-	if e.election == nil {
-		return nil, fmt.Errorf("verify: the record holds no election %q with a key", e.id)
+	_, ec, err := rl.Election(st, id)
+	if err != nil || ec.Ballot == nil {
+		return nil, fmt.Errorf("verify: the record holds no election %q with a key", id)
 	}
-	r := &AuditReport{ElectionID: e.id}
-	a, err := e.election.DecodeAudit(file)
+	election, manifest := ec.Ballot, ec.Manifest
+	r := &AuditReport{ElectionID: id}
+	a, err := election.DecodeAudit(file)
 	if err != nil {
 		r.Error = err.Error()
 		return r, nil
@@ -118,13 +120,13 @@ func AuditRecord(ctx context.Context, dir string, file []byte) (*AuditReport, er
 	if p, ok := seen[h]; ok {
 		r.OnChain, r.Height, r.TxIndex = p.kind, p.height, p.index
 	}
-	pt, err := e.election.VerifyAudit(a)
+	pt, err := election.VerifyAudit(a)
 	if err != nil {
 		r.Error = err.Error()
 		return r, nil
 	}
 	r.Valid = true
-	contests, _ := e.manifest.StyleContests(pt.StyleID)
+	contests, _ := manifest.StyleContests(pt.StyleID)
 	for _, c := range contests {
 		cc := ContestChoices{Contest: c.ID, Title: c.Title}
 		marked := map[string]bool{}

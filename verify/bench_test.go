@@ -29,6 +29,7 @@ import (
 	"github.com/evote/evote/record"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/verify"
+	"github.com/evote/evote/wire"
 )
 
 // synthChain builds a single-validator chain without consensus: it runs
@@ -215,7 +216,7 @@ func buildRecord(tb testing.TB, dir string, n int) string {
 	for i := 0; i < n; i += perBlock {
 		s.mustBlock(txs[i:min(i+perBlock, n)]...)
 	}
-	s.mustBlock(chain.CloseTx(e.ChainID, id, e.Official).Encode())
+	s.mustBlock(wire.Encode(chain.CloseTx(e.ChainID, id, e.Official)))
 	totals, err := s.app.Totals(context.Background(), id)
 	if err != nil {
 		tb.Fatal(err)
@@ -224,7 +225,7 @@ func buildRecord(tb testing.TB, dir string, n int) string {
 	for _, c := range totals {
 		enc = append(enc, c.Encode()...)
 	}
-	s.mustBlock(chain.NewTotalsTx(id, enc).Encode())
+	s.mustBlock(wire.Encode(&wire.Totals{ElectionID: id, Ciphertexts: enc}))
 	var shares []crypto.DecryptionShare
 	for _, k := range e.Trustees[:2] {
 		sh, sig, err := k.Decrypt(be.BaseHash, totals)
@@ -232,7 +233,7 @@ func buildRecord(tb testing.TB, dir string, n int) string {
 			tb.Fatal(err)
 		}
 		shares = append(shares, sh)
-		s.mustBlock(chain.NewShareTx(id, sh.Trustee, sh.Encode(), sig.Encode()).Encode())
+		s.mustBlock(wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(sh.Trustee), Share: sh.Encode(), Signature: sig.Encode()}))
 	}
 	var vks []crypto.Point
 	for _, raw := range e.Trustees[0].Ceremonies[id].VerificationKeys {
@@ -251,7 +252,7 @@ func buildRecord(tb testing.TB, dir string, n int) string {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s.mustBlock(chain.NewResultTx(id, counts).Encode())
+	s.mustBlock(wire.Encode(&wire.Result{ElectionID: id, Counts: counts}))
 	s.close(id)
 	return filepath.Join(dir, "record")
 }

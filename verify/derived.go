@@ -5,12 +5,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"slices"
+	"reflect"
+	"strings"
 
 	"github.com/evote/evote/ballot/credential"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/record"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/trustee"
 )
 
@@ -19,13 +20,14 @@ import (
 func (e *engine) finish() {
 	e.flush()
 	v := e.v
-	if e.manifest == nil {
+	if !e.load() {
 		v.check(CheckDefinition).fail(&Failure{Message: fmt.Sprintf("election %q is not defined in the record's blocks", e.id)})
 		for n := CheckCeremony; n <= CheckCounts; n++ {
 			v.check(n).skipped = "no election definition"
 		}
 		return
 	}
+	e.notes()
 	v.timed(CheckDefinition, e.compareManifest)
 	v.timed(CheckCeremony, e.compareCeremony)
 	v.timed(CheckRoll, e.compareRoll)
@@ -33,16 +35,17 @@ func (e *engine) finish() {
 	v.timed(CheckAudits, e.compareAudits)
 	v.timed(CheckTotals, e.compareTotals)
 	v.timed(CheckShares, e.compareShares)
+	v.timed(CheckCombination, e.checkCombination)
 	v.timed(CheckCounts, e.compareResult)
 	e.compareState()
 	if len(e.cast) == 0 {
 		v.check(CheckBallots).skipped = "no ballot was cast"
 		v.check(CheckRevote).skipped = "no ballot was cast"
 	}
-	if len(e.audited) == 0 && v.check(CheckAudits).FailureCount == 0 {
+	if len(e.auditOrder) == 0 && v.check(CheckAudits).FailureCount == 0 {
 		v.check(CheckAudits).skipped = "no audited ballot"
 	}
-	if e.heights["totals"] == 0 {
+	if e.rec.TotalsHeight == 0 {
 		v.check(CheckTotals).skipped = "no encrypted totals published yet"
 	}
 	if len(e.shares) == 0 {
@@ -61,6 +64,46 @@ func (e *engine) finish() {
 	c := v.check(CheckRevote)
 	c.add("credentials that voted", int64(len(e.current)))
 	c.add("ballots replaced by a re-vote", replaced)
+	b := v.check(CheckBallots)
+	b.add("proofs verified", e.pre.proofs)
+	b.add("selections", e.pre.selections)
+	a := v.check(CheckAppHash)
+	a.note("app hash after height %d: %X", e.v.rec.Index.LastHeight, e.st.AppHash())
+	if v.lastResults {
+		a.note("the app hash after the last block (%d) is signed by no header in the record yet; it is compared with the record's app_hash only", e.v.rec.Index.LastHeight)
+	}
+}
+
+// notes adds what the re-executed state says of the election to the report.
+func (e *engine) notes() {
+	rec := e.rec
+	d := e.v.check(CheckDefinition)
+	d.note("manifest hash %x, defined at height %d", rec.ManifestHash, rec.DefinedHeight)
+	c := e.v.check(CheckCeremony)
+	c.add("messages", int64(len(e.msgs)))
+	if rec.JointKey != nil {
+		c.note("joint key %x, base hash %x, qualified trustees %v (height %d)", rec.JointKey, rec.BaseHash, rec.Qualified, rec.KeyHeight)
+	}
+	for _, f := range rec.Faults {
+		c.note("fault: %s", f)
+	}
+	r := e.v.check(CheckRoll)
+	r.add("chunks", int64(rec.RollChunks))
+	r.add("credentials", int64(len(e.creds)))
+	if rec.RollComplete {
+		r.note("roll hash %x (%d credentials)", rec.RollHash, rec.RollCount)
+	}
+	e.v.check(CheckAudits).add("audited ballots verified", int64(len(e.auditOrder)))
+	if e.totals != nil && rec.TotalsHeight != 0 {
+		t := e.v.check(CheckTotals)
+		t.add("selections", int64(len(e.totals)))
+		t.add("counted ballots", int64(len(e.current)))
+	}
+	s := e.v.check(CheckShares)
+	s.add("shares", int64(len(e.shares)))
+	for _, sh := range e.shares {
+		s.add("proofs verified", int64(len(sh.Parts)))
+	}
 }
 
 func (e *engine) fileFailure(n int, file string, f *Failure) {
@@ -107,7 +150,7 @@ func (e *engine) compareCeremony() {
 		compact += int64(len(f)) + 1
 	}
 	if !e.readJSON(CheckCeremony, record.CeremonyFile, compact, fmt.Sprintf("the %d ceremony messages on the chain", len(e.msgs)), &files) {
-		if e.v.rec.Has(record.CeremonyFile) || len(e.msgOrder) == 0 {
+		if e.v.rec.Has(record.CeremonyFile) || len(e.msgs) == 0 {
 			return
 		}
 		e.fileFailure(CheckCeremony, record.CeremonyFile, &Failure{Message: "missing"})
@@ -140,11 +183,11 @@ func (e *engine) compareCeremony() {
 
 func (e *engine) compareRoll() {
 	c := e.v.check(CheckRoll)
-	if !e.rollComplete {
-		if len(e.rollChunks) == 0 {
+	if !e.rec.RollComplete {
+		if e.rec.RollChunks == 0 {
 			c.skipped = "no credential roll on the chain"
 		} else {
-			c.note("the roll is incomplete: %d chunks", len(e.rollChunks))
+			c.note("the roll is incomplete: %d chunks", e.rec.RollChunks)
 		}
 		return
 	}
@@ -166,8 +209,8 @@ func (e *engine) compareRoll() {
 		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: err.Error()})
 		return
 	}
-	if h := roll.Hash(); !bytes.Equal(h[:], e.rollHash) {
-		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("roll hash %x, the chain's roll hashes to %x", h, e.rollHash)})
+	if h := roll.Hash(); !bytes.Equal(h[:], e.rec.RollHash) {
+		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("roll hash %x, the chain's roll hashes to %x", h, e.rec.RollHash)})
 	}
 	if roll.Len() != len(e.creds) {
 		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("%d credentials, the chain's roll has %d", roll.Len(), len(e.creds))})
@@ -300,7 +343,7 @@ func (e *engine) compareTotals() {
 		nsel += len(c.Selections)
 	}
 	if !e.readJSON(CheckTotals, record.TotalsFile, int64(16+base64Len(64*nsel)), fmt.Sprintf("the encrypted totals of %d selections", nsel), &t) {
-		if e.heights["totals"] != 0 && !e.v.rec.Has(record.TotalsFile) {
+		if e.rec.TotalsHeight != 0 && !e.v.rec.Has(record.TotalsFile) {
 			e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: "missing"})
 		}
 		return
@@ -308,11 +351,7 @@ func (e *engine) compareTotals() {
 	if e.manifest == nil || e.election == nil {
 		return
 	}
-	mine, err := e.recomputeTotals()
-	if err != nil {
-		e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: err.Error()})
-		return
-	}
+	mine := e.totals
 	want := crypto.EncodeCiphertexts(mine)
 	if len(t.Totals) != len(want) {
 		e.fileFailure(CheckTotals, record.TotalsFile, &Failure{Message: fmt.Sprintf("%d bytes, want %d", len(t.Totals), len(want))})
@@ -367,7 +406,7 @@ func (e *engine) compareResult() {
 		}
 		return
 	}
-	want, _ := record.MakeResult(e.manifest, e.heights["result"], e.counts)
+	want, _ := record.MakeResult(e.manifest, e.rec.ResultHeight, e.counts)
 	if want == nil {
 		return
 	}
@@ -398,14 +437,14 @@ func (e *engine) compareResult() {
 }
 
 // compareState compares the node's own account of the election
-// (election.json) with the re-execution, field by field.
+// (election.json) with the re-executed state, field by field.
 func (e *engine) compareState() {
-	var st chain.ElectionRecord
+	var st rules.ElectionRecord
 	// The node's record embeds the manifest (JSON-escaped, each byte at
 	// most 6) and the faults, and holds a few values per trustee, selection
 	// and contest.
 	compact := int64(4096 + 6*len(e.manifestRaw) + 256*len(e.manifest.Trustees.Members))
-	for _, f := range e.faults {
+	for _, f := range e.rec.Faults {
 		compact += int64(6*len(f) + 3)
 	}
 	for _, c := range e.manifest.Contests {
@@ -414,89 +453,42 @@ func (e *engine) compareState() {
 	if !e.readJSON(CheckDefinition, record.ElectionFile, compact, "the state of this election", &st) {
 		return
 	}
-	const f = record.ElectionFile
-	bad := func(n int, field string, got, want any) {
-		e.fileFailure(n, f, &Failure{Message: fmt.Sprintf("%s is %v, re-execution gives %v", field, got, want)})
-	}
 	if !bytes.Equal(st.Manifest, e.manifestRaw) {
-		bad(CheckDefinition, "manifest", "other bytes", "the manifest on the chain")
+		e.fileFailure(CheckDefinition, record.ElectionFile, &Failure{Message: "manifest is other bytes than the manifest on the chain"})
 	}
-	if st.Phase != e.phase {
-		bad(CheckDefinition, "phase", st.Phase, e.phase)
-	}
-	heights := []struct {
-		n    int
-		name string
-		got  int64
-	}{{CheckDefinition, "defined", st.DefinedHeight}, {CheckCeremony, "keyed", st.KeyHeight}, {CheckDefinition, "opened", st.OpenedHeight},
-		{CheckDefinition, "closed", st.ClosedHeight}, {CheckTotals, "totals", st.TotalsHeight}, {CheckCounts, "result", st.ResultHeight}}
-	for _, h := range heights {
-		if h.got != e.heights[h.name] {
-			bad(h.n, h.name+" height", h.got, e.heights[h.name])
+	got, want := reflect.ValueOf(st), reflect.ValueOf(*e.rec)
+	for i := range got.NumField() {
+		f := got.Type().Field(i)
+		if f.Name == "Manifest" {
+			continue
 		}
-	}
-	if e.election != nil {
-		jk := crypto.EncodePoint(e.election.Key)
-		if !bytes.Equal(st.JointKey, jk[:]) {
-			bad(CheckCeremony, "joint key", hex.EncodeToString(st.JointKey), hex.EncodeToString(jk[:]))
+		g, w := got.Field(i), want.Field(i)
+		if g.Kind() == reflect.Slice && g.Len() == 0 && w.Len() == 0 || reflect.DeepEqual(g.Interface(), w.Interface()) {
+			continue
 		}
-		if !bytes.Equal(st.BaseHash, e.election.BaseHash[:]) {
-			bad(CheckCeremony, "base hash", hex.EncodeToString(st.BaseHash), hex.EncodeToString(e.election.BaseHash[:]))
-		}
-		if len(st.VerificationKeys) != len(e.vks) {
-			bad(CheckCeremony, "number of verification keys", len(st.VerificationKeys), len(e.vks))
-		} else {
-			for i, vk := range e.vks {
-				w := crypto.EncodePoint(vk)
-				if !bytes.Equal(st.VerificationKeys[i], w[:]) {
-					e.fileFailure(CheckCeremony, f, &Failure{Trustee: i + 1, Message: fmt.Sprintf("verification key %x, the ceremony's resolution gives %x", st.VerificationKeys[i], w)})
-				}
-			}
-		}
-		if !slices.Equal(st.Qualified, e.qualified) {
-			bad(CheckCeremony, "qualified trustees", st.Qualified, e.qualified)
-		}
-	} else if st.JointKey != nil {
-		bad(CheckCeremony, "joint key", hex.EncodeToString(st.JointKey), "none (the ceremony did not resolve)")
+		e.fileFailure(stateCheck(f.Name), record.ElectionFile, &Failure{Message: fmt.Sprintf("%s is %v, re-execution gives %v", strings.Split(f.Tag.Get("json"), ",")[0], g.Interface(), w.Interface())})
 	}
-	if st.RollComplete != e.rollComplete || !bytes.Equal(st.RollHash, e.rollHash) || (e.rollComplete && st.RollCount != len(e.creds)) {
-		bad(CheckRoll, "roll (complete, hash, count)", fmt.Sprintf("%v %x %d", st.RollComplete, st.RollHash, st.RollCount), fmt.Sprintf("%v %x %d", e.rollComplete, e.rollHash, len(e.creds)))
+}
+
+// stateCheck is the check a field of the election's record belongs to.
+func stateCheck(field string) int {
+	switch {
+	case strings.HasPrefix(field, "Roll"):
+		return CheckRoll
+	case field == "JointKey" || field == "BaseHash" || field == "VerificationKeys" || field == "Qualified" || field == "Faults" || field == "KeyHeight":
+		return CheckCeremony
+	case field == "BallotsCast" || field == "BallotsReplaced":
+		return CheckRevote
+	case field == "Audited":
+		return CheckAudits
+	case field == "TotalsHeight":
+		return CheckTotals
+	case field == "Shares":
+		return CheckShares
+	case field == "Result" || field == "ResultHeight":
+		return CheckCounts
 	}
-	replaced := 0
-	for _, ci := range e.order {
-		if ci.replacedBy != nil {
-			replaced++
-		}
-	}
-	if st.BallotsCast != len(e.order) || st.BallotsReplaced != replaced {
-		bad(CheckRevote, "ballots cast / replaced", fmt.Sprintf("%d / %d", st.BallotsCast, st.BallotsReplaced), fmt.Sprintf("%d / %d", len(e.order), replaced))
-	}
-	if st.Audited != len(e.auditOrder) {
-		bad(CheckAudits, "audited ballots", st.Audited, len(e.auditOrder))
-	}
-	var ls []int
-	for l := range e.shares {
-		ls = append(ls, l)
-	}
-	slices.Sort(ls)
-	if !slices.Equal(st.Shares, ls) {
-		bad(CheckShares, "trustees with shares", st.Shares, ls)
-	}
-	if e.counts != nil && e.phase == chain.PhaseTallied {
-		i := 0
-		var got []uint64
-		for _, cr := range st.Result {
-			got = append(got, cr.Counts...)
-		}
-		for _, c := range e.manifest.Contests {
-			for _, s := range c.Selections {
-				if i >= len(got) || got[i] != e.counts[i] {
-					e.fileFailure(CheckCounts, f, &Failure{Contest: c.ID, Selection: s.ID, Message: "the node's result differs from the result transaction"})
-				}
-				i++
-			}
-		}
-	}
+	return CheckDefinition
 }
 
 // base64Len is the length of n bytes in standard base64.

@@ -27,7 +27,7 @@ type NodesOptions struct {
 // Nodes verifies election electionID from the nodes themselves: it exports
 // the first node's record into a temporary folder and verifies it like
 // Record, then (with two or more nodes) compares every other node's blocks
-// with it, height by height (check 15), and reports a fork with its
+// with it, height by height (check 16), and reports a fork with its
 // evidence: the first height where two nodes hold different blocks, both
 // block IDs and both headers.
 func Nodes(ctx context.Context, clients []rpcclient.Client, electionID string, opts NodesOptions) (*Report, error) {

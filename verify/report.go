@@ -38,6 +38,7 @@ const (
 	CheckCombination
 	CheckCounts
 	CheckOutcomes
+	CheckAppHash
 	CheckFork
 	numChecks = CheckFork
 )
@@ -57,6 +58,7 @@ var titles = [...]string{
 	CheckCombination: "combination: Lagrange interpolation of k shares",
 	CheckCounts:      "counts: count·G equals the combined point of every selection",
 	CheckOutcomes:    "transaction outcomes: the chain's accept/reject of every transaction equals the re-execution",
+	CheckAppHash:     "app hash: the state the rules produce, recomputed at every height, is the state every header signs",
 	CheckFork:        "no fork: the nodes agree on every block",
 }
 

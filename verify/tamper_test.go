@@ -17,10 +17,10 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/record"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/verify"
+	"github.com/evote/evote/wire"
 )
 
 func copyRecord(t *testing.T, src string) string {
@@ -92,12 +92,12 @@ func saveEntries(t *testing.T, dir string, es []*record.Entry) {
 
 // find returns the position of the n-th accepted transaction of type typ
 // (from 0) for which ok holds.
-func find(t *testing.T, es []*record.Entry, typ chain.TxType, n int, ok func(*chain.Tx) bool) (int, int, *chain.Tx) {
+func find(t *testing.T, es []*record.Entry, typ wire.Kind, n int, ok func(wire.Tx) bool) (int, int, wire.Tx) {
 	t.Helper()
 	for k, e := range es {
 		for i, raw := range e.Block.Txs {
-			tx, err := chain.DecodeTx(raw)
-			if err != nil || tx.Type != typ || e.Results[i].Code != 0 || (ok != nil && !ok(tx)) {
+			tx, err := wire.Decode(raw)
+			if err != nil || tx.Kind() != typ || e.Results[i].Code != 0 || (ok != nil && !ok(tx)) {
 				continue
 			}
 			if n == 0 {
@@ -111,8 +111,29 @@ func find(t *testing.T, es []*record.Entry, typ chain.TxType, n int, ok func(*ch
 }
 
 // setTx replaces transaction i of entry k.
-func setTx(es []*record.Entry, k, i int, tx *chain.Tx) {
-	es[k].Block.Txs[i] = tx.Encode()
+func setTx(es []*record.Entry, k, i int, tx wire.Tx) {
+	es[k].Block.Txs[i] = wire.Encode(tx)
+}
+
+// payload returns the field of a transaction that the tampering cases
+// change: a ballot's cast, an audit's file, a roll chunk's keys, a ceremony
+// message's payload, the published totals, a decryption share.
+func payload(tx wire.Tx) *[]byte {
+	switch tx := tx.(type) {
+	case *wire.Ballot:
+		return &tx.Cast
+	case *wire.Audit:
+		return &tx.File
+	case *wire.CredentialRoll:
+		return &tx.Keys
+	case *wire.Ceremony:
+		return &tx.Payload
+	case *wire.Totals:
+		return &tx.Ciphertexts
+	case *wire.Share:
+		return &tx.Share
+	}
+	panic(fmt.Sprintf("no payload in a %s transaction", tx.Kind()))
 }
 
 // ballotParts splits a ballot transaction's field into the ballot encoding
@@ -145,8 +166,8 @@ func TestTamper(t *testing.T) {
 	f := getFixture(t)
 	m := f.election.Manifest
 	first := fmt.Sprintf("contest %q, selection %q", m.Contests[0].ID, m.Contests[0].Selections[0].ID)
-	counted := func(tx *chain.Tx) bool { // a ballot of voter 2 (never replaced)
-		_, cred, _ := record.CastInfo(tx.Fields[0])
+	counted := func(tx wire.Tx) bool { // a ballot of voter 2 (never replaced)
+		_, cred, _ := record.CastInfo((*payload(tx)))
 		return bytes.Equal(cred, f.election.Credentials[2].PublicKey())
 	}
 	type tcase struct {
@@ -166,43 +187,43 @@ func TestTamper(t *testing.T) {
 		}},
 		{name: "ballot ciphertext", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks, verify.CheckTotals}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
-			b, sig := ballotParts(tx.Fields[0])
+			k, i, tx := find(t, es, wire.KindBallot, 0, counted)
+			b, sig := ballotParts((*payload(tx)))
 			off := ctOffset(b)
 			a := append([]byte(nil), b[off:off+32]...)
 			copy(b[off:off+32], b[off+32:off+64])
 			copy(b[off+32:off+64], a)
-			tx.Fields[0] = castField(b, sig)
+			*payload(tx) = castField(b, sig)
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), "signature"}
 		}},
 		{name: "proof", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
-			b, _ := ballotParts(tx.Fields[0])
+			k, i, tx := find(t, es, wire.KindBallot, 0, counted)
+			b, _ := ballotParts((*payload(tx)))
 			off := ctOffset(b) + 64 + 96 // the response of the first branch of the first 0/1 proof
 			b[off] ^= 1
 			sig := f.election.Credentials[2].SignBallot(f.be.BaseHash, ballot.HashEncoding(b))
-			tx.Fields[0] = castField(b, sig)
+			*payload(tx) = castField(b, sig)
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), first, ballot.TrackingCode(ballot.HashEncoding(b))}
 		}},
 		{name: "credential signature", check: verify.CheckBallots, rehash: true, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
-			b, sig := ballotParts(tx.Fields[0])
+			k, i, tx := find(t, es, wire.KindBallot, 0, counted)
+			b, sig := ballotParts((*payload(tx)))
 			sig[10] ^= 1
-			tx.Fields[0] = castField(b, sig)
+			*payload(tx) = castField(b, sig)
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), "signature", ballot.TrackingCode(ballot.HashEncoding(b))}
 		}},
 		{name: "swapped contests", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
-			c, err := f.be.DecodeCast(tx.Fields[0])
+			k, i, tx := find(t, es, wire.KindBallot, 0, counted)
+			c, err := f.be.DecodeCast((*payload(tx)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,33 +233,33 @@ func TestTamper(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tx.Fields[0] = signed.Encode()
+			*payload(tx) = signed.Encode()
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), fmt.Sprintf("contest %q", m.Contests[0].ID), "(code 7)", b.TrackingCode()}
 		}},
 		{name: "unsigned audit", check: verify.CheckAudits, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxAudit, 0, nil)
-			a, err := f.be.DecodeAudit(tx.Fields[0])
+			k, i, tx := find(t, es, wire.KindAudit, 0, nil)
+			a, err := f.be.DecodeAudit((*payload(tx)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			a.Signature = nil
-			tx.Fields[0], _ = a.MarshalJSON()
+			*payload(tx), _ = a.MarshalJSON()
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), a.Ballot.TrackingCode(), "is unsigned", "code 5"}
 		}},
 		{name: "audit signature", check: verify.CheckAudits, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxAudit, 0, nil)
-			a, err := f.be.DecodeAudit(tx.Fields[0])
+			k, i, tx := find(t, es, wire.KindAudit, 0, nil)
+			a, err := f.be.DecodeAudit((*payload(tx)))
 			if err != nil {
 				t.Fatal(err)
 			}
 			a.Signature[3] ^= 1
-			tx.Fields[0], _ = a.MarshalJSON()
+			*payload(tx), _ = a.MarshalJSON()
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), a.Ballot.TrackingCode(), "not signed by the ballot's credential", "code 5"}
@@ -257,26 +278,27 @@ func TestTamper(t *testing.T) {
 		}},
 		{name: "roll credential", check: verify.CheckRoll, rehash: true, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxCredentialRoll, 0, nil)
-			tx.Fields[2][5] ^= 1
+			k, i, tx := find(t, es, wire.KindCredentialRoll, 0, nil)
+			(*payload(tx))[5] ^= 1
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), "signature"}
 		}},
 		{name: "ceremony commitment", check: verify.CheckCeremony, rehash: true, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxCeremony, 0, func(tx *chain.Tx) bool {
-				return string(tx.Fields[0]) == trustee.KindDealing && binary.BigEndian.Uint64(tx.Fields[1]) == 2
+			k, i, tx := find(t, es, wire.KindCeremony, 0, func(tx wire.Tx) bool {
+				c := tx.(*wire.Ceremony)
+				return c.Message == trustee.KindDealing && c.From == 2
 			})
-			tx.Fields[2][3+40] ^= 1 // inside the first coefficient's proof
+			(*payload(tx))[3+40] ^= 1 // inside the first coefficient's proof
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), "trustee 2"}
 		}},
 		{name: "total", check: verify.CheckTotals, rehash: true, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxTotals, 0, nil)
-			tot := tx.Fields[0]
+			k, i, tx := find(t, es, wire.KindTotals, 0, nil)
+			tot := (*payload(tx))
 			a := append([]byte(nil), tot[:64]...)
 			copy(tot[:64], tot[64:128])
 			copy(tot[64:128], a)
@@ -286,24 +308,24 @@ func TestTamper(t *testing.T) {
 		}},
 		{name: "share", check: verify.CheckShares, rehash: true, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxShare, 1, nil)
-			tx.Fields[1][5+40] ^= 1
+			k, i, tx := find(t, es, wire.KindShare, 1, nil)
+			(*payload(tx))[5+40] ^= 1
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), "trustee 2"}
 		}},
 		{name: "count", check: verify.CheckCounts, rehash: true, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxResult, 0, nil)
-			tx.Fields[0][7]++
+			k, i, tx := find(t, es, wire.KindResult, 0, nil)
+			tx.(*wire.Result).Counts[0]++
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), first}
 		}},
 		{name: "drop ballot", check: verify.CheckRevote, rehash: true, also: []int{verify.CheckBlocks, verify.CheckTotals}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			k, i, tx := find(t, es, chain.TxBallot, 0, counted)
-			h, _, _ := record.CastInfo(tx.Fields[0])
+			k, i, tx := find(t, es, wire.KindBallot, 0, counted)
+			h, _, _ := record.CastInfo((*payload(tx)))
 			b := es[k].Block
 			b.Txs = append(b.Txs[:i:i], b.Txs[i+1:]...)
 			es[k].Results = append(es[k].Results[:i:i], es[k].Results[i+1:]...)
@@ -312,11 +334,11 @@ func TestTamper(t *testing.T) {
 		}},
 		{name: "add ballot", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
-			_, _, tx := find(t, es, chain.TxBallot, 0, counted)
-			kc, _, _ := find(t, es, chain.TxClose, 0, nil)
-			h, _, _ := record.CastInfo(tx.Fields[0])
+			_, _, tx := find(t, es, wire.KindBallot, 0, counted)
+			kc, _, _ := find(t, es, wire.KindClose, 0, nil)
+			h, _, _ := record.CastInfo((*payload(tx)))
 			k := kc - 1 // the block before the close: the election is open
-			es[k].Block.Txs = append(es[k].Block.Txs, tx.Encode())
+			es[k].Block.Txs = append(es[k].Block.Txs, wire.Encode(tx))
 			es[k].Results = append(es[k].Results, record.TxResult{})
 			saveEntries(t, dir, es)
 			return []string{fmt.Sprintf("height %d, tx %d", es[k].Height, len(es[k].Block.Txs)-1), ballot.TrackingCode(h), "already on the chain"}

@@ -100,6 +100,7 @@ type verifier struct {
 	vals      *types.ValidatorSet
 	consensus []byte // hash of the genesis consensus parameters
 	officials []ed25519.PublicKey
+	appState  []byte // the genesis app_state, as InitChain receives it
 	genesisOK bool
 
 	// Chain walk (check 3).
@@ -223,7 +224,7 @@ func (v *verifier) checkGenesis() {
 		c.fail(&Failure{File: record.GenesisFile, Message: err.Error()})
 		return
 	}
-	v.officials = officials
+	v.officials, v.appState = officials, doc.AppState
 	v.genesisOK = true
 	c.add("validators", int64(len(vals)))
 	c.add("voting power", power)

@@ -26,6 +26,7 @@ import (
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/record"
 	"github.com/evote/evote/verify"
+	"github.com/evote/evote/wire"
 )
 
 const electionID = "verify-2026"
@@ -176,7 +177,7 @@ func runElection(t *onceTB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	send(chain.NewAuditTx(electionID, auditFile).Encode())
+	send(wire.Encode(&wire.Audit{ElectionID: electionID, File: auditFile}))
 	// A ballot and its audit sent together: both pass CheckTx, the block
 	// accepts the first and rejects the second (code 9): a rejected
 	// transaction in a block. Retried if a block falls between them.
@@ -185,15 +186,15 @@ func runElection(t *onceTB) *fixture {
 		cast, _ := be.Sign(e.Credentials[5], b)
 		sa, _ := be.SignAudit(e.Credentials[5], b, sec)
 		af, _ := sa.MarshalJSON()
-		atx := chain.NewAuditTx(electionID, af).Encode()
-		ctx2 := chain.NewBallotTx(electionID, cast.Encode()).Encode()
+		atx := wire.Encode(&wire.Audit{ElectionID: electionID, File: af})
+		ctx2 := wire.Encode(&wire.Ballot{ElectionID: electionID, Cast: cast.Encode()})
 		if _, err := chain.Submit(ctx, c, atx, false); err != nil {
 			t.Fatal(err)
 		}
 		_, err := chain.Submit(ctx, c, ctx2, false)
 		r, _ := chain.WaitTx(ctx, c, types.Tx(atx).Hash())
 		if err == nil {
-			if r2, err2 := chain.WaitTx(ctx, c, types.Tx(ctx2).Hash()); r2 != nil && r.Height == r2.Height && chain.IsCode(err2, chain.CodeAudited) {
+			if r2, err2 := chain.WaitTx(ctx, c, types.Tx(ctx2).Hash()); r2 != nil && r.Height == r2.Height && chain.IsCode(err2, wire.CodeAudited) {
 				break
 			}
 		}
@@ -201,7 +202,7 @@ func runElection(t *onceTB) *fixture {
 			t.Fatal("could not get a rejected ballot into a block")
 		}
 	}
-	send(chain.CloseTx(e.ChainID, electionID, e.Official).Encode())
+	send(wire.Encode(chain.CloseTx(e.ChainID, electionID, e.Official)))
 	totals, err := app.Totals(ctx, electionID)
 	if err != nil {
 		t.Fatal(err)
@@ -210,7 +211,7 @@ func runElection(t *onceTB) *fixture {
 	for _, ct := range totals {
 		enc = append(enc, ct.Encode()...)
 	}
-	send(chain.NewTotalsTx(electionID, enc).Encode())
+	send(wire.Encode(&wire.Totals{ElectionID: electionID, Ciphertexts: enc}))
 	var shares []crypto.DecryptionShare
 	for _, k := range e.Trustees {
 		s, sig, err := k.Decrypt(be.BaseHash, totals)
@@ -218,7 +219,7 @@ func runElection(t *onceTB) *fixture {
 			t.Fatal(err)
 		}
 		shares = append(shares, s)
-		send(chain.NewShareTx(electionID, s.Trustee, s.Encode(), sig.Encode()).Encode())
+		send(wire.Encode(&wire.Share{ElectionID: electionID, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()}))
 	}
 	var vks []crypto.Point
 	for _, raw := range e.Trustees[0].Ceremonies[electionID].VerificationKeys {
@@ -236,7 +237,7 @@ func runElection(t *onceTB) *fixture {
 		}
 		counts = append(counts, k)
 	}
-	send(chain.NewResultTx(electionID, counts).Encode())
+	send(wire.Encode(&wire.Result{ElectionID: electionID, Counts: counts}))
 	dir := filepath.Join(base, "record")
 	if err := record.Export(ctx, c, electionID, dir); err != nil {
 		t.Fatal(err)

@@ -13,9 +13,10 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/types"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/internal/strictjson"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 func (s *Server) routes() {
@@ -67,12 +68,12 @@ func (s *Server) cors(h http.Handler) http.Handler {
 
 // apiError is the body of every error answer.
 type apiError struct {
-	Error  string `json:"error"`
-	Status int    `json:"status"`
-	Code   uint32 `json:"code,omitempty"` // the chain's rejection code, when there is one
+	Error  string    `json:"error"`
+	Status int       `json:"status"`
+	Code   wire.Code `json:"code,omitempty"` // the chain's rejection code, when there is one
 }
 
-func writeError(w http.ResponseWriter, _ *http.Request, status int, code uint32, msg string) {
+func writeError(w http.ResponseWriter, _ *http.Request, status int, code wire.Code, msg string) {
 	writeJSON(w, status, apiError{Error: msg, Status: status, Code: code})
 }
 
@@ -245,16 +246,16 @@ func DecodeValidators(data []byte) (*types.ValidatorSet, string, error) {
 
 // chainError answers an error of the application with its HTTP status.
 func chainError(w http.ResponseWriter, r *http.Request, err error) {
-	var te *chain.TxError
+	var te *rules.Rejection
 	if !errors.As(err, &te) {
-		writeError(w, r, http.StatusInternalServerError, chain.CodeInternal, "web: internal error reading the state")
+		writeError(w, r, http.StatusInternalServerError, wire.CodeInternal, "web: internal error reading the state")
 		return
 	}
 	status := http.StatusBadRequest
 	switch te.Code {
-	case chain.CodeUnknownElection, chain.CodeNotFound:
+	case wire.CodeUnknownElection, wire.CodeNotFound:
 		status = http.StatusNotFound
-	case chain.CodeInternal:
+	case wire.CodeInternal:
 		status = http.StatusInternalServerError
 	}
 	writeError(w, r, status, te.Code, te.Msg)
@@ -264,7 +265,7 @@ func chainError(w http.ResponseWriter, r *http.Request, err error) {
 type ElectionInfo struct {
 	Election string                `json:"election"`
 	Counted  int                   `json:"counted"` // ballots that count: one per credential
-	Record   *chain.ElectionRecord `json:"record"`  // with the manifest (canonical JSON)
+	Record   *rules.ElectionRecord `json:"record"`  // with the manifest (canonical JSON)
 }
 
 func (s *Server) election(w http.ResponseWriter, r *http.Request) {
@@ -287,7 +288,7 @@ type BallotInfo struct {
 	Election     string              `json:"election"`
 	TrackingCode string              `json:"tracking_code"`
 	Audited      bool                `json:"audited"`
-	Record       *chain.BallotRecord `json:"record"`
+	Record       *rules.BallotRecord `json:"record"`
 	Receipt      *Receipt            `json:"receipt"`
 }
 

@@ -13,13 +13,14 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
+	"github.com/evote/evote/wire"
 )
 
 // txOutcome is where a transaction landed and its block result.
 type txOutcome struct {
 	height int64
 	index  int
-	code   uint32
+	code   wire.Code
 	log    string
 }
 
@@ -124,7 +125,7 @@ func (h *hub) process(b *types.Block, id types.BlockID, results []*abci.ExecTxRe
 		var out txOutcome
 		out.height, out.index = b.Height, i
 		if i < len(results) && results[i] != nil {
-			out.code, out.log = results[i].Code, results[i].Log
+			out.code, out.log = wire.Code(results[i].Code), results[i].Log
 		}
 		for _, w := range h.waiters[sum] {
 			select {

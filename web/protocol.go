@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/evote/evote/wire"
 )
 
 // Message types of the websocket protocol (docs/api.md).
@@ -67,13 +69,13 @@ type Message struct {
 	Topics       []string        `json:"topics,omitempty"`
 
 	// Answers.
-	TxHash       string   `json:"tx_hash,omitempty"` // hex, lower case
-	Code         uint32   `json:"code,omitempty"`    // rejected: the chain's rejection code
-	Reason       string   `json:"reason,omitempty"`
-	CloseCode    int      `json:"close_code,omitempty"` // error: the close code that follows
-	RetryAfterMS int64    `json:"retry_after_ms,omitempty"`
-	Receipt      *Receipt `json:"receipt,omitempty"`
-	Audited      bool     `json:"audited,omitempty"` // receipt: the ballot was audited, not cast
+	TxHash       string    `json:"tx_hash,omitempty"` // hex, lower case
+	Code         wire.Code `json:"code,omitempty"`    // rejected: the chain's rejection code
+	Reason       string    `json:"reason,omitempty"`
+	CloseCode    int       `json:"close_code,omitempty"` // error: the close code that follows
+	RetryAfterMS int64     `json:"retry_after_ms,omitempty"`
+	Receipt      *Receipt  `json:"receipt,omitempty"`
+	Audited      bool      `json:"audited,omitempty"` // receipt: the ballot was audited, not cast
 
 	// Events.
 	Height   int64      `json:"height,omitempty"`

@@ -14,8 +14,8 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/internal/strictjson"
+	"github.com/evote/evote/wire"
 )
 
 // ReceiptFormat names the receipt's JSON format and version.
@@ -187,15 +187,15 @@ func VerifyReceipt(r *Receipt, chainID string, vals *types.ValidatorSet) error {
 	if r.Height <= 0 || r.Index < 0 || r.TrackingCode == "" {
 		return stepErr(StepFormat, "height %d, index %d, tracking code %q", r.Height, r.Index, r.TrackingCode)
 	}
-	tx, err := chain.DecodeTx(r.Proof.Data)
+	tx, err := wire.Decode(r.Proof.Data)
 	if err != nil {
 		return &ReceiptError{Step: StepTx, Err: err}
 	}
-	if want := kindType(r.Kind); tx.Type != want || want == 0 {
-		return stepErr(StepTx, "a %s transaction, the receipt is for a %q", tx.Type, r.Kind)
+	if want := kindType(r.Kind); tx.Kind() != want || want == 0 {
+		return stepErr(StepTx, "a %s transaction, the receipt is for a %q", tx.Kind(), r.Kind)
 	}
-	if tx.ElectionID != r.Election {
-		return stepErr(StepTx, "transaction of election %q, the receipt is for %q", tx.ElectionID, r.Election)
+	if tx.Election() != r.Election {
+		return stepErr(StepTx, "transaction of election %q, the receipt is for %q", tx.Election(), r.Election)
 	}
 	if h := sha256.Sum256(r.Proof.Data); !bytes.Equal(h[:], r.TxHash) {
 		return stepErr(StepTxHash, "transaction hashes to %x, the receipt says %x", h, r.TxHash)
@@ -234,12 +234,12 @@ func VerifyReceipt(r *Receipt, chainID string, vals *types.ValidatorSet) error {
 	return nil
 }
 
-func kindType(kind string) chain.TxType {
+func kindType(kind string) wire.Kind {
 	switch kind {
 	case KindBallot:
-		return chain.TxBallot
+		return wire.KindBallot
 	case KindAudit:
-		return chain.TxAudit
+		return wire.KindAudit
 	}
 	return 0
 }
@@ -252,29 +252,29 @@ func VerifyTrackingCode(r *Receipt, e *ballot.Election) error {
 	if r == nil || e == nil {
 		return stepErr(StepFormat, "receipt or election missing")
 	}
-	tx, err := chain.DecodeTx(r.Proof.Data)
+	tx, err := wire.Decode(r.Proof.Data)
 	if err != nil {
 		return &ReceiptError{Step: StepTx, Err: err}
 	}
-	if tx.ElectionID != e.Manifest.ElectionID || tx.ElectionID != r.Election {
-		return stepErr(StepTx, "transaction of election %q, receipt for %q, checked against %q", tx.ElectionID, r.Election, e.Manifest.ElectionID)
+	if tx.Election() != e.Manifest.ElectionID || tx.Election() != r.Election {
+		return stepErr(StepTx, "transaction of election %q, receipt for %q, checked against %q", tx.Election(), r.Election, e.Manifest.ElectionID)
 	}
 	var b *ballot.Ballot
-	switch tx.Type {
-	case chain.TxBallot:
-		c, err := e.DecodeCast(tx.Fields[0])
+	switch tx := tx.(type) {
+	case *wire.Ballot:
+		c, err := e.DecodeCast(tx.Cast)
 		if err != nil {
 			return &ReceiptError{Step: StepTrackingCode, Err: err}
 		}
 		b = c.Ballot
-	case chain.TxAudit:
-		a, err := e.DecodeAudit(tx.Fields[0])
+	case *wire.Audit:
+		a, err := e.DecodeAudit(tx.File)
 		if err != nil {
 			return &ReceiptError{Step: StepTrackingCode, Err: err}
 		}
 		b = a.Ballot
 	default:
-		return stepErr(StepTx, "a %s transaction holds no ballot", tx.Type)
+		return stepErr(StepTx, "a %s transaction holds no ballot", tx.Kind())
 	}
 	want, err := ballot.NormalizeTrackingCode(r.TrackingCode)
 	if err != nil {

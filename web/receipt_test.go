@@ -15,9 +15,9 @@ import (
 	cmted "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/types"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web"
 	"github.com/evote/evote/web/webtest"
+	"github.com/evote/evote/wire"
 )
 
 // TestReceiptAndAPI casts two ballots into one block (so their proofs have
@@ -187,7 +187,7 @@ func TestReceiptAndAPI(t *testing.T) {
 		}
 		var ei web.ElectionInfo
 		get("/api/elections/"+e, 200, &ei)
-		if ei.Counted != 2 || ei.Record.Phase != chain.PhaseOpen || len(ei.Record.Manifest) == 0 {
+		if ei.Counted != 2 || ei.Record.Phase != wire.PhaseOpen || len(ei.Record.Manifest) == 0 {
 			t.Fatalf("election %+v", ei)
 		}
 		var bi web.BallotInfo
@@ -202,7 +202,7 @@ func TestReceiptAndAPI(t *testing.T) {
 			Error  string `json:"error"`
 		}
 		get("/api/elections/nope", 404, &ae)
-		if ae.Code != chain.CodeUnknownElection {
+		if ae.Code != uint32(wire.CodeUnknownElection) {
 			t.Fatalf("unknown election: %+v", ae)
 		}
 		get("/api/elections/"+e+"/ballots/not-a-code", 400, &ae)

@@ -16,8 +16,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/web"
 	"github.com/evote/evote/web/webtest"
+	"github.com/evote/evote/wire"
 )
 
 func quietLogger() *slog.Logger {
@@ -129,7 +131,7 @@ func castMsg(id, election string, cast []byte) map[string]any {
 	return map[string]any{"type": "cast", "id": id, "election": election, "cast": base64.StdEncoding.EncodeToString(cast)}
 }
 
-func record(t *testing.T, env *webtest.Env) chain.ElectionRecord {
+func record(t *testing.T, env *webtest.Env) rules.ElectionRecord {
 	t.Helper()
 	r, err := env.App.ElectionRecord(context.Background(), webtest.ElectionID)
 	if err != nil {
@@ -210,8 +212,8 @@ func TestServer(t *testing.T) {
 		checkReceipt(t, env, m.Receipt, code0)
 		_, never := env.Cast(t, 11)
 		c.send(map[string]any{"type": "receipt", "id": "r2", "election": e, "tracking_code": never})
-		if m := c.expect("r2", web.TypeRejected, 5*time.Second); m.Code != chain.CodeNotFound {
-			t.Fatalf("code %d, want %d", m.Code, chain.CodeNotFound)
+		if m := c.expect("r2", web.TypeRejected, 5*time.Second); m.Code != wire.CodeNotFound {
+			t.Fatalf("code %d, want %d", m.Code, wire.CodeNotFound)
 		}
 	})
 
@@ -293,12 +295,12 @@ func TestServer(t *testing.T) {
 		rejected := []struct {
 			name string
 			msg  map[string]any
-			code uint32
+			code wire.Code
 		}{
-			{"wrong election", castMsg("w1", "other-2026", cast2), chain.CodeUnknownElection},
-			{"replay", castMsg("w2", e, cast0), chain.CodeDuplicate},
-			{"forged signature", castMsg("w3", e, forged), chain.CodeBadSignature},
-			{"not a ballot", castMsg("w4", e, []byte("not a ballot")), chain.CodeMalformed},
+			{"wrong election", castMsg("w1", "other-2026", cast2), wire.CodeUnknownElection},
+			{"replay", castMsg("w2", e, cast0), wire.CodeDuplicate},
+			{"forged signature", castMsg("w3", e, forged), wire.CodeBadSignature},
+			{"not a ballot", castMsg("w4", e, []byte("not a ballot")), wire.CodeMalformed},
 		}
 		c := dial(t, ts, nil) // one connection: rejections do not close it
 		for _, tc := range rejected {
@@ -392,7 +394,7 @@ func TestElectionEvents(t *testing.T) {
 	watcher := dial(t, ts, nil)
 	watcher.send(map[string]any{"type": "subscribe", "id": "s1", "topics": []string{"ballots:" + e}})
 	watcher.expect("s1", web.TypeSubscribed, 5*time.Second)
-	env.Commit(t, chain.CloseTx(env.ChainID, e, env.Election.Official).Encode())
+	env.Commit(t, wire.Encode(chain.CloseTx(env.ChainID, e, env.Election.Official)))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		m, err := watcher.read(time.Until(deadline))

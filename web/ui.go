@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web/ui"
+	"github.com/evote/evote/wire"
 )
 
 // uiState is what the pages need beyond the API: the other nodes' URLs.
@@ -101,11 +101,11 @@ func (s *Server) nodesHandler(w http.ResponseWriter, r *http.Request) {
 
 // ElectionSummary is one entry of /api/elections.
 type ElectionSummary struct {
-	Election      string `json:"election"`
-	Title         string `json:"title"`
-	Phase         string `json:"phase"`
-	DefinedHeight int64  `json:"defined_height"`
-	Counted       int    `json:"counted"`
+	Election      string     `json:"election"`
+	Title         string     `json:"title"`
+	Phase         wire.Phase `json:"phase"`
+	DefinedHeight int64      `json:"defined_height"`
+	Counted       int        `json:"counted"`
 }
 
 // electionsHandler lists the elections defined on the chain, most recent
@@ -149,12 +149,12 @@ func (s *Server) electionIDs(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		for _, tx := range res.Txs {
-			dt, err := chain.DecodeTx(tx.Tx)
-			if err != nil || dt.Type != chain.TxDefineElection || seen[dt.ElectionID] {
+			dt, err := wire.Decode(tx.Tx)
+			if err != nil || dt.Kind() != wire.KindDefineElection || seen[dt.Election()] {
 				continue
 			}
-			seen[dt.ElectionID] = true
-			ids = append(ids, dt.ElectionID)
+			seen[dt.Election()] = true
+			ids = append(ids, dt.Election())
 		}
 		if len(res.Txs) < perPage {
 			break

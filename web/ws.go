@@ -23,7 +23,8 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/chain"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 // closeWait is how long the server waits for the client's close frame
@@ -333,7 +334,7 @@ func (c *conn) cast(m *Message) {
 		c.fail(m.ID, CloseInvalidPayload, "cast: field \"cast\" is not standard base64: "+err.Error())
 		return
 	}
-	c.submit(m, KindBallot, chain.NewBallotTx(m.Election, raw).Encode(), raw)
+	c.submit(m, KindBallot, wire.Encode(&wire.Ballot{ElectionID: m.Election, Cast: raw}), raw)
 }
 
 func (c *conn) audit(m *Message) {
@@ -351,7 +352,7 @@ func (c *conn) audit(m *Message) {
 		return
 	}
 	raw := compact.Bytes()
-	c.submit(m, KindAudit, chain.NewAuditTx(m.Election, raw).Encode(), raw)
+	c.submit(m, KindAudit, wire.Encode(&wire.Audit{ElectionID: m.Election, File: raw}), raw)
 }
 
 // submit sends a transaction to the node and answers: ack or rejected at
@@ -404,25 +405,25 @@ func (c *conn) broadcast(id, election, kind string, tx, payload []byte) {
 		// on the chain is rejected with code 8 like on any other node.
 		chk, cerr := c.s.rpc.CheckTx(ctx, tx)
 		if cerr == nil && chk.Code != 0 {
-			c.send(&Message{Type: TypeRejected, ID: id, Code: chk.Code, Reason: chk.Log, TxHash: txHash,
+			c.send(&Message{Type: TypeRejected, ID: id, Code: wire.Code(chk.Code), Reason: chk.Log, TxHash: txHash,
 				TrackingCode: c.s.trackingCode(ctx, election, kind, payload)})
 			return
 		}
 		already = true
 	case err != nil && rejection(err) != nil:
 		rj := rejection(err)
-		c.send(&Message{Type: TypeRejected, ID: id, Code: rj.Code, Reason: rj.Log, TxHash: txHash,
+		c.send(&Message{Type: TypeRejected, ID: id, Code: wire.Code(rj.Code), Reason: rj.Log, TxHash: txHash,
 			TrackingCode: c.s.trackingCode(ctx, election, kind, payload)})
 		return
 	case err != nil && errors.As(err, new(mempool.ErrTxTooLarge)):
-		c.send(&Message{Type: TypeRejected, ID: id, Code: chain.CodeMalformed, Reason: err.Error(), TxHash: txHash})
+		c.send(&Message{Type: TypeRejected, ID: id, Code: wire.CodeMalformed, Reason: err.Error(), TxHash: txHash})
 		return
 	case err != nil:
 		c.log.Warn("web: broadcast failed", "tx", txHash, "err", err)
 		c.send(&Message{Type: TypeThrottled, ID: id, RetryAfterMS: 1000, Reason: "the node did not take the transaction: " + err.Error()})
 		return
 	case res.Code != 0:
-		c.send(&Message{Type: TypeRejected, ID: id, Code: res.Code, Reason: res.Log, TxHash: txHash,
+		c.send(&Message{Type: TypeRejected, ID: id, Code: wire.Code(res.Code), Reason: res.Log, TxHash: txHash,
 			TrackingCode: c.s.trackingCode(ctx, election, kind, payload)})
 		return
 	}
@@ -509,7 +510,7 @@ func (s *Server) pollTx(ctx context.Context, hash [32]byte) (txOutcome, bool) {
 	if err != nil || r == nil {
 		return txOutcome{}, false
 	}
-	return txOutcome{height: r.Height, index: int(r.Index), code: r.TxResult.Code, log: r.TxResult.Log}, true
+	return txOutcome{height: r.Height, index: int(r.Index), code: wire.Code(r.TxResult.Code), log: r.TxResult.Log}, true
 }
 
 // trackingCode decodes a cast or audited ballot of the election and returns
@@ -551,15 +552,15 @@ func (c *conn) receipt(m *Message) {
 
 // lookupReceipt finds a committed ballot by tracking code and builds its
 // receipt; on failure it returns a rejection code and reason.
-func (s *Server) lookupReceipt(ctx context.Context, election, tracking string) (*Receipt, bool, uint32, string) {
+func (s *Server) lookupReceipt(ctx context.Context, election, tracking string) (*Receipt, bool, wire.Code, string) {
 	rec, audited, err := s.app.BallotByTrackingCode(ctx, election, tracking)
 	if err != nil {
-		var te *chain.TxError
+		var te *rules.Rejection
 		if errors.As(err, &te) {
 			return nil, false, te.Code, te.Msg
 		}
 		s.log.Error("web: reading a ballot record", "election", election, "err", err)
-		return nil, false, chain.CodeInternal, "internal error reading the ballot record"
+		return nil, false, wire.CodeInternal, "internal error reading the ballot record"
 	}
 	kind := KindBallot
 	if audited {
@@ -568,7 +569,7 @@ func (s *Server) lookupReceipt(ctx context.Context, election, tracking string) (
 	r, err := s.blocks.receipt(ctx, election, kind, rec.TrackingCode, rec.Height, rec.Index, nil)
 	if err != nil {
 		s.log.Error("web: building a receipt", "election", election, "height", rec.Height, "err", err)
-		return nil, false, chain.CodeInternal, "the node cannot read the ballot's block"
+		return nil, false, wire.CodeInternal, "the node cannot read the ballot's block"
 	}
 	return r, audited, 0, ""
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/wire"
 )
 
 // CheapKDF makes credential derivation fast in tests.
@@ -84,10 +85,10 @@ func (e *Election) GenesisAppState() []byte {
 func (e *Election) SetupBlocks(tb testing.TB) [][][]byte {
 	tb.Helper()
 	var blocks [][][]byte
-	enc := func(txs ...*chain.Tx) [][]byte {
+	enc := func(txs ...wire.Tx) [][]byte {
 		var out [][]byte
 		for _, t := range txs {
-			out = append(out, t.Encode())
+			out = append(out, wire.Encode(t))
 		}
 		return out
 	}
@@ -95,7 +96,7 @@ func (e *Election) SetupBlocks(tb testing.TB) [][][]byte {
 	var msgs []*trustee.Message
 	round := func(f func(k *trustee.Key, t *trustee.Transcript) (*trustee.Message, error)) {
 		t := e.Ceremony.Collect(msgs)
-		var txs []*chain.Tx
+		var txs []wire.Tx
 		var next []*trustee.Message
 		for _, k := range e.Trustees {
 			m, err := f(k, t)
@@ -127,7 +128,11 @@ func (e *Election) SetupBlocks(tb testing.TB) [][][]byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	blocks = append(blocks, enc(roll...))
+	var rollBlock [][]byte
+	for _, t := range roll {
+		rollBlock = append(rollBlock, wire.Encode(t))
+	}
+	blocks = append(blocks, rollBlock)
 	blocks = append(blocks, enc(chain.OpenTx(e.ChainID, e.Manifest.ElectionID, e.Official)))
 	return blocks
 }
@@ -159,5 +164,5 @@ func (e *Election) Cast(tb testing.TB, be *ballot.Election, i int, p *ballot.Pla
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return chain.NewBallotTx(e.Manifest.ElectionID, c.Encode()).Encode(), b
+	return wire.Encode(&wire.Ballot{ElectionID: e.Manifest.ElectionID, Cast: c.Encode()}), b
 }

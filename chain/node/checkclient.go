@@ -7,8 +7,7 @@ import (
 	abcicli "github.com/cometbft/cometbft/abci/client"
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/proxy"
-
-	"github.com/evote/evote/chain"
+	"github.com/evote/evote/wire"
 )
 
 // maxPendingChecks bounds the CheckTx calls in progress on the mempool
@@ -91,7 +90,7 @@ func (c *asyncCheckClient) CheckTxAsync(ctx context.Context, req *abci.CheckTxRe
 		// the submitter has gone, as the local client does.
 		res, err := c.app.CheckTx(context.WithoutCancel(ctx), req)
 		if err != nil {
-			res = &abci.CheckTxResponse{Code: chain.CodeInternal, Log: "internal error: " + err.Error(), Codespace: chain.Codespace}
+			res = &abci.CheckTxResponse{Code: uint32(wire.CodeInternal), Log: "internal error: " + err.Error(), Codespace: wire.Codespace}
 		}
 		rr.Response = abci.ToCheckTxResponse(res)
 		rr.InvokeCallback()

@@ -21,8 +21,8 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/credential"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web/client"
+	"github.com/evote/evote/wire"
 )
 
 // Kind of a prepared request.
@@ -46,7 +46,7 @@ type Request struct {
 	Payload  []byte // the cast encoding, or the audit file
 	Choices  *ballot.Plaintext
 	Tracking string
-	WantCode uint32 // 0 for accepted
+	WantCode wire.Code // 0 for accepted
 	Phase    int    // requests of phase 0 are all sent before those of phase 1 (re-votes)
 }
 
@@ -182,7 +182,7 @@ func prepare(e *ballot.Election, id string, cr *credential.Credential, voter int
 			return nil, nil, err
 		}
 		c, _ := e.Sign(cr, b)
-		again := &Request{Voter: voter, Kind: AuditCast, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: chain.CodeAudited}
+		again := &Request{Voter: voter, Kind: AuditCast, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: wire.CodeAudited}
 		return &Request{Voter: voter, Kind: Audit, Payload: data, Choices: choices, Tracking: b.TrackingCode()}, again, nil
 	case BadAudit:
 		a, err := e.SignAudit(cr, b, sec)
@@ -194,7 +194,7 @@ func prepare(e *ballot.Election, id string, cr *credential.Credential, voter int
 		if err != nil {
 			return nil, nil, err
 		}
-		return &Request{Voter: voter, Kind: kind, Payload: data, Tracking: b.TrackingCode(), WantCode: chain.CodeBadSignature}, nil, nil
+		return &Request{Voter: voter, Kind: kind, Payload: data, Tracking: b.TrackingCode(), WantCode: wire.CodeBadSignature}, nil, nil
 	case BadProof:
 		// Claim another selection's ciphertext for the first one.
 		s := b.Contests[0].Selections
@@ -202,11 +202,11 @@ func prepare(e *ballot.Election, id string, cr *credential.Credential, voter int
 			s[0].Ciphertext = s[1].Ciphertext
 		}
 		c, _ := e.Sign(cr, b)
-		return &Request{Voter: voter, Kind: kind, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: chain.CodeInvalidProof}, nil, nil
+		return &Request{Voter: voter, Kind: kind, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: wire.CodeInvalidProof}, nil, nil
 	case BadSig:
 		c, _ := e.Sign(cr, b)
 		c.Signature[7] ^= 0x20
-		return &Request{Voter: voter, Kind: kind, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: chain.CodeBadSignature}, nil, nil
+		return &Request{Voter: voter, Kind: kind, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: wire.CodeBadSignature}, nil, nil
 	}
 	c, err := e.Sign(cr, b)
 	if err != nil {
@@ -215,7 +215,7 @@ func prepare(e *ballot.Election, id string, cr *credential.Credential, voter int
 	r := &Request{Voter: voter, Kind: Cast, Payload: c.Encode(), Choices: choices, Tracking: b.TrackingCode()}
 	var replay *Request
 	if voter%50 == 7 {
-		replay = &Request{Voter: voter, Kind: ReplayCast, Payload: r.Payload, Tracking: r.Tracking, WantCode: chain.CodeDuplicate}
+		replay = &Request{Voter: voter, Kind: ReplayCast, Payload: r.Payload, Tracking: r.Tracking, WantCode: wire.CodeDuplicate}
 	}
 	return r, replay, nil
 }
@@ -367,7 +367,7 @@ func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, cl
 
 // send sends one request and waits for its outcome: 0 and the latency to a
 // committed receipt, or the rejection code.
-func send(ctx context.Context, c *client.Client, electionID string, r *Request) (uint32, time.Duration, error) {
+func send(ctx context.Context, c *client.Client, electionID string, r *Request) (wire.Code, time.Duration, error) {
 	t0 := time.Now()
 	var ack *client.Ack
 	var err error
@@ -384,7 +384,7 @@ func send(ctx context.Context, c *client.Client, electionID string, r *Request) 
 		return 0, 0, err
 	}
 	if ack.Duplicate {
-		return chain.CodeDuplicate, 0, nil
+		return wire.CodeDuplicate, 0, nil
 	}
 	if _, err := c.WaitCommitted(ctx, ack); err != nil {
 		if errors.As(err, &rj) {

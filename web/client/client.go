@@ -26,8 +26,8 @@ import (
 	"github.com/cometbft/cometbft/types"
 	"github.com/gorilla/websocket"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web"
+	"github.com/evote/evote/wire"
 )
 
 // Options configure a Client. Zero fields take the defaults shown.
@@ -61,7 +61,7 @@ type Options struct {
 // Rejected is a request the chain (or the node) refused, with the chain's
 // rejection code (chain.Code...).
 type Rejected struct {
-	Code   uint32
+	Code   wire.Code
 	Reason string
 }
 
@@ -438,7 +438,7 @@ func (c *Client) submit(ctx context.Context, kind, election string, payload []by
 				return &Ack{Election: election, TrackingCode: a.TrackingCode, TxHash: a.TxHash, kind: kind, payload: payload, sess: s, id: id, ch: ch}, nil
 			case web.TypeRejected:
 				s.forget(id)
-				if a.Code == chain.CodeDuplicate && a.TrackingCode != "" {
+				if a.Code == wire.CodeDuplicate && a.TrackingCode != "" {
 					return &Ack{Election: election, TrackingCode: a.TrackingCode, TxHash: a.TxHash, Duplicate: true, kind: kind, payload: payload}, nil
 				}
 				return nil, &Rejected{Code: a.Code, Reason: a.Reason}
@@ -499,7 +499,7 @@ func (c *Client) WaitCommitted(ctx context.Context, ack *Ack) (*web.Receipt, err
 			return r, nil
 		}
 		var rj *Rejected
-		if !errors.As(err, &rj) || rj.Code != chain.CodeNotFound {
+		if !errors.As(err, &rj) || rj.Code != wire.CodeNotFound {
 			return nil, err
 		}
 		// Not on the chain (yet): send it again; the chain keeps one copy.
@@ -518,7 +518,7 @@ func (c *Client) WaitCommitted(ctx context.Context, ack *Ack) (*web.Receipt, err
 }
 
 // Receipt asks for the receipt of a committed ballot by tracking code. It
-// returns a *Rejected with chain.CodeNotFound when no such ballot is on the
+// returns a *Rejected with wire.CodeNotFound when no such ballot is on the
 // chain.
 func (c *Client) Receipt(ctx context.Context, electionID, trackingCode string) (*web.Receipt, error) {
 	r, _, err := c.receipt(ctx, electionID, trackingCode)

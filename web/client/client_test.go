@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web"
 	"github.com/evote/evote/web/client"
 	"github.com/evote/evote/web/webtest"
+	"github.com/evote/evote/wire"
 )
 
 // killable is a listener whose connections can all be cut at once, like a
@@ -88,7 +88,7 @@ func TestFailover(t *testing.T) {
 	forged, _ := env.Cast(t, 5)
 	forged[len(forged)-1] ^= 1
 	var rj *client.Rejected
-	if _, err := c.Cast(ctx, e, forged); !errors.As(err, &rj) || rj.Code != chain.CodeBadSignature {
+	if _, err := c.Cast(ctx, e, forged); !errors.As(err, &rj) || rj.Code != wire.CodeBadSignature {
 		t.Fatalf("forged: %v", err)
 	}
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/wire"
 )
 
 // rpcPlaceholder is the word the pages' and help texts' commands hold for
@@ -186,7 +187,7 @@ func (c *cluster) runCommand(ctx context.Context, t *testing.T, dir string, args
 func (c *cluster) tally(ctx context.Context, t *testing.T, counted uint64) {
 	t.Helper()
 	id := pausedElection
-	c.commit(ctx, chain.CloseTx(c.chainID, id, c.election.Official).Encode())
+	c.commit(ctx, wire.Encode(chain.CloseTx(c.chainID, id, c.election.Official)))
 	var q struct{ Totals []byte }
 	if err := chain.QueryJSON(ctx, c.rpcs[1], "totals/"+id, &q); err != nil {
 		t.Fatal(err)
@@ -195,14 +196,14 @@ func (c *cluster) tally(ctx context.Context, t *testing.T, counted uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.commit(ctx, chain.NewTotalsTx(id, q.Totals).Encode())
+	c.commit(ctx, wire.Encode(&wire.Totals{ElectionID: id, Ciphertexts: q.Totals}))
 	m := c.election.Manifest
 	for i := range m.Trustees.Threshold {
 		s, sig, err := c.election.Trustees[i].Decrypt(c.ballot.BaseHash, totals)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.commit(ctx, chain.NewShareTx(id, s.Trustee, s.Encode(), sig.Encode()).Encode())
+		c.commit(ctx, wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()}))
 	}
 	var counts []uint64
 	for _, ct := range m.Contests {
@@ -210,7 +211,7 @@ func (c *cluster) tally(ctx context.Context, t *testing.T, counted uint64) {
 			counts = append(counts, map[bool]uint64{true: counted, false: 0}[k == 0])
 		}
 	}
-	top := c.commit(ctx, chain.NewResultTx(id, counts).Encode())
+	top := c.commit(ctx, wire.Encode(&wire.Result{ElectionID: id, Counts: counts}))
 	for i := range c.nodes {
 		c.waitHeight(ctx, i, top)
 	}

@@ -27,7 +27,9 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	evnode "github.com/evote/evote/chain/node"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/web/client"
+	"github.com/evote/evote/wire"
 )
 
 // cluster is `evote cluster start` with 4 node processes and an open
@@ -180,7 +182,7 @@ func (c *cluster) waitHeight(ctx context.Context, i int, h int64) int64 {
 // onChain checks that node i holds the cast ballot with tracking code code.
 func (c *cluster) onChain(ctx context.Context, i int, code string) {
 	c.t.Helper()
-	var rec chain.BallotRecord
+	var rec rules.BallotRecord
 	if err := chain.QueryJSON(ctx, c.rpcs[i], "ballot/"+pausedElection+"/"+code, &rec); err != nil || rec.TrackingCode != code {
 		c.t.Fatalf("%s does not hold ballot %s: %v", c.nodes[i].Name, code, err)
 	}
@@ -226,11 +228,11 @@ func TestPausedNode(t *testing.T) {
 		t.Fatalf("the Go client is on %s, want node0", gc.URL())
 	}
 	raw, b := c.election.Cast(t, c.ballot, 1, ballottest.FirstChoices(c.election.Manifest, ballot.DefaultStyleID))
-	tx, err := chain.DecodeTx(raw)
+	tx, err := wire.Decode(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
-	goCast, goCode := tx.Fields[0], b.TrackingCode()
+	goCast, goCode := tx.(*wire.Ballot).Cast, b.TrackingCode()
 
 	// node0 stops the moment the page has sent its cast.
 	var once sync.Once
@@ -344,7 +346,7 @@ func TestPausedNode(t *testing.T) {
 			t.Fatalf("%s has app hash %X at height %d, node0 %X", c.nodes[i].Name, blk.Block.AppHash, hh, want)
 		}
 	}
-	var rec chain.ElectionRecord
+	var rec rules.ElectionRecord
 	if err := chain.QueryJSON(ctx, c.rpcs[0], "election/"+pausedElection, &rec); err != nil {
 		t.Fatal(err)
 	}

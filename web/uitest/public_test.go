@@ -22,9 +22,9 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/ballot/credential"
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web"
 	"github.com/evote/evote/web/webtest"
+	"github.com/evote/evote/wire"
 )
 
 // publicPages checks the status, lookup, results and explorer pages, each
@@ -155,13 +155,13 @@ func (h *harness) tallyAndResults(t *testing.T) {
 	for _, c := range totals {
 		enc = append(enc, c.Encode()...)
 	}
-	env.Commit(t, chain.NewTotalsTx(id, enc).Encode())
+	env.Commit(t, wire.Encode(&wire.Totals{ElectionID: id, Ciphertexts: enc}))
 	for i := range m.Trustees.Threshold {
 		s, sig, err := env.Election.Trustees[i].Decrypt(env.Ballot.BaseHash, totals)
 		if err != nil {
 			t.Fatal(err)
 		}
-		env.Commit(t, chain.NewShareTx(id, s.Trustee, s.Encode(), sig.Encode()).Encode())
+		env.Commit(t, wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()}))
 	}
 	var counts []uint64
 	for _, c := range m.Contests {
@@ -169,7 +169,7 @@ func (h *harness) tallyAndResults(t *testing.T) {
 			counts = append(counts, map[bool]uint64{true: 3, false: 0}[k == 0])
 		}
 	}
-	env.Commit(t, chain.NewResultTx(id, counts).Encode())
+	env.Commit(t, wire.Encode(&wire.Result{ElectionID: id, Counts: counts}))
 
 	var status, command string
 	var bars int

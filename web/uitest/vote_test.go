@@ -13,6 +13,7 @@ import (
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/web/webtest"
+	"github.com/evote/evote/wire"
 )
 
 // TestBrowser runs the voter's page and the public pages in headless
@@ -186,7 +187,7 @@ func TestBrowser(t *testing.T) {
 		h.enterCode(t, h.code(4))
 		h.chooseFirst(t)
 		h.run(t, "encrypt", chromedp.Click("#encrypt"), chromedp.WaitVisible("#step-encrypted"))
-		h.env.Commit(t, chain.CloseTx(h.env.ChainID, e, h.env.Election.Official).Encode())
+		h.env.Commit(t, wire.Encode(chain.CloseTx(h.env.ChainID, e, h.env.Election.Official)))
 		var result string
 		h.run(t, "cast", chromedp.Click("#cast"), chromedp.WaitVisible("#step-cast"),
 			chromedp.Poll(`document.querySelector("#cast-result").className === "error" || document.querySelector("#cast-result").dataset.verified === "true"`, nil,

@@ -28,6 +28,7 @@ import (
 	"github.com/evote/evote/chain/node"
 	"github.com/evote/evote/chain/store/pebblestore"
 	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/wire"
 )
 
 // ChainID is the chain id of the test node.
@@ -197,11 +198,11 @@ func (env *Env) Cast(tb testing.TB, i int) ([]byte, string) {
 	tb.Helper()
 	p := ballottest.FirstChoices(env.Election.Manifest, ballot.DefaultStyleID)
 	raw, b := env.Election.Cast(tb, env.Ballot, i, p)
-	tx, err := chain.DecodeTx(raw)
+	tx, err := wire.Decode(raw)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return tx.Fields[0], b.TrackingCode()
+	return tx.(*wire.Ballot).Cast, b.TrackingCode()
 }
 
 // Audit returns an audited ballot file (JSON) of voter i, and its tracking

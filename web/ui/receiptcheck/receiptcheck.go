@@ -632,7 +632,7 @@ type txInfo struct {
 // the official's key and signature of official transactions.
 var fieldCounts = map[byte]int{1: 1 + 2, 2: 3 + 2, 3: 4, 4: 0 + 2, 5: 0 + 2, 6: 1, 7: 1, 8: 1, 9: 3, 10: 1}
 
-// decodeTx is chain.DecodeTx (docs/spec-chain.md, "Transactions").
+// decodeTx is wire.Decode (docs/spec-chain.md, "Transactions").
 func decodeTx(b []byte) (*txInfo, error) {
 	if len(b) > 256<<10 {
 		return nil, fmt.Errorf("malformed transaction: %d bytes", len(b))

@@ -1,0 +1,136 @@
+package rules
+
+import (
+	"errors"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/wire"
+)
+
+// Verified is the outcome of the checks of a ballot or audit transaction
+// that depend on nothing but its bytes and the election: its rejection, or
+// what applying it needs.
+type Verified struct {
+	Err        *Rejection
+	Hash       [32]byte // the ballot hash
+	Credential []byte
+	Style      string
+	// Ciphertexts are a cast ballot's selection ciphertexts
+	// (ballot.Election.CiphertextBytes); Decoded the same, decoded, when
+	// verification decoded them (nil otherwise).
+	Ciphertexts []byte
+	Decoded     []crypto.Ciphertext
+}
+
+// Checker runs the pure checks of ballots and audits. Its results must be
+// those of CheckBallot and CheckAudit: a node caches and batches them, the
+// verifier verifies many ballots in parallel batches ahead of applying them.
+type Checker interface {
+	CheckBallot(e *ballot.Election, raw []byte, cast []byte) *Verified
+	CheckAudit(e *ballot.Election, raw []byte, file []byte) *Verified
+}
+
+// InspectCast checks a cast's structure and signature; a non-nil Verified
+// is its rejection.
+func InspectCast(e *ballot.Election, cast []byte) (*ballot.CastInfo, *Verified) {
+	info, err := e.InspectCast(cast)
+	switch {
+	case errors.Is(err, ballot.ErrMalformed):
+		return nil, &Verified{Err: reject(wire.CodeMalformed, "ballot: %v", err)}
+	case err != nil:
+		return nil, &Verified{Err: reject(wire.CodeBadSignature, "%v", err)}
+	}
+	return info, nil
+}
+
+// VerifyBatch checks casts of election e with one batch verification of
+// all their proofs (bisected on failure, so that each result is what a
+// batch of its own gives).
+func VerifyBatch(e *ballot.Election, casts [][]byte) []*Verified {
+	out := make([]*Verified, len(casts))
+	batch, err := crypto.NewBatch(nil)
+	if err != nil {
+		for i := range out {
+			out[i] = &Verified{Err: reject(wire.CodeInternal, "internal error: no randomness for the batch: %v", err)}
+		}
+		return out
+	}
+	batch.Workers = 1
+	entries := make([]*ballot.BatchEntry, len(casts))
+	infos := make([]*ballot.CastInfo, len(casts))
+	for i, c := range casts {
+		info, v := InspectCast(e, c)
+		if v != nil {
+			out[i] = v
+			continue
+		}
+		entry, err := e.AddToBatchEncoded(batch, info.Ballot)
+		if err != nil {
+			// A ciphertext or proof that does not decode is an invalid proof
+			// of its contest (7), as when two contests' data are swapped;
+			// anything else is malformed (1).
+			if ballot.IsProofError(err) {
+				out[i] = &Verified{Err: withProof(reject(wire.CodeInvalidProof, "%v", err), err)}
+			} else {
+				out[i] = &Verified{Err: reject(wire.CodeMalformed, "ballot: %v", err)}
+			}
+			continue
+		}
+		entries[i], infos[i] = entry, info
+	}
+	failed := batch.Verify()
+	for i, entry := range entries {
+		if entry == nil {
+			continue
+		}
+		if err := entry.Failed(failed); err != nil {
+			out[i] = &Verified{Err: withProof(reject(wire.CodeInvalidProof, "%v", err), err)}
+			continue
+		}
+		cts, _ := e.CiphertextBytes(infos[i].Ballot) // the header was checked already
+		out[i] = &Verified{Hash: infos[i].Hash, Credential: infos[i].Credential, Style: infos[i].Style, Ciphertexts: cts, Decoded: entry.Ciphertexts()}
+	}
+	return out
+}
+
+// CheckBallot runs the pure checks of one cast ballot.
+func CheckBallot(e *ballot.Election, cast []byte) *Verified {
+	return VerifyBatch(e, [][]byte{cast})[0]
+}
+
+// CheckAudit decodes an audited ballot and checks its signature and that it
+// matches its revealed choices.
+func CheckAudit(e *ballot.Election, file []byte) *Verified {
+	a, err := e.DecodeAudit(file)
+	if ballot.IsProofError(err) { // a ciphertext or proof that does not decode
+		return &Verified{Err: withProof(reject(wire.CodeInvalidAudit, "audit: %v", err), err)}
+	}
+	if err != nil {
+		return &Verified{Err: reject(wire.CodeMalformed, "audit: %v", err)}
+	}
+	if _, err := e.VerifyAudit(a); err != nil {
+		if errors.Is(err, ballot.ErrAuditSignature) {
+			return &Verified{Err: reject(wire.CodeBadSignature, "%v", err)}
+		}
+		return &Verified{Err: withProof(reject(wire.CodeInvalidAudit, "audit: %v", err), err)}
+	}
+	return &Verified{Hash: a.Ballot.Hash(), Credential: a.Ballot.Credential, Style: a.Ballot.StyleID}
+}
+
+// direct is the Checker that runs every check when asked.
+type direct struct{}
+
+func (direct) CheckBallot(e *ballot.Election, _ []byte, cast []byte) *Verified {
+	return CheckBallot(e, cast)
+}
+func (direct) CheckAudit(e *ballot.Election, _ []byte, file []byte) *Verified {
+	return CheckAudit(e, file)
+}
+
+func (r *Rules) checker() Checker {
+	if r.Checks != nil {
+		return r.Checks
+	}
+	return direct{}
+}

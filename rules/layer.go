@@ -1,0 +1,33 @@
+package rules
+
+// Layer is a State of writes on top of a MemState, kept only if Merge is
+// called: one transaction's changes, dropped whole if it is rejected.
+type Layer struct {
+	s     *MemState
+	m     map[string][]byte
+	order []Write
+}
+
+// Layer returns an empty layer on s.
+func (s *MemState) Layer() *Layer { return &Layer{s: s, m: map[string][]byte{}} }
+
+// Get implements State.
+func (l *Layer) Get(bucket string, k []byte) ([]byte, bool, error) {
+	if v, ok := l.m[memKey(bucket, k)]; ok {
+		return v, true, nil
+	}
+	return l.s.Get(bucket, k)
+}
+
+// Put implements State.
+func (l *Layer) Put(bucket string, k, v []byte) {
+	l.m[memKey(bucket, k)] = v
+	l.order = append(l.order, Write{Bucket: bucket, Key: append([]byte(nil), k...), Value: v})
+}
+
+// Merge applies the layer's writes to its MemState, in order.
+func (l *Layer) Merge() {
+	for _, w := range l.order {
+		l.s.Put(w.Bucket, w.Key, w.Value)
+	}
+}

@@ -1,0 +1,73 @@
+package rules
+
+import (
+	"sort"
+	"strings"
+)
+
+// MemState is a State in memory, for the verifier and tests. It keeps the
+// writes since the last Commit, so that the app hash of a block can be
+// computed as the nodes compute it.
+type MemState struct {
+	m       map[string][]byte // bucket ‖ 0 ‖ key → value
+	pending []Write
+	index   map[string]int // positions in pending
+	appHash []byte
+}
+
+// NewMemState returns an empty state.
+func NewMemState() *MemState {
+	return &MemState{m: map[string][]byte{}, index: map[string]int{}}
+}
+
+func memKey(bucket string, k []byte) string { return bucket + "\x00" + string(k) }
+
+// Get implements State.
+func (s *MemState) Get(bucket string, k []byte) ([]byte, bool, error) {
+	v, ok := s.m[memKey(bucket, k)]
+	return v, ok, nil
+}
+
+// Put implements State.
+func (s *MemState) Put(bucket string, k, v []byte) {
+	mk := memKey(bucket, k)
+	s.m[mk] = v
+	w := Write{Bucket: bucket, Key: append([]byte(nil), k...), Value: v}
+	if i, ok := s.index[mk]; ok {
+		s.pending[i] = w
+		return
+	}
+	s.index[mk] = len(s.pending)
+	s.pending = append(s.pending, w)
+}
+
+// Commit ends a block: if it wrote anything, the app hash becomes
+// NextAppHash of the previous one, the height and the block's writes.
+// It returns the app hash after the block.
+func (s *MemState) Commit(height int64) []byte {
+	if len(s.pending) > 0 {
+		s.appHash = NextAppHash(s.appHash, height, ChangesHash(s.pending))
+	}
+	s.pending = s.pending[:0]
+	clear(s.index)
+	return s.appHash
+}
+
+// AppHash returns the app hash after the last Commit.
+func (s *MemState) AppHash() []byte { return s.appHash }
+
+// Scan calls fn for every key of bucket that starts with prefix, in
+// ascending key order, with the key without the prefix.
+func (s *MemState) Scan(bucket string, prefix []byte, fn func(key, value []byte)) {
+	p := memKey(bucket, prefix)
+	var ks []string
+	for k := range s.m {
+		if strings.HasPrefix(k, p) {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	for _, k := range ks {
+		fn([]byte(k[len(p):]), s.m[k])
+	}
+}
