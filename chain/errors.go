@@ -20,4 +20,3 @@ func IsStorageError(err error) bool {
 	var se *StorageError
 	return errors.As(err, &se)
 }
-

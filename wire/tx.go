@@ -206,7 +206,9 @@ func (t *Result) fields() [][]byte {
 }
 
 func (t *DefineElection) decode(r *Reader) { t.Manifest = r.Bytes() }
-func (t *CredentialRoll) decode(r *Reader) { t.Header, t.Chunk, t.Keys = r.Bytes(), r.Uint64(), r.Bytes() }
+func (t *CredentialRoll) decode(r *Reader) {
+	t.Header, t.Chunk, t.Keys = r.Bytes(), r.Uint64(), r.Bytes()
+}
 func (t *Ceremony) decode(r *Reader) {
 	t.Message, t.From, t.Payload, t.Signature = string(r.Bytes()), r.Uint64(), r.Bytes(), r.Bytes()
 }

@@ -47,7 +47,7 @@ type Request struct {
 	Choices  *ballot.Plaintext
 	Tracking string
 	WantCode wire.Code // 0 for accepted
-	Phase    int    // requests of phase 0 are all sent before those of phase 1 (re-votes)
+	Phase    int       // requests of phase 0 are all sent before those of phase 1 (re-votes)
 }
 
 // Plan is what the simulated voters will send, and what the chain should
