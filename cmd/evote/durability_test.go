@@ -15,6 +15,7 @@ import (
 	"github.com/evote/evote/internal/cluster"
 	"github.com/evote/evote/internal/demo"
 	"github.com/evote/evote/internal/voters"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/web/client"
 )
 
@@ -183,14 +184,14 @@ func (r *receipts) onEveryNode(t *testing.T, ctx context.Context, d *demo.Demo, 
 	defer r.mu.Unlock()
 	for code := range r.codes {
 		for i := range d.Cluster.Nodes {
-			var rec chain.BallotRecord
+			var rec rules.BallotRecord
 			if err := chain.QueryJSON(ctx, d.RPC(i), "ballot/"+electionID+"/"+code, &rec); err != nil || rec.TrackingCode != code {
 				t.Fatalf("node %d lost ballot %s: %v", i, code, err)
 			}
 		}
 	}
 	for i := range d.Cluster.Nodes {
-		var rec chain.ElectionRecord
+		var rec rules.ElectionRecord
 		if err := chain.QueryJSON(ctx, d.RPC(i), "election/"+electionID, &rec); err != nil || rec.Counted() != len(r.codes) {
 			t.Fatalf("node %d counts %d ballots, %d receipts were given: %v", i, rec.Counted(), len(r.codes), err)
 		}

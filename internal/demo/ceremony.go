@@ -9,6 +9,7 @@ import (
 
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/trustee"
 )
 
@@ -86,7 +87,7 @@ func (d *Demo) Ceremony(ctx context.Context) error {
 		}
 		joint = res.PublicKey
 	}
-	var rec chain.ElectionRecord
+	var rec rules.ElectionRecord
 	if err := d.caughtUp(ctx, 1); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/wire"
 )
 
 // Decrypt has trustees 1 and 3 decrypt their shares of the chain's
@@ -28,7 +29,7 @@ func (d *Demo) Decrypt(ctx context.Context, e *ballot.Election) error {
 		if err != nil {
 			return err
 		}
-		if _, err := d.submit(ctx, i, chain.NewShareTx(d.Manifest.ElectionID, share.Trustee, share.Encode(), sig.Encode())); err != nil {
+		if _, err := d.submit(ctx, i, &wire.Share{ElectionID: d.Manifest.ElectionID, Trustee: uint64(share.Trustee), Share: share.Encode(), Signature: sig.Encode()}); err != nil {
 			return err
 		}
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/internal/cluster"
 	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/wire"
 )
 
 // Nodes is the number of authority nodes of the demo's cluster.
@@ -142,13 +143,13 @@ func (d *Demo) saw(h int64) {
 // submit sends a transaction through node i and waits for its block. Node i
 // first catches up with the latest block the demo has seen committed, so
 // that its CheckTx sees what the previous steps did.
-func (d *Demo) submit(ctx context.Context, i int, tx *chain.Tx) (int64, error) {
+func (d *Demo) submit(ctx context.Context, i int, tx wire.Tx) (int64, error) {
 	if err := d.caughtUp(ctx, i); err != nil {
 		return 0, err
 	}
-	res, err := chain.Submit(ctx, d.RPC(i), tx.Encode(), true)
+	res, err := chain.Submit(ctx, d.RPC(i), wire.Encode(tx), true)
 	if err != nil {
-		return 0, fmt.Errorf("demo: %s transaction: %w", tx.Type, err)
+		return 0, fmt.Errorf("demo: %s transaction: %w", tx.Kind(), err)
 	}
 	d.saw(res.Height)
 	return res.Height, nil

@@ -6,15 +6,15 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/evote/evote/chain"
 	"github.com/evote/evote/internal/voters"
+	"github.com/evote/evote/rules"
 )
 
 // Report prints the published counts of every contest, marking each that
 // differs from what the simulated voters of plan chose, and the verdict
 // line. It reports whether the demo passed: the counts match and
 // verification passed.
-func (d *Demo) Report(rec *chain.ElectionRecord, plan *voters.Plan, verified bool) bool {
+func (d *Demo) Report(rec *rules.ElectionRecord, plan *voters.Plan, verified bool) bool {
 	want := plan.Expected(d.Manifest)
 	fmt.Fprintln(d.cfg.Out)
 	tw := tabwriter.NewWriter(d.cfg.Out, 0, 4, 2, ' ', 0)

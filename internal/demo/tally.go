@@ -14,7 +14,9 @@ import (
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/store/pebblestore"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/tally"
+	"github.com/evote/evote/wire"
 )
 
 // tallyNode is the node the tally service follows.
@@ -78,10 +80,10 @@ func (d *Demo) StartTally(ctx context.Context) (stop func(), err error) {
 
 // waitFor waits up to timeout until the election's record on node 1
 // satisfies cond, and returns it.
-func (d *Demo) waitFor(ctx context.Context, what string, timeout time.Duration, cond func(*chain.ElectionRecord) bool) (*chain.ElectionRecord, error) {
+func (d *Demo) waitFor(ctx context.Context, what string, timeout time.Duration, cond func(*rules.ElectionRecord) bool) (*rules.ElectionRecord, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		var rec chain.ElectionRecord
+		var rec rules.ElectionRecord
 		if err := chain.QueryJSON(ctx, d.RPC(1), "election/"+d.Manifest.ElectionID, &rec); err == nil && cond(&rec) {
 			return &rec, nil
 		}
@@ -99,7 +101,7 @@ func (d *Demo) CloseElection(ctx context.Context) error {
 	if _, err := d.submit(ctx, 0, chain.CloseTx(d.ChainID, d.Manifest.ElectionID, d.official)); err != nil {
 		return err
 	}
-	rec, err := d.waitFor(ctx, "the encrypted totals", time.Minute, func(r *chain.ElectionRecord) bool { return r.TotalsHeight > 0 })
+	rec, err := d.waitFor(ctx, "the encrypted totals", time.Minute, func(r *rules.ElectionRecord) bool { return r.TotalsHeight > 0 })
 	if err != nil {
 		return err
 	}
@@ -111,9 +113,9 @@ func (d *Demo) CloseElection(ctx context.Context) error {
 // WaitResult waits until the tally service has combined the trustees'
 // shares and the chain has accepted the result, and returns the election's
 // record with it.
-func (d *Demo) WaitResult(ctx context.Context) (*chain.ElectionRecord, error) {
+func (d *Demo) WaitResult(ctx context.Context) (*rules.ElectionRecord, error) {
 	d.stepf("the tally service combines the shares and publishes the result")
-	rec, err := d.waitFor(ctx, "the result", time.Minute, func(r *chain.ElectionRecord) bool { return r.Phase == chain.PhaseTallied })
+	rec, err := d.waitFor(ctx, "the result", time.Minute, func(r *rules.ElectionRecord) bool { return r.Phase == wire.PhaseTallied })
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +125,7 @@ func (d *Demo) WaitResult(ctx context.Context) (*chain.ElectionRecord, error) {
 
 // Count runs the phases from CloseElection to WaitResult: the election
 // closes, the trustees decrypt the totals and the result is published.
-func (d *Demo) Count(ctx context.Context, e *ballot.Election) (*chain.ElectionRecord, error) {
+func (d *Demo) Count(ctx context.Context, e *ballot.Election) (*rules.ElectionRecord, error) {
 	if err := d.CloseElection(ctx); err != nil {
 		return nil, err
 	}
