@@ -53,6 +53,9 @@ type synthChain struct {
 	prevCommit  *types.Commit
 	prevResults []byte
 	prevApp     []byte
+	// appHash, if set, replaces the application's app hash of a block: a
+	// chain whose nodes hold another state than the rules give.
+	appHash func(height int64, got []byte) []byte
 }
 
 func newSynthChain(tb testing.TB, dir, chainID, electionID string, appState []byte, t0 time.Time) *synthChain {
@@ -100,6 +103,9 @@ func (s *synthChain) block(txs [][]byte) []*abci.ExecTxResult {
 	}
 	if _, err := s.app.Commit(ctx, &abci.CommitRequest{}); err != nil {
 		s.tb.Fatal(err)
+	}
+	if s.appHash != nil {
+		res.AppHash = s.appHash(h, res.AppHash)
 	}
 	last := s.prevCommit
 	if last == nil {
@@ -170,6 +176,12 @@ func (s *synthChain) close(id string) {
 // buildRecord writes a complete election of n ballots of one contest of
 // ten selections (up to 1 marked) into dir/record.
 func buildRecord(tb testing.TB, dir string, n int) string {
+	return buildRecordWith(tb, dir, n, nil)
+}
+
+// buildRecordWith builds the record of buildRecord on a chain whose app
+// hashes appHash may replace.
+func buildRecordWith(tb testing.TB, dir string, n int, appHash func(int64, []byte) []byte) string {
 	const id = "bench-2026"
 	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	m := ballottest.Manifest(id, []ballot.Rule{{Kind: ballot.UpTo, Max: 1}}, []int{10})
@@ -202,6 +214,7 @@ func buildRecord(tb testing.TB, dir string, n int) string {
 		e.Credentials[i] = c
 	})
 	s := newSynthChain(tb, dir, e.ChainID, id, e.GenesisAppState(), t0)
+	s.appHash = appHash
 	for _, blk := range e.SetupBlocks(tb) {
 		s.mustBlock(blk...)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -454,5 +455,43 @@ func TestHostileRecord(t *testing.T) {
 				t.Errorf("%s = %q: verification passed", name, junk)
 			}
 		}
+	}
+}
+
+// TestStateDiffers: a chain whose authorities signed app hashes of another
+// state than the rules produce (from height 9 on, the first block of
+// ballots: as if a ballot record's field were changed), with every block
+// and commit correctly signed, fails check 15 at height 9, the first
+// height where the states differ, and only there and after.
+func TestStateDiffers(t *testing.T) {
+	const bad = 9
+	dir := buildRecordWith(t, t.TempDir(), 8, func(h int64, got []byte) []byte {
+		if h < bad {
+			return got
+		}
+		x := sha256.Sum256(append([]byte("another state"), got...))
+		return x[:]
+	})
+	r := verifyDir(t, dir)
+	var buf bytes.Buffer
+	r.WriteText(&buf)
+	c := r.Check(verify.CheckAppHash)
+	if c.Status != verify.Fail || len(c.Failures) == 0 {
+		t.Fatalf("check 15 passed:\n%s", buf.String())
+	}
+	if f := c.Failures[0]; f.Height != bad || !strings.Contains(f.Message, "re-execution gives") {
+		t.Errorf("first failure at height %d (%s), want %d", f.Height, f.Message, bad)
+	}
+	for _, n := range []int{verify.CheckBlocks, verify.CheckBallots, verify.CheckOutcomes, verify.CheckCounts} {
+		if st := r.Check(n).Status; st != verify.Pass {
+			t.Errorf("check %d: %s, want pass (only the state differs):\n%s", n, st, buf.String())
+		}
+	}
+	// The honest chain passes check 15 at every height.
+	honest := verifyDir(t, buildRecord(t, t.TempDir(), 8))
+	if c := honest.Check(verify.CheckAppHash); c.Status != verify.Pass {
+		buf.Reset()
+		honest.WriteText(&buf)
+		t.Fatalf("honest chain: check 15 %s:\n%s", c.Status, buf.String())
 	}
 }
