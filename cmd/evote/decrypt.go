@@ -8,6 +8,8 @@ import (
 	"github.com/evote/evote/ballot/config"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 func init() {
@@ -41,7 +43,7 @@ func trusteeDecrypt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var rec chain.ElectionRecord
+	var rec rules.ElectionRecord
 	if err := chain.QueryJSON(ctx, node, "election/"+m.ElectionID, &rec); err != nil {
 		return err
 	}
@@ -70,7 +72,7 @@ func trusteeDecrypt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := chain.Submit(ctx, node, chain.NewShareTx(m.ElectionID, share.Trustee, share.Encode(), sig.Encode()).Encode(), true)
+	res, err := chain.Submit(ctx, node, wire.Encode(&wire.Share{ElectionID: m.ElectionID, Trustee: uint64(share.Trustee), Share: share.Encode(), Signature: sig.Encode()}), true)
 	if err != nil {
 		return err
 	}

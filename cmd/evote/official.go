@@ -16,6 +16,8 @@ import (
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/internal/keyfile"
+	"github.com/evote/evote/rules"
+	"github.com/evote/evote/wire"
 )
 
 func init() {
@@ -134,7 +136,7 @@ func electionPublish(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := chain.Submit(ctx, node, chain.DefineElectionTx(chainID, m, key).Encode(), true)
+	res, err := chain.Submit(ctx, node, wire.Encode(chain.DefineElectionTx(chainID, m, key)), true)
 	if err != nil {
 		return err
 	}
@@ -152,11 +154,11 @@ func electionOpenClose(action string) cli.ActionFunc {
 		if err != nil {
 			return err
 		}
-		tx := chain.OpenTx(chainID, c.String("election-id"), key)
+		var tx wire.Tx = chain.OpenTx(chainID, c.String("election-id"), key)
 		if action == "close" {
 			tx = chain.CloseTx(chainID, c.String("election-id"), key)
 		}
-		res, err := chain.Submit(ctx, node, tx.Encode(), true)
+		res, err := chain.Submit(ctx, node, wire.Encode(tx), true)
 		if err != nil {
 			return err
 		}
@@ -172,7 +174,7 @@ func electionStatus(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var rec chain.ElectionRecord
+	var rec rules.ElectionRecord
 	if err := chain.QueryJSON(ctx, node, "election/"+c.String("election-id"), &rec); err != nil {
 		return err
 	}
@@ -208,7 +210,7 @@ func credentialsUpload(c *cli.Context) error {
 		return err
 	}
 	for i, tx := range txs {
-		if _, err := chain.Submit(ctx, node, tx.Encode(), true); err != nil && !chain.IsCode(err, chain.CodeDuplicate) {
+		if _, err := chain.Submit(ctx, node, wire.Encode(tx), true); err != nil && !chain.IsCode(err, wire.CodeDuplicate) {
 			return fmt.Errorf("chunk %d of %d: %w", i+1, len(txs), err)
 		}
 		fmt.Fprintf(c.App.ErrWriter, "uploaded chunk %d of %d\n", i+1, len(txs))

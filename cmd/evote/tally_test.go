@@ -17,6 +17,7 @@ import (
 	"github.com/evote/evote/chain/node"
 	"github.com/evote/evote/chain/store/pebblestore"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/wire"
 )
 
 // TestTallyCommand runs `evote tally --once` against a node's RPC endpoint
@@ -85,7 +86,7 @@ func TestTallyCommand(t *testing.T) {
 	submit(v0, v1)
 	v0again, _ := e.Cast(t, be, 0, vote("option-2", "", "option-3", "option-1,option-2"))
 	submit(v0again) // committed before the close, which could otherwise be ordered first
-	submit(chain.CloseTx(chainID, id, e.Official).Encode())
+	submit(wire.Encode(chain.CloseTx(chainID, id, e.Official)))
 
 	rpc := "http://" + infos[0].RPCAddr
 	data := filepath.Join(t.TempDir(), "tally")
@@ -117,7 +118,7 @@ func TestTallyCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return chain.NewShareTx(id, s.Trustee, s.Encode(), sig.Encode()).Encode()
+		return wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()})
 	}
 	submit(share(1))
 	out = mustEvote(t, args...)
@@ -136,7 +137,7 @@ func TestTallyCommand(t *testing.T) {
 			t.Errorf("tallied: no %q in\n%s", want, out)
 		}
 	}
-	if rec, _ := app.ElectionRecord(t.Context(), id); rec.Phase != chain.PhaseTallied || rec.Result[0].Counts[1] != 2 {
+	if rec, _ := app.ElectionRecord(t.Context(), id); rec.Phase != wire.PhaseTallied || rec.Result[0].Counts[1] != 2 {
 		t.Errorf("chain: %s %+v", rec.Phase, rec.Result)
 	}
 

@@ -16,7 +16,9 @@ import (
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/crypto/dkg"
 	"github.com/evote/evote/internal/keyfile"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/trustee"
+	"github.com/evote/evote/wire"
 )
 
 // Environment variables that carry a trustee's passphrase. A passphrase is
@@ -149,7 +151,7 @@ func loadCeremony(c *cli.Context) (*trustee.Ceremony, *trustee.Transcript, error
 		if err != nil {
 			return nil, nil, err
 		}
-		var rec chain.ElectionRecord
+		var rec rules.ElectionRecord
 		if err := chain.QueryJSON(ctx, node, "election/"+m.ElectionID, &rec); err != nil {
 			return nil, nil, err
 		}
@@ -196,7 +198,7 @@ func sendMessage(c *cli.Context, msg *trustee.Message) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	res, err := chain.Submit(ctx, node, chain.CeremonyTx(msg).Encode(), true)
+	res, err := chain.Submit(ctx, node, wire.Encode(chain.CeremonyTx(msg)), true)
 	if err != nil {
 		return "", err
 	}
