@@ -524,38 +524,6 @@ func TestAuditJSON(t *testing.T) {
 	}
 }
 
-func TestBoxRules(t *testing.T) {
-	m := ballottest.Mixed()
-	e, _ := ballottest.Election(t, m)
-	cred := ballottest.Credential()
-	p := ballottest.FirstChoices(m, ballot.DefaultStyleID)
-	first, _, _ := e.Encrypt(rand.Reader, cred, p)
-	second, _, _ := e.Encrypt(rand.Reader, cred, p)
-	audited, sec, _ := e.Encrypt(rand.Reader, cred, p)
-	box := ballot.NewBox()
-	if r, err := box.Cast(first); err != nil || r != nil {
-		t.Fatalf("first cast: %v %v", r, err)
-	}
-	if r, err := box.Cast(second); err != nil || r != first {
-		t.Fatalf("re-vote must replace the first ballot: %v %v", r, err)
-	}
-	if _, err := box.Cast(second); !errors.Is(err, ballot.ErrAlreadyCast) {
-		t.Fatalf("replay: %v", err)
-	}
-	if err := box.Audit(&ballot.Audit{Ballot: audited, Secrets: sec}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := box.Cast(audited); !errors.Is(err, ballot.ErrAudited) {
-		t.Fatalf("cast after audit: %v", err)
-	}
-	if err := box.Audit(&ballot.Audit{Ballot: first}); !errors.Is(err, ballot.ErrAlreadyCast) {
-		t.Fatalf("audit after cast: %v", err)
-	}
-	if c := box.Counted(); len(c) != 1 || c[0] != second {
-		t.Fatalf("counted %d ballots", len(c))
-	}
-}
-
 func TestTrackingCodeNormalize(t *testing.T) {
 	code := ballot.TrackingCode([32]byte{1, 2, 3})
 	for _, typed := range []string{code, "  " + code + " ", regexp.MustCompile("-").ReplaceAllString(code, "")} {

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/internal/strictjson"
+	"github.com/evote/evote/wire"
 )
 
 // Format is the receipt's JSON format (web.ReceiptFormat).
@@ -419,16 +420,16 @@ func Verify(r *Receipt, chainID string, vals *ValidatorSet) error {
 	if r.Height <= 0 || r.Index < 0 || r.TrackingCode == "" {
 		return stepErr(StepFormat, "height %d, index %d, tracking code %q", r.Height, r.Index, r.TrackingCode)
 	}
-	tx, err := decodeTx(r.Proof.Data)
+	tx, err := wire.Decode(r.Proof.Data)
 	if err != nil {
 		return &Error{Step: StepTx, Err: err}
 	}
-	want := map[string]byte{"ballot": txBallot, "audit": txAudit}[r.Kind]
-	if tx.typ != want || want == 0 {
-		return stepErr(StepTx, "a type-%d transaction, the receipt is for a %q", tx.typ, r.Kind)
+	want := map[string]wire.Kind{"ballot": wire.KindBallot, "audit": wire.KindAudit}[r.Kind]
+	if tx.Kind() != want || want == 0 {
+		return stepErr(StepTx, "a %s transaction, the receipt is for a %q", tx.Kind(), r.Kind)
 	}
-	if tx.election != r.Election {
-		return stepErr(StepTx, "transaction of election %q, the receipt is for %q", tx.election, r.Election)
+	if tx.Election() != r.Election {
+		return stepErr(StepTx, "transaction of election %q, the receipt is for %q", tx.Election(), r.Election)
 	}
 	if h := sha256.Sum256(r.Proof.Data); !bytes.Equal(h[:], r.TxHash) {
 		return stepErr(StepTxHash, "transaction hashes to %x, the receipt says %x", h, r.TxHash)
@@ -616,83 +617,18 @@ func timestamp(t time.Time) []byte {
 	return m.b
 }
 
-// Transaction types of docs/spec-chain.md that a receipt holds.
-const (
-	txBallot = 6
-	txAudit  = 7
-)
-
-type txInfo struct {
-	typ      byte
-	election string
-	fields   [][]byte
-}
-
-// fieldCounts is the number of fields of each transaction type, plus 2 for
-// the official's key and signature of official transactions.
-var fieldCounts = map[byte]int{1: 1 + 2, 2: 3 + 2, 3: 4, 4: 0 + 2, 5: 0 + 2, 6: 1, 7: 1, 8: 1, 9: 3, 10: 1}
-
-// decodeTx is wire.Decode (docs/spec-chain.md, "Transactions").
-func decodeTx(b []byte) (*txInfo, error) {
-	if len(b) > 256<<10 {
-		return nil, fmt.Errorf("malformed transaction: %d bytes", len(b))
-	}
-	if len(b) < 2 || b[0] != 1 {
-		return nil, errors.New("malformed transaction: unknown version")
-	}
-	n, ok := fieldCounts[b[1]]
-	if !ok {
-		return nil, fmt.Errorf("malformed transaction: unknown type %d", b[1])
-	}
-	parts, err := SplitLP(b[2:], n+1)
-	if err != nil {
-		return nil, fmt.Errorf("malformed transaction: %w", err)
-	}
-	if len(parts[0]) == 0 || len(parts[0]) > 64 {
-		return nil, fmt.Errorf("malformed transaction: election id of %d bytes", len(parts[0]))
-	}
-	tx := &txInfo{typ: b[1], election: string(parts[0]), fields: parts[1:]}
-	if b[1] <= 5 && b[1] != 3 {
-		k := len(tx.fields)
-		if len(tx.fields[k-2]) != ed25519.PublicKeySize || len(tx.fields[k-1]) != ed25519.SignatureSize {
-			return nil, errors.New("malformed transaction: official key or signature has the wrong length")
-		}
-		tx.fields = tx.fields[:k-2]
-	}
-	return tx, nil
-}
-
-// SplitLP splits exactly n length-prefixed parts (8-byte big-endian
-// lengths).
-func SplitLP(b []byte, n int) ([][]byte, error) {
-	out := make([][]byte, 0, n)
-	for i := range n {
-		if len(b) < 8 {
-			return nil, fmt.Errorf("field %d: truncated", i)
-		}
-		l := binary.BigEndian.Uint64(b)
-		b = b[8:]
-		if l > uint64(len(b)) {
-			return nil, fmt.Errorf("field %d: length %d past the end", i, l)
-		}
-		out = append(out, b[:l])
-		b = b[l:]
-	}
-	if len(b) != 0 {
-		return nil, fmt.Errorf("%d trailing bytes", len(b))
-	}
-	return out, nil
-}
-
 // BallotField returns the transaction's ballot field: the cast encoding of
 // a ballot receipt, the audit file of an audit receipt.
 func (r *Receipt) BallotField() ([]byte, error) {
-	tx, err := decodeTx(r.Proof.Data)
+	tx, err := wire.Decode(r.Proof.Data)
 	if err != nil {
 		return nil, err
 	}
-	if (tx.typ != txBallot && tx.typ != txAudit) || len(tx.fields) != 1 {
-		return nil, fmt.Errorf("receiptcheck: a type-%d transaction holds no ballot", tx.typ)
+	switch tx := tx.(type) {
+	case *wire.Ballot:
+		return tx.Cast, nil
+	case *wire.Audit:
+		return tx.File, nil
 	}
-	return tx.fields[0], nil
+	return nil, fmt.Errorf("receiptcheck: a %s transaction holds no ballot", tx.Kind())
 }
