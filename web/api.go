@@ -16,6 +16,7 @@ import (
 	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/internal/strictjson"
 	"github.com/evote/evote/rules"
+	"github.com/evote/evote/web/protocol"
 	"github.com/evote/evote/wire"
 )
 
@@ -289,7 +290,7 @@ type BallotInfo struct {
 	TrackingCode string              `json:"tracking_code"`
 	Audited      bool                `json:"audited"`
 	Record       *rules.BallotRecord `json:"record"`
-	Receipt      *Receipt            `json:"receipt"`
+	Receipt      *protocol.Receipt   `json:"receipt"`
 }
 
 func (s *Server) ballot(w http.ResponseWriter, r *http.Request) {
@@ -308,9 +309,9 @@ func (s *Server) ballot(w http.ResponseWriter, r *http.Request) {
 		chainError(w, r, err)
 		return
 	}
-	kind := KindBallot
+	kind := protocol.KindBallot
 	if audited {
-		kind = KindAudit
+		kind = protocol.KindAudit
 	}
 	rc, err := s.blocks.receipt(ctx, id, kind, rec.TrackingCode, rec.Height, rec.Index, nil)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	coretypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
+	"github.com/evote/evote/web/protocol"
 )
 
 // blockCache keeps the last few blocks that receipts were built from, with
@@ -34,7 +35,7 @@ type cachedBlock struct {
 	commit *types.Commit
 	root   []byte
 	proofs []*merkle.Proof
-	json   *receiptBlockJSON // the JSON of the block id, header and commit, for receipts
+	json   *protocol.SharedBlock // the JSON of the block id, header and commit, for receipts
 }
 
 func newBlockCache(rpc rpcclient.SignClient, max int) *blockCache {
@@ -57,19 +58,19 @@ func (bc *blockCache) get(ctx context.Context, height int64) (*cachedBlock, erro
 	e.once.Do(func() {
 		rb, err := bc.rpc.Block(ctx, &height)
 		if err != nil || rb == nil || rb.Block == nil {
-			e.err = fmt.Errorf("%w: block %d: %v", ErrNotCommitted, height, err)
+			e.err = fmt.Errorf("%w: block %d: %v", protocol.ErrNotCommitted, height, err)
 			return
 		}
 		rc, err := bc.rpc.Commit(ctx, &height)
 		if err != nil || rc == nil || rc.Commit == nil {
-			e.err = fmt.Errorf("%w: commit of block %d: %v", ErrNotCommitted, height, err)
+			e.err = fmt.Errorf("%w: commit of block %d: %v", protocol.ErrNotCommitted, height, err)
 			return
 		}
 		hashes := make([][]byte, len(rb.Block.Txs))
 		for i, tx := range rb.Block.Txs {
 			hashes[i] = tx.Hash()
 		}
-		if e.json, e.err = marshalBlockJSON(rb.BlockID, rb.Block.Header, rc.Commit); e.err != nil {
+		if e.json, e.err = protocol.MarshalBlock(rb.BlockID, rb.Block.Header, rc.Commit); e.err != nil {
 			return
 		}
 		e.block, e.commit = rb, rc.Commit
@@ -89,7 +90,7 @@ func (bc *blockCache) get(ctx context.Context, height int64) (*cachedBlock, erro
 
 // receipt builds the receipt of the transaction at (height, index) from the
 // cached block; it is BuildReceipt without the repeated work.
-func (bc *blockCache) receipt(ctx context.Context, election, kind, trackingCode string, height int64, index int, wantHash []byte) (*Receipt, error) {
+func (bc *blockCache) receipt(ctx context.Context, election, kind, trackingCode string, height int64, index int, wantHash []byte) (*protocol.Receipt, error) {
 	e, err := bc.get(ctx, height)
 	if err != nil {
 		return nil, err
@@ -102,7 +103,7 @@ func (bc *blockCache) receipt(ctx context.Context, election, kind, trackingCode 
 	if wantHash != nil && !bytes.Equal(h[:], wantHash) {
 		return nil, fmt.Errorf("web: transaction %d of block %d has hash %x, want %x", index, height, h, wantHash)
 	}
-	return &Receipt{Election: election, Kind: kind, TrackingCode: trackingCode, TxHash: h[:], Height: height, Index: index,
+	return &protocol.Receipt{Election: election, Kind: kind, TrackingCode: trackingCode, TxHash: h[:], Height: height, Index: index,
 		Proof:   types.TxProof{RootHash: e.root, Data: txs[index], Proof: *e.proofs[index]},
-		BlockID: e.block.BlockID, Header: e.block.Block.Header, Commit: e.commit, block: e.json}, nil
+		BlockID: e.block.BlockID, Header: e.block.Block.Header, Commit: e.commit, Shared: e.json}, nil
 }

@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/web/protocol"
+
 	"github.com/gorilla/websocket"
 
 	"github.com/evote/evote/ballot"
@@ -38,8 +40,8 @@ func honestCast(t *testing.T, env *webtest.Env, c *client, i int) {
 	cast, code := env.Cast(t, i)
 	id := fmt.Sprintf("honest-%d-%d", i, time.Now().UnixNano())
 	c.send(castMsg(id, webtest.ElectionID, cast))
-	c.expect(id, web.TypeAck, 20*time.Second)
-	checkReceipt(t, env, c.expect(id, web.TypeCommitted, 20*time.Second).Receipt, code)
+	c.expect(id, protocol.TypeAck, 20*time.Second)
+	checkReceipt(t, env, c.expect(id, protocol.TypeCommitted, 20*time.Second).Receipt, code)
 }
 
 // logBuffer collects log lines.
@@ -303,15 +305,15 @@ func TestSubscriptionLimits(t *testing.T) {
 		c := dial(t, ts, nil)
 		eight := topicsOf("a", 8)
 		c.subscribe("s1", eight...)
-		c.expect("s1", web.TypeSubscribed, 5*time.Second)
+		c.expect("s1", protocol.TypeSubscribed, 5*time.Second)
 		// The same topics again, in another order and twice over: free.
-		c.subscribe("s2", eight[7], eight[0], eight[0], web.TopicBallots+"a-3")
-		c.expect("s2", web.TypeSubscribed, 5*time.Second)
+		c.subscribe("s2", eight[7], eight[0], eight[0], protocol.TopicBallots+"a-3")
+		c.expect("s2", protocol.TypeSubscribed, 5*time.Second)
 		if n := web.Subscriptions(s); n != 8 {
 			t.Fatalf("%d subscriptions, want 8", n)
 		}
-		c.subscribe("s3", web.TopicBlocks)
-		m := c.expectClose(web.ClosePolicy)
+		c.subscribe("s3", protocol.TopicBlocks)
+		m := c.expectClose(protocol.ClosePolicy)
 		if m == nil || m.ID != "s3" || !strings.Contains(m.Reason, "at most 8 topics per connection (this one would have 9)") {
 			t.Fatalf("error message %+v", m)
 		}
@@ -322,14 +324,14 @@ func TestSubscriptionLimits(t *testing.T) {
 		for k := range 5 {
 			c := dial(t, ts, nil)
 			c.subscribe("n", topicsOf(fmt.Sprint("n", k), 8)...)
-			c.expect("n", web.TypeSubscribed, 5*time.Second)
+			c.expect("n", protocol.TypeSubscribed, 5*time.Second)
 		}
 		if n := web.Subscriptions(s); n != 40 {
 			t.Fatalf("%d subscriptions, want 40", n)
 		}
 		c := dial(t, ts, nil)
-		c.subscribe("over", web.TopicBlocks)
-		m := c.expectClose(web.ClosePolicy)
+		c.subscribe("over", protocol.TopicBlocks)
+		m := c.expectClose(protocol.ClosePolicy)
 		if m == nil || !strings.Contains(m.Reason, "the node serves its maximum of 40 subscriptions") {
 			t.Fatalf("error message %+v", m)
 		}
@@ -464,7 +466,7 @@ func TestControlFrames(t *testing.T) {
 			start := time.Now()
 			pongs, err := floodControl(t, c.ws, tc.kind, 5000)
 			var ce *websocket.CloseError
-			if !asCloseError(err, &ce) || ce.Code != web.ClosePolicy || !strings.Contains(ce.Text, "rate limit") {
+			if !asCloseError(err, &ce) || ce.Code != protocol.ClosePolicy || !strings.Contains(ce.Text, "rate limit") {
 				t.Fatalf("connection ended with %v, want close 1008 rate limit", err)
 			}
 			// Burst 40 plus 20 per second.
@@ -496,7 +498,7 @@ func TestControlFrames(t *testing.T) {
 		// The node answers the pings before it reads the next message, so
 		// every pong has come once this answer is in.
 		c.send(map[string]any{"type": "receipt", "id": "last", "election": webtest.ElectionID, "tracking_code": "NOPE"})
-		c.expect("last", web.TypeRejected, 10*time.Second)
+		c.expect("last", protocol.TypeRejected, 10*time.Second)
 		if n := pongs.Load(); n != 20 {
 			t.Fatalf("%d pongs for 20 pings", n)
 		}
@@ -740,17 +742,17 @@ func TestRequestID(t *testing.T) {
 		if len(frame) > 200 {
 			t.Fatalf("answer of %d bytes", len(frame))
 		}
-		var m web.Message
-		if err := json.Unmarshal(frame, &m); err != nil || m.Type != web.TypeError || m.ID != "" || !regexp.MustCompile(`field "id" is \d+ bytes, more than 64`).MatchString(m.Reason) {
+		var m protocol.Message
+		if err := json.Unmarshal(frame, &m); err != nil || m.Type != protocol.TypeError || m.ID != "" || !regexp.MustCompile(`field "id" is \d+ bytes, more than 64`).MatchString(m.Reason) {
 			t.Fatalf("answer %s", frame)
 		}
-		c.expectClose(web.ClosePolicy)
+		c.expectClose(protocol.ClosePolicy)
 	}
 	// 64 bytes are echoed.
 	c := dial(t, ts, nil)
 	id := strings.Repeat("i", 64)
 	c.send(map[string]any{"type": "receipt", "id": id, "election": webtest.ElectionID, "tracking_code": "NOPE"})
-	c.expect(id, web.TypeRejected, 5*time.Second)
+	c.expect(id, protocol.TypeRejected, 5*time.Second)
 	honestCast(t, env, c, 0)
 }
 

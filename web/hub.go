@@ -13,6 +13,7 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 	"github.com/cometbft/cometbft/types"
+	"github.com/evote/evote/web/protocol"
 	"github.com/evote/evote/wire"
 )
 
@@ -136,9 +137,9 @@ func (h *hub) process(b *types.Block, id types.BlockID, results []*abci.ExecTxRe
 		delete(h.waiters, sum)
 	}
 	var events []topicEvent
-	if len(h.topics[TopicBlocks]) > 0 {
+	if len(h.topics[protocol.TopicBlocks]) > 0 {
 		t := b.Time
-		events = append(events, topicEvent{TopicBlocks, &Message{Type: TypeBlock, Height: b.Height, Hash: hex.EncodeToString(id.Hash), Time: &t, Txs: hashes}})
+		events = append(events, topicEvent{protocol.TopicBlocks, &protocol.Message{Type: protocol.TypeBlock, Height: b.Height, Hash: hex.EncodeToString(id.Hash), Time: &t, Txs: hashes}})
 	}
 	for i, r := range results {
 		if r == nil || r.Code != 0 || i >= len(hashes) {
@@ -148,15 +149,15 @@ func (h *hub) process(b *types.Block, id types.BlockID, results []*abci.ExecTxRe
 			var typ, action string
 			switch e.Type {
 			case "ballot":
-				typ = TypeBallot
+				typ = protocol.TypeBallot
 			case "audit":
-				typ = TypeAudited
+				typ = protocol.TypeAudited
 			case "election", "totals", "share", "result":
-				typ, action = TypeElection, e.Type
+				typ, action = protocol.TypeElection, e.Type
 			default:
 				continue
 			}
-			m := &Message{Type: typ, Height: b.Height, TxHash: hashes[i], Action: action}
+			m := &protocol.Message{Type: typ, Height: b.Height, TxHash: hashes[i], Action: action}
 			for _, a := range e.Attributes {
 				switch a.Key {
 				case "election":
@@ -171,14 +172,14 @@ func (h *hub) process(b *types.Block, id types.BlockID, results []*abci.ExecTxRe
 					m.Trustee = a.Value
 				}
 			}
-			if topic := TopicBallots + m.Election; len(h.topics[topic]) > 0 {
+			if topic := protocol.TopicBallots + m.Election; len(h.topics[topic]) > 0 {
 				events = append(events, topicEvent{topic, m})
 			}
 		}
 	}
 	type delivery struct {
 		c   *conn
-		msg *Message
+		msg *protocol.Message
 	}
 	var out []delivery
 	for _, e := range events {
@@ -194,7 +195,7 @@ func (h *hub) process(b *types.Block, id types.BlockID, results []*abci.ExecTxRe
 
 type topicEvent struct {
 	topic string
-	msg   *Message
+	msg   *protocol.Message
 }
 
 // watch registers interest in a transaction's block. The channel receives

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/web/protocol"
+
 	cmted "github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/types"
 
@@ -31,13 +33,13 @@ func TestReceiptAndAPI(t *testing.T) {
 	castB, codeB := env.Cast(t, 1)
 	c.send(castMsg("a", e, castA))
 	c.send(castMsg("b", e, castB))
-	var receipts []*web.Receipt
+	var receipts []*protocol.Receipt
 	for len(receipts) < 2 {
 		m, err := c.read(10 * time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m.Type == web.TypeCommitted {
+		if m.Type == protocol.TypeCommitted {
 			receipts = append(receipts, m.Receipt)
 		}
 	}
@@ -49,18 +51,18 @@ func TestReceiptAndAPI(t *testing.T) {
 		}
 	}
 
-	clone := func() *web.Receipt {
+	clone := func() *protocol.Receipt {
 		b, err := json.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var out web.Receipt
+		var out protocol.Receipt
 		if err := json.Unmarshal(b, &out); err != nil {
 			t.Fatal(err)
 		}
 		return &out
 	}
-	if err := web.VerifyReceipt(clone(), env.ChainID, env.Validators); err != nil {
+	if err := protocol.VerifyReceipt(clone(), env.ChainID, env.Validators); err != nil {
 		t.Fatalf("after a JSON round trip: %v", err)
 	}
 	otherKey := cmted.GenPrivKey().PubKey()
@@ -68,11 +70,11 @@ func TestReceiptAndAPI(t *testing.T) {
 	flip := func(b []byte) { b[len(b)/2] ^= 1 }
 	cases := []struct {
 		name   string
-		mutate func(r *web.Receipt) *types.ValidatorSet
+		mutate func(r *protocol.Receipt) *types.ValidatorSet
 		step   string
 	}{
-		{"proof leaf hash", func(r *web.Receipt) *types.ValidatorSet { flip(r.Proof.Proof.LeafHash); return nil }, web.StepProof},
-		{"proof aunt", func(r *web.Receipt) *types.ValidatorSet {
+		{"proof leaf hash", func(r *protocol.Receipt) *types.ValidatorSet { flip(r.Proof.Proof.LeafHash); return nil }, protocol.StepProof},
+		{"proof aunt", func(r *protocol.Receipt) *types.ValidatorSet {
 			// Whether the two ballots shared a block is up to timing: a proof
 			// with no aunt gets one it cannot have, a proof with aunts a
 			// changed one; both must be refused.
@@ -82,32 +84,35 @@ func TestReceiptAndAPI(t *testing.T) {
 				flip(r.Proof.Proof.Aunts[0])
 			}
 			return nil
-		}, web.StepProof},
-		{"proof index", func(r *web.Receipt) *types.ValidatorSet { r.Proof.Proof.Index++; return nil }, web.StepProof},
-		{"proof root", func(r *web.Receipt) *types.ValidatorSet { flip(r.Proof.RootHash); return nil }, web.StepProof},
-		{"header data hash", func(r *web.Receipt) *types.ValidatorSet { flip(r.Header.DataHash); return nil }, web.StepDataHash},
-		{"header app hash", func(r *web.Receipt) *types.ValidatorSet { flip(r.Header.AppHash); return nil }, web.StepBlockID},
-		{"header time", func(r *web.Receipt) *types.ValidatorSet { r.Header.Time = r.Header.Time.Add(time.Second); return nil }, web.StepBlockID},
-		{"header chain id", func(r *web.Receipt) *types.ValidatorSet { r.Header.ChainID = "other"; return nil }, web.StepHeader},
-		{"height", func(r *web.Receipt) *types.ValidatorSet { r.Height++; return nil }, web.StepHeader},
-		{"block id", func(r *web.Receipt) *types.ValidatorSet { flip(r.BlockID.Hash); return nil }, web.StepBlockID},
-		{"commit height", func(r *web.Receipt) *types.ValidatorSet { r.Commit.Height++; return nil }, web.StepCommit},
-		{"commit block id", func(r *web.Receipt) *types.ValidatorSet { flip(r.Commit.BlockID.Hash); return nil }, web.StepCommit},
-		{"commit signature", func(r *web.Receipt) *types.ValidatorSet { flip(r.Commit.Signatures[0].Signature); return nil }, web.StepSignatures},
-		{"other validators", func(*web.Receipt) *types.ValidatorSet { return otherVals }, web.StepValidators},
-		{"tx byte", func(r *web.Receipt) *types.ValidatorSet { flip(r.Proof.Data); return nil }, web.StepTxHash},
-		{"tx and its hash", func(r *web.Receipt) *types.ValidatorSet {
+		}, protocol.StepProof},
+		{"proof index", func(r *protocol.Receipt) *types.ValidatorSet { r.Proof.Proof.Index++; return nil }, protocol.StepProof},
+		{"proof root", func(r *protocol.Receipt) *types.ValidatorSet { flip(r.Proof.RootHash); return nil }, protocol.StepProof},
+		{"header data hash", func(r *protocol.Receipt) *types.ValidatorSet { flip(r.Header.DataHash); return nil }, protocol.StepDataHash},
+		{"header app hash", func(r *protocol.Receipt) *types.ValidatorSet { flip(r.Header.AppHash); return nil }, protocol.StepBlockID},
+		{"header time", func(r *protocol.Receipt) *types.ValidatorSet {
+			r.Header.Time = r.Header.Time.Add(time.Second)
+			return nil
+		}, protocol.StepBlockID},
+		{"header chain id", func(r *protocol.Receipt) *types.ValidatorSet { r.Header.ChainID = "other"; return nil }, protocol.StepHeader},
+		{"height", func(r *protocol.Receipt) *types.ValidatorSet { r.Height++; return nil }, protocol.StepHeader},
+		{"block id", func(r *protocol.Receipt) *types.ValidatorSet { flip(r.BlockID.Hash); return nil }, protocol.StepBlockID},
+		{"commit height", func(r *protocol.Receipt) *types.ValidatorSet { r.Commit.Height++; return nil }, protocol.StepCommit},
+		{"commit block id", func(r *protocol.Receipt) *types.ValidatorSet { flip(r.Commit.BlockID.Hash); return nil }, protocol.StepCommit},
+		{"commit signature", func(r *protocol.Receipt) *types.ValidatorSet { flip(r.Commit.Signatures[0].Signature); return nil }, protocol.StepSignatures},
+		{"other validators", func(*protocol.Receipt) *types.ValidatorSet { return otherVals }, protocol.StepValidators},
+		{"tx byte", func(r *protocol.Receipt) *types.ValidatorSet { flip(r.Proof.Data); return nil }, protocol.StepTxHash},
+		{"tx and its hash", func(r *protocol.Receipt) *types.ValidatorSet {
 			r.Proof.Data[len(r.Proof.Data)-1] ^= 1
 			h := r.Proof.Data.Hash()
 			r.TxHash = h
 			return nil
-		}, web.StepProof},
-		{"election", func(r *web.Receipt) *types.ValidatorSet { r.Election = "other"; return nil }, web.StepTx},
-		{"kind", func(r *web.Receipt) *types.ValidatorSet { r.Kind = web.KindAudit; return nil }, web.StepTx},
-		{"tracking code", func(r *web.Receipt) *types.ValidatorSet {
+		}, protocol.StepProof},
+		{"election", func(r *protocol.Receipt) *types.ValidatorSet { r.Election = "other"; return nil }, protocol.StepTx},
+		{"kind", func(r *protocol.Receipt) *types.ValidatorSet { r.Kind = protocol.KindAudit; return nil }, protocol.StepTx},
+		{"tracking code", func(r *protocol.Receipt) *types.ValidatorSet {
 			r.TrackingCode = map[bool]string{true: codeB, false: codeA}[r.TrackingCode == codeA]
 			return nil
-		}, web.StepTrackingCode},
+		}, protocol.StepTrackingCode},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,11 +121,11 @@ func TestReceiptAndAPI(t *testing.T) {
 			if vals == nil {
 				vals = env.Validators
 			}
-			err := web.VerifyReceipt(m, env.ChainID, vals)
+			err := protocol.VerifyReceipt(m, env.ChainID, vals)
 			if err == nil {
-				err = web.VerifyTrackingCode(m, env.Ballot)
+				err = protocol.VerifyTrackingCode(m, env.Ballot)
 			}
-			var re *web.ReceiptError
+			var re *protocol.ReceiptError
 			if !errors.As(err, &re) || re.Step != tc.step {
 				t.Fatalf("got %v, want a failure at step %q", err, tc.step)
 			}
@@ -131,7 +136,7 @@ func TestReceiptAndAPI(t *testing.T) {
 	// commit checks (receiptmemo.go): the mutations above, made after the
 	// receipt had verified once, were each caught, and they did not leak
 	// into the memo.
-	if err := web.VerifyReceipt(clone(), env.ChainID, env.Validators); err != nil {
+	if err := protocol.VerifyReceipt(clone(), env.ChainID, env.Validators); err != nil {
 		t.Fatalf("after the mutations: %v", err)
 	}
 
@@ -179,10 +184,10 @@ func TestReceiptAndAPI(t *testing.T) {
 		}
 		rb, _ := json.Marshal(r)
 		dup := bytes.Replace(rb, []byte(`"height":`), []byte(`"height":1,"height":`), 1)
-		if err := json.Unmarshal(dup, new(web.Receipt)); err == nil || !strings.Contains(err.Error(), `duplicate member name "height"`) {
+		if err := json.Unmarshal(dup, new(protocol.Receipt)); err == nil || !strings.Contains(err.Error(), `duplicate member name "height"`) {
 			t.Fatalf("receipt with a duplicate height: %v", err)
 		}
-		if err := json.Unmarshal(append(bytes.TrimSuffix(rb, []byte("}")), []byte(",\"x\":\"\xff\"}")...), new(web.Receipt)); err == nil {
+		if err := json.Unmarshal(append(bytes.TrimSuffix(rb, []byte("}")), []byte(",\"x\":\"\xff\"}")...), new(protocol.Receipt)); err == nil {
 			t.Fatal("receipt with invalid UTF-8 accepted")
 		}
 		var ei web.ElectionInfo

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/web/protocol"
 )
 
 // Server serves evote's websocket and HTTP API of one authority node.
@@ -191,7 +192,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
-		c.closeWith(CloseGoingAway, "server shutting down")
+		c.closeWith(protocol.CloseGoingAway, "server shutting down")
 	}
 	closed := make(chan struct{})
 	go func() { s.connWG.Wait(); close(closed) }()
@@ -314,7 +315,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if draining {
 		release()
-		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(protocol.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		_ = ws.Close()
 		return
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/web/protocol"
+
 	"github.com/gorilla/websocket"
 
 	"github.com/evote/evote/chain"
@@ -72,13 +74,13 @@ func (c *client) send(m any) {
 }
 
 // read returns the next message, or the error that ended the connection.
-func (c *client) read(timeout time.Duration) (*web.Message, error) {
+func (c *client) read(timeout time.Duration) (*protocol.Message, error) {
 	_ = c.ws.SetReadDeadline(time.Now().Add(timeout))
 	_, b, err := c.ws.ReadMessage()
 	if err != nil {
 		return nil, err
 	}
-	var m web.Message
+	var m protocol.Message
 	if err := json.Unmarshal(b, &m); err != nil {
 		c.t.Fatalf("server sent %q: %v", b, err)
 	}
@@ -86,7 +88,7 @@ func (c *client) read(timeout time.Duration) (*web.Message, error) {
 }
 
 // expect reads messages (skipping events) until one of type typ for id.
-func (c *client) expect(id, typ string, timeout time.Duration) *web.Message {
+func (c *client) expect(id, typ string, timeout time.Duration) *protocol.Message {
 	c.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -94,7 +96,7 @@ func (c *client) expect(id, typ string, timeout time.Duration) *web.Message {
 		if err != nil {
 			c.t.Fatalf("waiting for %s %s: %v", typ, id, err)
 		}
-		if m.ID != id && (m.Type == web.TypeBlock || m.Type == web.TypeBallot || m.Type == web.TypeAudited || m.ID != "") {
+		if m.ID != id && (m.Type == protocol.TypeBlock || m.Type == protocol.TypeBallot || m.Type == protocol.TypeAudited || m.ID != "") {
 			continue
 		}
 		if m.Type != typ {
@@ -106,9 +108,9 @@ func (c *client) expect(id, typ string, timeout time.Duration) *web.Message {
 
 // expectClose reads until the connection closes, and checks the error
 // message and the close code.
-func (c *client) expectClose(code int) *web.Message {
+func (c *client) expectClose(code int) *protocol.Message {
 	c.t.Helper()
-	var errMsg *web.Message
+	var errMsg *protocol.Message
 	for {
 		m, err := c.read(5 * time.Second)
 		if err != nil {
@@ -121,7 +123,7 @@ func (c *client) expectClose(code int) *web.Message {
 			}
 			return errMsg
 		}
-		if m.Type == web.TypeError {
+		if m.Type == protocol.TypeError {
 			errMsg = m
 		}
 	}
@@ -141,15 +143,15 @@ func record(t *testing.T, env *webtest.Env) rules.ElectionRecord {
 	return *r
 }
 
-func checkReceipt(t *testing.T, env *webtest.Env, r *web.Receipt, tracking string) {
+func checkReceipt(t *testing.T, env *webtest.Env, r *protocol.Receipt, tracking string) {
 	t.Helper()
 	if r == nil {
 		t.Fatal("no receipt")
 	}
-	if err := web.VerifyReceipt(r, env.ChainID, env.Validators); err != nil {
+	if err := protocol.VerifyReceipt(r, env.ChainID, env.Validators); err != nil {
 		t.Fatal(err)
 	}
-	if err := web.VerifyTrackingCode(r, env.Ballot); err != nil {
+	if err := protocol.VerifyTrackingCode(r, env.Ballot); err != nil {
 		t.Fatal(err)
 	}
 	if r.TrackingCode != tracking {
@@ -164,18 +166,18 @@ func TestServer(t *testing.T) {
 
 	watcher := dial(t, ts, nil)
 	watcher.send(map[string]any{"type": "subscribe", "id": "s1", "topics": []string{"blocks", "ballots:" + e}})
-	watcher.expect("s1", web.TypeSubscribed, 5*time.Second)
+	watcher.expect("s1", protocol.TypeSubscribed, 5*time.Second)
 
-	var first *web.Receipt
+	var first *protocol.Receipt
 	cast0, code0 := env.Cast(t, 0)
 	t.Run("cast", func(t *testing.T) {
 		c := dial(t, ts, nil)
 		c.send(castMsg("c1", e, cast0))
-		ack := c.expect("c1", web.TypeAck, 10*time.Second)
+		ack := c.expect("c1", protocol.TypeAck, 10*time.Second)
 		if ack.TrackingCode != code0 || len(ack.TxHash) != 64 {
 			t.Fatalf("ack %+v, want tracking code %s", ack, code0)
 		}
-		m := c.expect("c1", web.TypeCommitted, 10*time.Second)
+		m := c.expect("c1", protocol.TypeCommitted, 10*time.Second)
 		checkReceipt(t, env, m.Receipt, code0)
 		first = m.Receipt
 		if r := record(t, env); r.BallotsCast != 1 {
@@ -195,9 +197,9 @@ func TestServer(t *testing.T) {
 				t.Fatalf("block %v, ballot %v: %v", sawBlock, sawBallot, err)
 			}
 			switch m.Type {
-			case web.TypeBlock:
+			case protocol.TypeBlock:
 				sawBlock = sawBlock || (m.Height > 0 && len(m.Hash) == 64 && m.Time != nil)
-			case web.TypeBallot:
+			case protocol.TypeBallot:
 				if m.TrackingCode == code0 && m.Election == e && m.Height == first.Height {
 					sawBallot = true
 				}
@@ -208,11 +210,11 @@ func TestServer(t *testing.T) {
 	t.Run("receipt", func(t *testing.T) {
 		c := dial(t, ts, nil)
 		c.send(map[string]any{"type": "receipt", "id": "r1", "election": e, "tracking_code": code0})
-		m := c.expect("r1", web.TypeReceipt, 5*time.Second)
+		m := c.expect("r1", protocol.TypeReceipt, 5*time.Second)
 		checkReceipt(t, env, m.Receipt, code0)
 		_, never := env.Cast(t, 11)
 		c.send(map[string]any{"type": "receipt", "id": "r2", "election": e, "tracking_code": never})
-		if m := c.expect("r2", web.TypeRejected, 5*time.Second); m.Code != wire.CodeNotFound {
+		if m := c.expect("r2", protocol.TypeRejected, 5*time.Second); m.Code != wire.CodeNotFound {
 			t.Fatalf("code %d, want %d", m.Code, wire.CodeNotFound)
 		}
 	})
@@ -221,8 +223,8 @@ func TestServer(t *testing.T) {
 		c := dial(t, ts, nil)
 		cast, code := env.Cast(t, 0)
 		c.send(castMsg("v2", e, cast))
-		c.expect("v2", web.TypeAck, 10*time.Second)
-		checkReceipt(t, env, c.expect("v2", web.TypeCommitted, 10*time.Second).Receipt, code)
+		c.expect("v2", protocol.TypeAck, 10*time.Second)
+		checkReceipt(t, env, c.expect("v2", protocol.TypeCommitted, 10*time.Second).Receipt, code)
 		if r := record(t, env); r.BallotsCast != 2 || r.BallotsReplaced != 1 {
 			t.Fatalf("cast %d, replaced %d; want 2, 1", r.BallotsCast, r.BallotsReplaced)
 		}
@@ -231,7 +233,7 @@ func TestServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Type == web.TypeBallot && m.TrackingCode == code {
+			if m.Type == protocol.TypeBallot && m.TrackingCode == code {
 				if m.Replaces != code0 {
 					t.Fatalf("ballot event replaces %q, want %s", m.Replaces, code0)
 				}
@@ -244,12 +246,12 @@ func TestServer(t *testing.T) {
 		c := dial(t, ts, nil)
 		a, code := env.Audit(t, 1)
 		c.send(map[string]any{"type": "audit", "id": "a1", "election": e, "audit": json.RawMessage(a)})
-		if ack := c.expect("a1", web.TypeAck, 10*time.Second); ack.TrackingCode != code {
+		if ack := c.expect("a1", protocol.TypeAck, 10*time.Second); ack.TrackingCode != code {
 			t.Fatalf("ack tracking code %s, want %s", ack.TrackingCode, code)
 		}
-		r := c.expect("a1", web.TypeCommitted, 10*time.Second).Receipt
+		r := c.expect("a1", protocol.TypeCommitted, 10*time.Second).Receipt
 		checkReceipt(t, env, r, code)
-		if r.Kind != web.KindAudit || record(t, env).Audited != 1 {
+		if r.Kind != protocol.KindAudit || record(t, env).Audited != 1 {
 			t.Fatalf("kind %s, audited %d", r.Kind, record(t, env).Audited)
 		}
 	})
@@ -265,18 +267,18 @@ func TestServer(t *testing.T) {
 			data  []byte
 			code  int
 		}{
-			{"garbage", websocket.TextMessage, []byte("\x00garbage{"), web.CloseInvalidPayload},
-			{"not utf-8", websocket.TextMessage, []byte("{\"type\":\"cast\xff\"}"), web.CloseInvalidPayload},
-			{"json array", websocket.TextMessage, []byte(`[1,2]`), web.CloseInvalidPayload},
-			{"binary frame", websocket.BinaryMessage, []byte(`{"type":"cast"}`), web.CloseUnsupported},
-			{"oversized", websocket.TextMessage, []byte(`{"type":"cast","id":"x","cast":"` + strings.Repeat("A", 70<<10) + `"}`), web.CloseTooBig},
-			{"unknown type", websocket.TextMessage, []byte(`{"type":"vote","id":"x"}`), web.ClosePolicy},
-			{"no type", websocket.TextMessage, []byte(`{"id":"x"}`), web.ClosePolicy},
-			{"no id", websocket.TextMessage, []byte(`{"type":"cast","election":"e","cast":"AAAA"}`), web.ClosePolicy},
-			{"no election", websocket.TextMessage, []byte(`{"type":"cast","id":"x","cast":"AAAA"}`), web.ClosePolicy},
-			{"no cast", websocket.TextMessage, []byte(`{"type":"cast","id":"x","election":"e"}`), web.ClosePolicy},
-			{"bad base64", websocket.TextMessage, []byte(`{"type":"cast","id":"x","election":"e","cast":"!!!"}`), web.CloseInvalidPayload},
-			{"bad topic", websocket.TextMessage, []byte(`{"type":"subscribe","id":"x","topics":["everything"]}`), web.ClosePolicy},
+			{"garbage", websocket.TextMessage, []byte("\x00garbage{"), protocol.CloseInvalidPayload},
+			{"not utf-8", websocket.TextMessage, []byte("{\"type\":\"cast\xff\"}"), protocol.CloseInvalidPayload},
+			{"json array", websocket.TextMessage, []byte(`[1,2]`), protocol.CloseInvalidPayload},
+			{"binary frame", websocket.BinaryMessage, []byte(`{"type":"cast"}`), protocol.CloseUnsupported},
+			{"oversized", websocket.TextMessage, []byte(`{"type":"cast","id":"x","cast":"` + strings.Repeat("A", 70<<10) + `"}`), protocol.CloseTooBig},
+			{"unknown type", websocket.TextMessage, []byte(`{"type":"vote","id":"x"}`), protocol.ClosePolicy},
+			{"no type", websocket.TextMessage, []byte(`{"id":"x"}`), protocol.ClosePolicy},
+			{"no id", websocket.TextMessage, []byte(`{"type":"cast","election":"e","cast":"AAAA"}`), protocol.ClosePolicy},
+			{"no election", websocket.TextMessage, []byte(`{"type":"cast","id":"x","cast":"AAAA"}`), protocol.ClosePolicy},
+			{"no cast", websocket.TextMessage, []byte(`{"type":"cast","id":"x","election":"e"}`), protocol.ClosePolicy},
+			{"bad base64", websocket.TextMessage, []byte(`{"type":"cast","id":"x","election":"e","cast":"!!!"}`), protocol.CloseInvalidPayload},
+			{"bad topic", websocket.TextMessage, []byte(`{"type":"subscribe","id":"x","topics":["everything"]}`), protocol.ClosePolicy},
 		}
 		for _, tc := range fatal {
 			t.Run(tc.name, func(t *testing.T) {
@@ -305,7 +307,7 @@ func TestServer(t *testing.T) {
 		c := dial(t, ts, nil) // one connection: rejections do not close it
 		for _, tc := range rejected {
 			c.send(tc.msg)
-			m := c.expect(tc.msg["id"].(string), web.TypeRejected, 10*time.Second)
+			m := c.expect(tc.msg["id"].(string), protocol.TypeRejected, 10*time.Second)
 			if m.Code != tc.code {
 				t.Errorf("%s: code %d (%s), want %d", tc.name, m.Code, m.Reason, tc.code)
 			}
@@ -319,7 +321,7 @@ func TestServer(t *testing.T) {
 					break // the server closed
 				}
 			}
-			if m := c.expectClose(web.ClosePolicy); m == nil || !strings.Contains(m.Reason, "rate limit") {
+			if m := c.expectClose(protocol.ClosePolicy); m == nil || !strings.Contains(m.Reason, "rate limit") {
 				t.Fatalf("error message %+v", m)
 			}
 		})
@@ -330,8 +332,8 @@ func TestServer(t *testing.T) {
 		}
 		c2 := dial(t, ts, nil)
 		c2.send(castMsg("ok", e, cast2))
-		c2.expect("ok", web.TypeAck, 10*time.Second)
-		c2.expect("ok", web.TypeCommitted, 10*time.Second)
+		c2.expect("ok", protocol.TypeAck, 10*time.Second)
+		c2.expect("ok", protocol.TypeCommitted, 10*time.Second)
 	})
 
 	t.Run("origin", func(t *testing.T) {
@@ -360,7 +362,7 @@ func TestServer(t *testing.T) {
 		c := dial(t, ts2, nil)
 		cast, _ := env.Cast(t, 5)
 		c.send(castMsg("d1", e, cast))
-		c.expect("d1", web.TypeAck, 10*time.Second)
+		c.expect("d1", protocol.TypeAck, 10*time.Second)
 		done := make(chan error, 1)
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -368,8 +370,8 @@ func TestServer(t *testing.T) {
 			done <- s2.Shutdown(ctx)
 		}()
 		// The cast in flight is drained: committed before going away.
-		c.expect("d1", web.TypeCommitted, 10*time.Second)
-		c.expectClose(web.CloseGoingAway)
+		c.expect("d1", protocol.TypeCommitted, 10*time.Second)
+		c.expectClose(protocol.CloseGoingAway)
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
@@ -393,7 +395,7 @@ func TestElectionEvents(t *testing.T) {
 	e := webtest.ElectionID
 	watcher := dial(t, ts, nil)
 	watcher.send(map[string]any{"type": "subscribe", "id": "s1", "topics": []string{"ballots:" + e}})
-	watcher.expect("s1", web.TypeSubscribed, 5*time.Second)
+	watcher.expect("s1", protocol.TypeSubscribed, 5*time.Second)
 	env.Commit(t, wire.Encode(chain.CloseTx(env.ChainID, e, env.Election.Official)))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -401,7 +403,7 @@ func TestElectionEvents(t *testing.T) {
 		if err != nil {
 			t.Fatalf("no election event: %v", err)
 		}
-		if m.Type == web.TypeElection && m.Election == e && m.Action == "closed" && m.Height > 0 {
+		if m.Type == protocol.TypeElection && m.Election == e && m.Action == "closed" && m.Height > 0 {
 			return
 		}
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/rules"
+	"github.com/evote/evote/web/protocol"
 	"github.com/evote/evote/wire"
 )
 
@@ -112,7 +113,7 @@ func (c *conn) fail(id string, code int, reason string) {
 		id = ""
 	}
 	c.s.errs.note(fmt.Sprintf("close %d", code), c.ip, "web: closing connection", "code", code, "reason", reason)
-	b, _ := encodeJSON(&Message{Type: TypeError, ID: id, Reason: reason, CloseCode: code})
+	b, _ := encodeJSON(&protocol.Message{Type: protocol.TypeError, ID: id, Reason: reason, CloseCode: code})
 	select {
 	case c.out <- b:
 	default:
@@ -122,7 +123,7 @@ func (c *conn) fail(id string, code int, reason string) {
 
 // send queues an answer; it blocks while the queue is full (the client is
 // slow: only its own requests wait).
-func (c *conn) send(m *Message) {
+func (c *conn) send(m *protocol.Message) {
 	b, err := encodeJSON(m)
 	if err != nil {
 		c.log.Error("web: encoding a message", "type", m.Type, "err", err)
@@ -137,7 +138,7 @@ func (c *conn) send(m *Message) {
 
 // event queues an event without blocking; a subscriber whose queue is full
 // is disconnected rather than slowing the node down.
-func (c *conn) event(m *Message) {
+func (c *conn) event(m *protocol.Message) {
 	b, err := encodeJSON(m)
 	if err != nil {
 		return
@@ -146,7 +147,7 @@ func (c *conn) event(m *Message) {
 	case c.out <- b:
 	default:
 		if !c.isClosing() {
-			c.fail("", ClosePolicy, fmt.Sprintf("slow subscriber: more than %d messages queued", cap(c.out)))
+			c.fail("", protocol.ClosePolicy, fmt.Sprintf("slow subscriber: more than %d messages queued", cap(c.out)))
 		}
 	}
 }
@@ -208,7 +209,7 @@ func (c *conn) readLoop() {
 	defer func() {
 		if v := recover(); v != nil {
 			c.log.Error("web: panic on client input", "panic", v, "stack", string(debug.Stack()))
-			c.fail("", CloseInternal, "internal error")
+			c.fail("", protocol.CloseInternal, "internal error")
 		}
 	}()
 	max := c.s.cfg.MaxMessageSize
@@ -225,7 +226,7 @@ func (c *conn) readLoop() {
 			return false
 		}
 		if ok, _ := c.msgs.take(); !ok {
-			c.fail("", ClosePolicy, fmt.Sprintf("rate limit: more than %g messages per second (%ss count)", c.s.cfg.MessageRate, kind))
+			c.fail("", protocol.ClosePolicy, fmt.Sprintf("rate limit: more than %g messages per second (%ss count)", c.s.cfg.MessageRate, kind))
 			return false
 		}
 		_ = c.ws.SetReadDeadline(time.Now().Add(idle))
@@ -261,14 +262,14 @@ func (c *conn) readLoop() {
 			return
 		}
 		if ok, _ := c.msgs.take(); !ok {
-			c.fail("", ClosePolicy, fmt.Sprintf("rate limit: more than %g messages per second", c.s.cfg.MessageRate))
+			c.fail("", protocol.ClosePolicy, fmt.Sprintf("rate limit: more than %g messages per second", c.s.cfg.MessageRate))
 			continue
 		}
 		switch {
 		case typ != websocket.TextMessage:
-			c.fail("", CloseUnsupported, "binary messages are not supported: send JSON text messages")
+			c.fail("", protocol.CloseUnsupported, "binary messages are not supported: send JSON text messages")
 		case len(data) > max:
-			c.fail("", CloseTooBig, fmt.Sprintf("message over %d bytes", max))
+			c.fail("", protocol.CloseTooBig, fmt.Sprintf("message over %d bytes", max))
 		default:
 			c.handle(data)
 		}
@@ -277,102 +278,102 @@ func (c *conn) readLoop() {
 
 func (c *conn) handle(data []byte) {
 	if !utf8.Valid(data) {
-		c.fail("", CloseInvalidPayload, "message is not valid UTF-8")
+		c.fail("", protocol.CloseInvalidPayload, "message is not valid UTF-8")
 		return
 	}
-	var m Message
+	var m protocol.Message
 	if err := json.Unmarshal(data, &m); err != nil {
-		c.fail("", CloseInvalidPayload, "message is not a JSON object of the protocol: "+err.Error())
+		c.fail("", protocol.CloseInvalidPayload, "message is not a JSON object of the protocol: "+err.Error())
 		return
 	}
 	switch {
 	case m.ID == "":
-		c.fail("", ClosePolicy, `missing field "id"`)
+		c.fail("", protocol.ClosePolicy, `missing field "id"`)
 		return
 	case len(m.ID) > maxIDLength:
-		c.fail("", ClosePolicy, fmt.Sprintf("field \"id\" is %d bytes, more than %d", len(m.ID), maxIDLength))
+		c.fail("", protocol.ClosePolicy, fmt.Sprintf("field \"id\" is %d bytes, more than %d", len(m.ID), maxIDLength))
 		return
 	case m.Type == "":
-		c.fail(m.ID, ClosePolicy, `missing field "type"`)
+		c.fail(m.ID, protocol.ClosePolicy, `missing field "type"`)
 		return
 	}
 	switch m.Type {
-	case TypeCast:
+	case protocol.TypeCast:
 		c.cast(&m)
-	case TypeAudit:
+	case protocol.TypeAudit:
 		c.audit(&m)
-	case TypeReceipt:
+	case protocol.TypeReceipt:
 		c.receipt(&m)
-	case TypeSubscribe:
+	case protocol.TypeSubscribe:
 		c.subscribe(&m)
-	case TypePing: // a browser's heartbeat (docs/api.md)
-		c.send(&Message{Type: TypePong, ID: m.ID})
+	case protocol.TypePing: // a browser's heartbeat (docs/api.md)
+		c.send(&protocol.Message{Type: protocol.TypePong, ID: m.ID})
 	default:
-		c.fail(m.ID, ClosePolicy, fmt.Sprintf("unknown message type %q", safe(m.Type)))
+		c.fail(m.ID, protocol.ClosePolicy, fmt.Sprintf("unknown message type %q", safe(m.Type)))
 	}
 }
 
 // checkElection checks the election field.
-func (c *conn) checkElection(m *Message) bool {
+func (c *conn) checkElection(m *protocol.Message) bool {
 	if m.Election == "" || len(m.Election) > 64 {
-		c.fail(m.ID, ClosePolicy, fmt.Sprintf("%s: field \"election\" must be 1 to 64 bytes", m.Type))
+		c.fail(m.ID, protocol.ClosePolicy, fmt.Sprintf("%s: field \"election\" must be 1 to 64 bytes", m.Type))
 		return false
 	}
 	return true
 }
 
-func (c *conn) cast(m *Message) {
+func (c *conn) cast(m *protocol.Message) {
 	if !c.checkElection(m) {
 		return
 	}
 	if m.Cast == "" {
-		c.fail(m.ID, ClosePolicy, `cast: missing field "cast"`)
+		c.fail(m.ID, protocol.ClosePolicy, `cast: missing field "cast"`)
 		return
 	}
 	raw, err := base64.StdEncoding.Strict().DecodeString(m.Cast)
 	if err != nil {
-		c.fail(m.ID, CloseInvalidPayload, "cast: field \"cast\" is not standard base64: "+err.Error())
+		c.fail(m.ID, protocol.CloseInvalidPayload, "cast: field \"cast\" is not standard base64: "+err.Error())
 		return
 	}
-	c.submit(m, KindBallot, wire.Encode(&wire.Ballot{ElectionID: m.Election, Cast: raw}), raw)
+	c.submit(m, protocol.KindBallot, wire.Encode(&wire.Ballot{ElectionID: m.Election, Cast: raw}), raw)
 }
 
-func (c *conn) audit(m *Message) {
+func (c *conn) audit(m *protocol.Message) {
 	if !c.checkElection(m) {
 		return
 	}
 	if len(m.Audit) == 0 || m.Audit[0] != '{' {
-		c.fail(m.ID, ClosePolicy, `audit: field "audit" must be the audited ballot's JSON object`)
+		c.fail(m.ID, protocol.ClosePolicy, `audit: field "audit" must be the audited ballot's JSON object`)
 		return
 	}
 	// Compact it, so the same audit sent twice is the same transaction.
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, m.Audit); err != nil {
-		c.fail(m.ID, CloseInvalidPayload, "audit: "+err.Error())
+		c.fail(m.ID, protocol.CloseInvalidPayload, "audit: "+err.Error())
 		return
 	}
 	raw := compact.Bytes()
-	c.submit(m, KindAudit, wire.Encode(&wire.Audit{ElectionID: m.Election, File: raw}), raw)
+	c.submit(m, protocol.KindAudit, wire.Encode(&wire.Audit{ElectionID: m.Election, File: raw}), raw)
 }
 
 // submit sends a transaction to the node and answers: ack or rejected at
 // once, then committed (or rejected, or pending) from a goroutine.
-func (c *conn) submit(m *Message, kind string, tx, payload []byte) {
+func (c *conn) submit(m *protocol.Message, kind string, tx, payload []byte) {
 	if ok, wait := c.s.takeCast(c.ip); !ok {
-		c.send(&Message{Type: TypeThrottled, ID: m.ID, RetryAfterMS: max(1, wait.Milliseconds()),
+		c.send(&protocol.Message{Type: protocol.TypeThrottled, ID: m.ID, RetryAfterMS: max(1, wait.Milliseconds()),
 			Reason: fmt.Sprintf("more than %g casts per second from this address", c.s.cfg.CastRate)})
 		return
 	}
 	select {
 	case c.inflight <- struct{}{}:
 	default:
-		c.send(&Message{Type: TypeThrottled, ID: m.ID, RetryAfterMS: 1000,
+		c.send(&protocol.Message{Type: protocol.TypeThrottled, ID: m.ID, RetryAfterMS: 1000,
 			Reason: fmt.Sprintf("%d casts of this connection are waiting for a block", cap(c.inflight))})
 		return
 	}
 	if !c.s.startInflight() {
 		<-c.inflight
-		c.send(&Message{Type: TypeError, ID: m.ID, Reason: errDraining.Error(), CloseCode: CloseGoingAway})
+		c.send(&protocol.Message{Type: protocol.TypeError, ID: m.ID, Reason: errDraining.Error(), CloseCode: protocol.CloseGoingAway})
 		return
 	}
 	id, election := m.ID, m.Election
@@ -382,7 +383,7 @@ func (c *conn) submit(m *Message, kind string, tx, payload []byte) {
 		defer func() {
 			if v := recover(); v != nil {
 				c.log.Error("web: panic while casting", "panic", v, "stack", string(debug.Stack()))
-				c.fail(id, CloseInternal, "internal error")
+				c.fail(id, protocol.CloseInternal, "internal error")
 			}
 		}()
 		c.broadcast(id, election, kind, tx, payload)
@@ -405,46 +406,46 @@ func (c *conn) broadcast(id, election, kind string, tx, payload []byte) {
 		// on the chain is rejected with code 8 like on any other node.
 		chk, cerr := c.s.rpc.CheckTx(ctx, tx)
 		if cerr == nil && chk.Code != 0 {
-			c.send(&Message{Type: TypeRejected, ID: id, Code: wire.Code(chk.Code), Reason: chk.Log, TxHash: txHash,
+			c.send(&protocol.Message{Type: protocol.TypeRejected, ID: id, Code: wire.Code(chk.Code), Reason: chk.Log, TxHash: txHash,
 				TrackingCode: c.s.trackingCode(ctx, election, kind, payload)})
 			return
 		}
 		already = true
 	case err != nil && rejection(err) != nil:
 		rj := rejection(err)
-		c.send(&Message{Type: TypeRejected, ID: id, Code: wire.Code(rj.Code), Reason: rj.Log, TxHash: txHash,
+		c.send(&protocol.Message{Type: protocol.TypeRejected, ID: id, Code: wire.Code(rj.Code), Reason: rj.Log, TxHash: txHash,
 			TrackingCode: c.s.trackingCode(ctx, election, kind, payload)})
 		return
 	case err != nil && errors.As(err, new(mempool.ErrTxTooLarge)):
-		c.send(&Message{Type: TypeRejected, ID: id, Code: wire.CodeMalformed, Reason: err.Error(), TxHash: txHash})
+		c.send(&protocol.Message{Type: protocol.TypeRejected, ID: id, Code: wire.CodeMalformed, Reason: err.Error(), TxHash: txHash})
 		return
 	case err != nil:
 		c.log.Warn("web: broadcast failed", "tx", txHash, "err", err)
-		c.send(&Message{Type: TypeThrottled, ID: id, RetryAfterMS: 1000, Reason: "the node did not take the transaction: " + err.Error()})
+		c.send(&protocol.Message{Type: protocol.TypeThrottled, ID: id, RetryAfterMS: 1000, Reason: "the node did not take the transaction: " + err.Error()})
 		return
 	case res.Code != 0:
-		c.send(&Message{Type: TypeRejected, ID: id, Code: wire.Code(res.Code), Reason: res.Log, TxHash: txHash,
+		c.send(&protocol.Message{Type: protocol.TypeRejected, ID: id, Code: wire.Code(res.Code), Reason: res.Log, TxHash: txHash,
 			TrackingCode: c.s.trackingCode(ctx, election, kind, payload)})
 		return
 	}
 	tracking := c.s.trackingCode(ctx, election, kind, payload)
-	c.send(&Message{Type: TypeAck, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash})
+	c.send(&protocol.Message{Type: protocol.TypeAck, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash})
 	out, ok := c.s.waitCommit(ctx, hash, outcome, already)
 	if !ok {
-		c.send(&Message{Type: TypePending, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash})
+		c.send(&protocol.Message{Type: protocol.TypePending, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash})
 		return
 	}
 	if out.code != 0 {
-		c.send(&Message{Type: TypeRejected, ID: id, Code: out.code, Reason: out.log, TxHash: txHash, TrackingCode: tracking, Height: out.height})
+		c.send(&protocol.Message{Type: protocol.TypeRejected, ID: id, Code: out.code, Reason: out.log, TxHash: txHash, TrackingCode: tracking, Height: out.height})
 		return
 	}
 	r, err := c.s.blocks.receipt(ctx, election, kind, tracking, out.height, out.index, hash[:])
 	if err != nil {
 		c.log.Warn("web: building a receipt", "tx", txHash, "height", out.height, "err", err)
-		c.send(&Message{Type: TypePending, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash})
+		c.send(&protocol.Message{Type: protocol.TypePending, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash})
 		return
 	}
-	c.send(&Message{Type: TypeCommitted, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash, Receipt: r})
+	c.send(&protocol.Message{Type: protocol.TypeCommitted, ID: id, Election: election, TrackingCode: tracking, TxHash: txHash, Receipt: r})
 }
 
 // rejectionRE matches mempool.ErrInvalidTx's message, as a remote RPC
@@ -520,7 +521,7 @@ func (s *Server) trackingCode(ctx context.Context, election, kind string, payloa
 	if err != nil || e == nil {
 		return ""
 	}
-	if kind == KindAudit {
+	if kind == protocol.KindAudit {
 		a, err := e.DecodeAudit(payload)
 		if err != nil {
 			return ""
@@ -534,25 +535,25 @@ func (s *Server) trackingCode(ctx context.Context, election, kind string, payloa
 	return ballot.TrackingCode(h)
 }
 
-func (c *conn) receipt(m *Message) {
+func (c *conn) receipt(m *protocol.Message) {
 	if !c.checkElection(m) {
 		return
 	}
 	if m.TrackingCode == "" || len(m.TrackingCode) > 128 {
-		c.fail(m.ID, ClosePolicy, `receipt: field "tracking_code" must be 1 to 128 bytes`)
+		c.fail(m.ID, protocol.ClosePolicy, `receipt: field "tracking_code" must be 1 to 128 bytes`)
 		return
 	}
 	r, audited, code, reason := c.s.lookupReceipt(c.ctx, m.Election, m.TrackingCode)
 	if code != 0 {
-		c.send(&Message{Type: TypeRejected, ID: m.ID, Code: code, Reason: reason, Election: m.Election, TrackingCode: m.TrackingCode})
+		c.send(&protocol.Message{Type: protocol.TypeRejected, ID: m.ID, Code: code, Reason: reason, Election: m.Election, TrackingCode: m.TrackingCode})
 		return
 	}
-	c.send(&Message{Type: TypeReceipt, ID: m.ID, Election: m.Election, TrackingCode: r.TrackingCode, TxHash: hex.EncodeToString(r.TxHash), Receipt: r, Audited: audited})
+	c.send(&protocol.Message{Type: protocol.TypeReceipt, ID: m.ID, Election: m.Election, TrackingCode: r.TrackingCode, TxHash: hex.EncodeToString(r.TxHash), Receipt: r, Audited: audited})
 }
 
 // lookupReceipt finds a committed ballot by tracking code and builds its
 // receipt; on failure it returns a rejection code and reason.
-func (s *Server) lookupReceipt(ctx context.Context, election, tracking string) (*Receipt, bool, wire.Code, string) {
+func (s *Server) lookupReceipt(ctx context.Context, election, tracking string) (*protocol.Receipt, bool, wire.Code, string) {
 	rec, audited, err := s.app.BallotByTrackingCode(ctx, election, tracking)
 	if err != nil {
 		var te *rules.Rejection
@@ -562,9 +563,9 @@ func (s *Server) lookupReceipt(ctx context.Context, election, tracking string) (
 		s.log.Error("web: reading a ballot record", "election", election, "err", err)
 		return nil, false, wire.CodeInternal, "internal error reading the ballot record"
 	}
-	kind := KindBallot
+	kind := protocol.KindBallot
 	if audited {
-		kind = KindAudit
+		kind = protocol.KindAudit
 	}
 	r, err := s.blocks.receipt(ctx, election, kind, rec.TrackingCode, rec.Height, rec.Index, nil)
 	if err != nil {
@@ -574,26 +575,26 @@ func (s *Server) lookupReceipt(ctx context.Context, election, tracking string) (
 	return r, audited, 0, ""
 }
 
-func (c *conn) subscribe(m *Message) {
+func (c *conn) subscribe(m *protocol.Message) {
 	if len(m.Topics) == 0 || len(m.Topics) > maxTopics {
-		c.fail(m.ID, ClosePolicy, fmt.Sprintf("subscribe: field \"topics\" must list 1 to %d topics", maxTopics))
+		c.fail(m.ID, protocol.ClosePolicy, fmt.Sprintf("subscribe: field \"topics\" must list 1 to %d topics", maxTopics))
 		return
 	}
 	for _, t := range m.Topics {
-		if t == TopicBlocks {
+		if t == protocol.TopicBlocks {
 			continue
 		}
-		if id, ok := strings.CutPrefix(t, TopicBallots); ok && id != "" && len(id) <= 64 {
+		if id, ok := strings.CutPrefix(t, protocol.TopicBallots); ok && id != "" && len(id) <= 64 {
 			continue
 		}
-		c.fail(m.ID, ClosePolicy, fmt.Sprintf("subscribe: unknown topic %q (want %q or %q followed by an election id)", safe(t), TopicBlocks, TopicBallots))
+		c.fail(m.ID, protocol.ClosePolicy, fmt.Sprintf("subscribe: unknown topic %q (want %q or %q followed by an election id)", safe(t), protocol.TopicBlocks, protocol.TopicBallots))
 		return
 	}
 	if err := c.hub.subscribe(c, m.Topics); err != nil {
-		c.fail(m.ID, ClosePolicy, "subscribe: "+err.Error())
+		c.fail(m.ID, protocol.ClosePolicy, "subscribe: "+err.Error())
 		return
 	}
-	c.send(&Message{Type: TypeSubscribed, ID: m.ID, Topics: m.Topics})
+	c.send(&protocol.Message{Type: protocol.TypeSubscribed, ID: m.ID, Topics: m.Topics})
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.

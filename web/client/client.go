@@ -23,10 +23,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/evote/evote/web/protocol"
+
 	"github.com/cometbft/cometbft/types"
 	"github.com/gorilla/websocket"
 
-	"github.com/evote/evote/web"
 	"github.com/evote/evote/wire"
 )
 
@@ -35,7 +36,7 @@ type Options struct {
 	// Header is sent with every websocket handshake (e.g. Origin).
 	Header http.Header
 	// ChainID and Validators, when both are set, make the client verify
-	// every receipt with web.VerifyReceipt before returning it; pin the
+	// every receipt with protocol.VerifyReceipt before returning it; pin the
 	// validator set from the genesis.
 	ChainID    string
 	Validators *types.ValidatorSet
@@ -83,7 +84,7 @@ type Ack struct {
 	payload   []byte
 	sess      *session
 	id        string
-	ch        chan *web.Message
+	ch        chan *protocol.Message
 }
 
 // Client is a connection to one node of a list, replaced by a connection to
@@ -94,7 +95,7 @@ type Client struct {
 	log    *slog.Logger
 	dialer websocket.Dialer
 	seq    atomic.Int64
-	events chan *web.Message
+	events chan *protocol.Message
 	ctx    context.Context
 	cancel context.CancelFunc
 
@@ -110,7 +111,7 @@ type session struct {
 	url     string
 	wmu     sync.Mutex
 	mu      sync.Mutex
-	pending map[string]chan *web.Message
+	pending map[string]chan *protocol.Message
 	done    chan struct{}
 }
 
@@ -139,7 +140,7 @@ func Dial(ctx context.Context, urls []string, opts Options) (*Client, error) {
 		opts.Logger = slog.Default()
 	}
 	c := &Client{urls: urls, opts: opts, log: opts.Logger.With("component", "client"),
-		dialer: websocket.Dialer{HandshakeTimeout: opts.DialTimeout}, events: make(chan *web.Message, 256), ready: make(chan struct{})}
+		dialer: websocket.Dialer{HandshakeTimeout: opts.DialTimeout}, events: make(chan *protocol.Message, 256), ready: make(chan struct{})}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	var errs []error
 	for i := range urls {
@@ -187,7 +188,7 @@ func (c *Client) connect(ctx context.Context, i int) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("client: %s: %w", url, err)
 	}
-	return &session{ws: ws, url: url, pending: map[string]chan *web.Message{}, done: make(chan struct{})}, nil
+	return &session{ws: ws, url: url, pending: map[string]chan *protocol.Message{}, done: make(chan struct{})}, nil
 }
 
 // install makes s the current session and starts reading it.
@@ -259,13 +260,13 @@ func (c *Client) readLoop(s *session) {
 			return
 		}
 		alive()
-		var m web.Message
+		var m protocol.Message
 		if err := json.Unmarshal(b, &m); err != nil {
 			c.log.Warn("client: bad message from node", "node", s.url, "err", err)
 			continue
 		}
 		switch m.Type {
-		case web.TypeBlock, web.TypeBallot, web.TypeAudited:
+		case protocol.TypeBlock, protocol.TypeBallot, protocol.TypeAudited:
 			select {
 			case c.events <- &m:
 			default:
@@ -277,7 +278,7 @@ func (c *Client) readLoop(s *session) {
 		ch := s.pending[m.ID]
 		s.mu.Unlock()
 		if ch == nil {
-			if m.Type == web.TypeError {
+			if m.Type == protocol.TypeError {
 				c.log.Warn("client: node reports an error", "node", s.url, "reason", m.Reason)
 			}
 			continue
@@ -310,7 +311,7 @@ func (c *Client) reconnect() {
 			topics := append([]string(nil), c.topics...)
 			c.mu.Unlock()
 			if len(topics) > 0 {
-				if err := s.write(&web.Message{Type: web.TypeSubscribe, ID: c.newID(), Topics: topics}); err != nil {
+				if err := s.write(&protocol.Message{Type: protocol.TypeSubscribe, ID: c.newID(), Topics: topics}); err != nil {
 					c.log.Warn("client: subscribing again", "err", err)
 				}
 			}
@@ -326,8 +327,8 @@ func (c *Client) reconnect() {
 
 func (c *Client) newID() string { return "q" + strconv.FormatInt(c.seq.Add(1), 10) }
 
-func (s *session) register(id string) chan *web.Message {
-	ch := make(chan *web.Message, 8)
+func (s *session) register(id string) chan *protocol.Message {
+	ch := make(chan *protocol.Message, 8)
 	s.mu.Lock()
 	s.pending[id] = ch
 	s.mu.Unlock()
@@ -340,7 +341,7 @@ func (s *session) forget(id string) {
 	s.mu.Unlock()
 }
 
-func (s *session) write(m *web.Message) error {
+func (s *session) write(m *protocol.Message) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	_ = s.ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
@@ -368,7 +369,7 @@ func (c *Client) session(ctx context.Context) (*session, error) {
 
 // request sends m with a fresh id on the current connection and returns the
 // channel of its answers.
-func (c *Client) request(ctx context.Context, m web.Message) (*session, string, chan *web.Message, error) {
+func (c *Client) request(ctx context.Context, m protocol.Message) (*session, string, chan *protocol.Message, error) {
 	for {
 		s, err := c.session(ctx)
 		if err != nil {
@@ -402,20 +403,20 @@ func wait(ctx context.Context, d time.Duration) error {
 // in the node's mempool. A ballot already on the chain gives an Ack with
 // Duplicate set. A ballot the chain refuses gives a *Rejected.
 func (c *Client) Cast(ctx context.Context, electionID string, cast []byte) (*Ack, error) {
-	return c.submit(ctx, web.KindBallot, electionID, cast)
+	return c.submit(ctx, protocol.KindBallot, electionID, cast)
 }
 
 // Audit sends an audited ballot like Cast: its JSON file, signed with the
 // voter's credential (ballot.Election.SignAudit; the chain refuses an
 // unsigned audit with code 5).
 func (c *Client) Audit(ctx context.Context, electionID string, audit []byte) (*Ack, error) {
-	return c.submit(ctx, web.KindAudit, electionID, audit)
+	return c.submit(ctx, protocol.KindAudit, electionID, audit)
 }
 
 func (c *Client) submit(ctx context.Context, kind, election string, payload []byte) (*Ack, error) {
-	m := web.Message{Type: web.TypeCast, Election: election}
-	if kind == web.KindAudit {
-		m.Type, m.Audit = web.TypeAudit, json.RawMessage(payload)
+	m := protocol.Message{Type: protocol.TypeCast, Election: election}
+	if kind == protocol.KindAudit {
+		m.Type, m.Audit = protocol.TypeAudit, json.RawMessage(payload)
 	} else {
 		m.Cast = base64.StdEncoding.EncodeToString(payload)
 	}
@@ -434,15 +435,15 @@ func (c *Client) submit(ctx context.Context, kind, election string, payload []by
 		case a := <-ch:
 			answer.Stop()
 			switch a.Type {
-			case web.TypeAck:
+			case protocol.TypeAck:
 				return &Ack{Election: election, TrackingCode: a.TrackingCode, TxHash: a.TxHash, kind: kind, payload: payload, sess: s, id: id, ch: ch}, nil
-			case web.TypeRejected:
+			case protocol.TypeRejected:
 				s.forget(id)
 				if a.Code == wire.CodeDuplicate && a.TrackingCode != "" {
 					return &Ack{Election: election, TrackingCode: a.TrackingCode, TxHash: a.TxHash, Duplicate: true, kind: kind, payload: payload}, nil
 				}
 				return nil, &Rejected{Code: a.Code, Reason: a.Reason}
-			case web.TypeThrottled:
+			case protocol.TypeThrottled:
 				s.forget(id)
 				if err := wait(ctx, time.Duration(max(a.RetryAfterMS, 100))*time.Millisecond); err != nil {
 					return nil, err
@@ -467,7 +468,7 @@ func (c *Client) submit(ctx context.Context, kind, election string, payload []by
 // and returns its receipt (verified when Options pin a validator set). After
 // a lost connection or a "pending" answer it asks for the receipt by
 // tracking code, and sends the ballot again if no node has it.
-func (c *Client) WaitCommitted(ctx context.Context, ack *Ack) (*web.Receipt, error) {
+func (c *Client) WaitCommitted(ctx context.Context, ack *Ack) (*protocol.Receipt, error) {
 	if ack.sess != nil && ack.ch != nil {
 		defer ack.sess.forget(ack.id)
 	wait:
@@ -475,11 +476,11 @@ func (c *Client) WaitCommitted(ctx context.Context, ack *Ack) (*web.Receipt, err
 			select {
 			case m := <-ack.ch:
 				switch m.Type {
-				case web.TypeCommitted:
+				case protocol.TypeCommitted:
 					return c.verified(m.Receipt)
-				case web.TypeRejected:
+				case protocol.TypeRejected:
 					return nil, &Rejected{Code: m.Code, Reason: m.Reason}
-				case web.TypePending:
+				case protocol.TypePending:
 					// No block held it for the node's commit timeout: that
 					// node may be stuck; ask the others.
 					c.drop(ack.sess, "no block within the node's commit timeout")
@@ -520,14 +521,14 @@ func (c *Client) WaitCommitted(ctx context.Context, ack *Ack) (*web.Receipt, err
 // Receipt asks for the receipt of a committed ballot by tracking code. It
 // returns a *Rejected with wire.CodeNotFound when no such ballot is on the
 // chain.
-func (c *Client) Receipt(ctx context.Context, electionID, trackingCode string) (*web.Receipt, error) {
+func (c *Client) Receipt(ctx context.Context, electionID, trackingCode string) (*protocol.Receipt, error) {
 	r, _, err := c.receipt(ctx, electionID, trackingCode)
 	return r, err
 }
 
-func (c *Client) receipt(ctx context.Context, election, code string) (*web.Receipt, bool, error) {
+func (c *Client) receipt(ctx context.Context, election, code string) (*protocol.Receipt, bool, error) {
 	for {
-		s, id, ch, err := c.request(ctx, web.Message{Type: web.TypeReceipt, Election: election, TrackingCode: code})
+		s, id, ch, err := c.request(ctx, protocol.Message{Type: protocol.TypeReceipt, Election: election, TrackingCode: code})
 		if err != nil {
 			return nil, false, err
 		}
@@ -540,10 +541,10 @@ func (c *Client) receipt(ctx context.Context, election, code string) (*web.Recei
 			answer.Stop()
 			s.forget(id)
 			switch m.Type {
-			case web.TypeReceipt:
+			case protocol.TypeReceipt:
 				r, err := c.verified(m.Receipt)
 				return r, m.Audited, err
-			case web.TypeRejected:
+			case protocol.TypeRejected:
 				return nil, false, &Rejected{Code: m.Code, Reason: m.Reason}
 			default:
 				return nil, false, fmt.Errorf("client: %s: %s", m.Type, m.Reason)
@@ -558,25 +559,25 @@ func (c *Client) receipt(ctx context.Context, election, code string) (*web.Recei
 	}
 }
 
-func (c *Client) verified(r *web.Receipt) (*web.Receipt, error) {
+func (c *Client) verified(r *protocol.Receipt) (*protocol.Receipt, error) {
 	if r == nil {
 		return nil, errors.New("client: the node sent no receipt")
 	}
 	if c.opts.Validators != nil && c.opts.ChainID != "" {
-		if err := web.VerifyReceipt(r, c.opts.ChainID, c.opts.Validators); err != nil {
+		if err := protocol.VerifyReceipt(r, c.opts.ChainID, c.opts.Validators); err != nil {
 			return nil, fmt.Errorf("client: the node's receipt does not verify: %w", err)
 		}
 	}
 	return r, nil
 }
 
-// Subscribe subscribes to topics (web.TopicBlocks, web.TopicBallots+id)
+// Subscribe subscribes to topics (protocol.TopicBlocks, protocol.TopicBallots+id)
 // and returns the channel of events, the same for every call. Events that
 // the caller does not take in time are dropped. After a failover the client
 // subscribes again; events of blocks committed meanwhile are not replayed.
-func (c *Client) Subscribe(ctx context.Context, topics ...string) (<-chan *web.Message, error) {
+func (c *Client) Subscribe(ctx context.Context, topics ...string) (<-chan *protocol.Message, error) {
 	for {
-		s, id, ch, err := c.request(ctx, web.Message{Type: web.TypeSubscribe, Topics: topics})
+		s, id, ch, err := c.request(ctx, protocol.Message{Type: protocol.TypeSubscribe, Topics: topics})
 		if err != nil {
 			return nil, err
 		}
@@ -588,7 +589,7 @@ func (c *Client) Subscribe(ctx context.Context, topics ...string) (<-chan *web.M
 		case m := <-ch:
 			answer.Stop()
 			s.forget(id)
-			if m.Type != web.TypeSubscribed {
+			if m.Type != protocol.TypeSubscribed {
 				return nil, fmt.Errorf("client: subscribe: %s: %s", m.Type, m.Reason)
 			}
 			c.mu.Lock()

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/web/protocol"
+
 	"github.com/evote/evote/web"
 	"github.com/evote/evote/web/client"
 	"github.com/evote/evote/web/webtest"
@@ -77,7 +79,7 @@ func TestFailover(t *testing.T) {
 	if c.URL() != url1 {
 		t.Fatalf("connected to %s, want %s", c.URL(), url1)
 	}
-	events, err := c.Subscribe(ctx, web.TopicBallots+webtest.ElectionID)
+	events, err := c.Subscribe(ctx, protocol.TopicBallots+webtest.ElectionID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +111,7 @@ func TestFailover(t *testing.T) {
 	if r.TrackingCode != code || c.URL() != url2 {
 		t.Fatalf("receipt for %s from %s", r.TrackingCode, c.URL())
 	}
-	if err := web.VerifyTrackingCode(r, env.Ballot); err != nil {
+	if err := protocol.VerifyTrackingCode(r, env.Ballot); err != nil {
 		t.Fatal(err)
 	}
 
@@ -142,13 +144,13 @@ func TestFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	ra, err := c.WaitCommitted(ctx, acka)
-	if err != nil || ra.Kind != web.KindAudit || ra.TrackingCode != codeA {
+	if err != nil || ra.Kind != protocol.KindAudit || ra.TrackingCode != codeA {
 		t.Fatalf("audit: %v", err)
 	}
 	for {
 		select {
 		case m := <-events:
-			if m.Type == web.TypeBallot && m.TrackingCode == code1 {
+			if m.Type == protocol.TypeBallot && m.TrackingCode == code1 {
 				goto seen
 			}
 		case <-ctx.Done():

@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evote/evote/web"
+	"github.com/evote/evote/web/protocol"
+
 	"github.com/evote/evote/web/client"
 	"github.com/evote/evote/web/webtest"
 )
@@ -145,7 +146,7 @@ func TestSilentNode(t *testing.T) {
 		if r.TrackingCode != code || c.URL() != urlB {
 			t.Fatalf("receipt for %s from %s, want %s from %s", r.TrackingCode, c.URL(), code, urlB)
 		}
-		if err := web.VerifyTrackingCode(r, env.Ballot); err != nil {
+		if err := protocol.VerifyTrackingCode(r, env.Ballot); err != nil {
 			t.Fatal(err)
 		}
 		// Without a deadline the client waited for ever; the default

@@ -1,7 +1,7 @@
 // Package receiptcheck verifies evote receipts (docs/api.md, "How to verify
 // a receipt") without CometBFT's Go packages, which do not build for
 // WebAssembly: it is the verifier the voter's browser runs. It implements
-// exactly the checks of web.VerifyReceipt — the transaction, its hash, the
+// exactly the checks of protocol.VerifyReceipt — the transaction, its hash, the
 // Merkle proof against the header's data hash, the header's hash (CometBFT's
 // Header.Hash: the Merkle root of its protobuf-encoded fields) against the
 // block id, the pinned validator set's hash, and commit signatures of more
@@ -33,7 +33,7 @@ import (
 	"github.com/evote/evote/wire"
 )
 
-// Format is the receipt's JSON format (web.ReceiptFormat).
+// Format is the receipt's JSON format (protocol.ReceiptFormat).
 const Format = "evote/v1/receipt"
 
 // Steps of verification, as web names them (web.Step...).
@@ -308,7 +308,7 @@ type Receipt struct {
 // the verifier uses must be there, with its type ("aunts" may be left out,
 // as CometBFT does for a block of one transaction); other members are
 // ignored, unless their name is a used one in another case (which
-// encoding/json, and so web.VerifyReceipt, would read as that member).
+// encoding/json, and so protocol.VerifyReceipt, would read as that member).
 func Decode(data []byte) (*Receipt, error) {
 	v, err := strictjson.Parse(data)
 	if err != nil {
@@ -410,7 +410,7 @@ func blockIDField(f strictjson.Field) BlockID {
 	return id
 }
 
-// Verify checks r as web.VerifyReceipt does, step by step, against the
+// Verify checks r as protocol.VerifyReceipt does, step by step, against the
 // chain id and the validator set the caller pinned. A failure is an *Error
 // naming the step.
 func Verify(r *Receipt, chainID string, vals *ValidatorSet) error {

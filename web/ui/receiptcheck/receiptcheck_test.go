@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evote/evote/web/protocol"
+
 	"github.com/evote/evote/web"
 	"github.com/evote/evote/web/client"
 	"github.com/evote/evote/web/ui/receiptcheck"
@@ -103,11 +105,11 @@ func TestAgreesWithWeb(t *testing.T) {
 	// "decode" or the failing step.
 	check := func(raw []byte, chainID string) (string, string) {
 		webOut := "ok"
-		var wr web.Receipt
+		var wr protocol.Receipt
 		if err := json.Unmarshal(raw, &wr); err != nil {
 			webOut = "decode"
-		} else if err := web.VerifyReceipt(&wr, chainID, cmtVals); err != nil {
-			var re *web.ReceiptError
+		} else if err := protocol.VerifyReceipt(&wr, chainID, cmtVals); err != nil {
+			var re *protocol.ReceiptError
 			if !errors.As(err, &re) {
 				t.Fatalf("web: %v", err)
 			}

@@ -361,7 +361,7 @@ func signers(r *receiptcheck.Receipt) int {
 	return n
 }
 
-// checkTrackingCode is web.VerifyTrackingCode.
+// checkTrackingCode is protocol.VerifyTrackingCode.
 func checkTrackingCode(r *receiptcheck.Receipt, e *ballot.Election) error {
 	field, err := r.BallotField()
 	if err != nil {

@@ -1,4 +1,10 @@
-package web
+// Package protocol is the language of an authority node's public API
+// (docs/api.md): the websocket messages and their types, subscription
+// topics, close codes, and the receipt a voter gets for a committed ballot
+// with its verification. The node's server (package web) and the Go client
+// (package web/client) both import it; the client does not import the
+// server.
+package protocol
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package web
+package protocol
 
 import (
 	"bytes"
@@ -43,20 +43,21 @@ type Receipt struct {
 	Header       types.Header
 	Commit       *types.Commit
 
-	// block holds the JSON of BlockID, Header and Commit when the server
-	// built the receipt from its block cache to send it unchanged, so that
-	// the receipts of one block share one encoding of these (MarshalJSON).
-	block *receiptBlockJSON
+	// Shared, if set, is the JSON of BlockID, Header and Commit (from
+	// MarshalBlock), which MarshalJSON then writes unchanged: the receipts
+	// of one block share one encoding of these.
+	Shared *SharedBlock
 }
 
-// receiptBlockJSON is the CometBFT JSON of the parts every receipt of a block shares.
-type receiptBlockJSON struct {
+// SharedBlock is the CometBFT JSON of the parts every receipt of a block
+// shares.
+type SharedBlock struct {
 	blockID, header, commit json.RawMessage
 }
 
-// marshalBlockJSON encodes the shared parts of a block's receipts.
-func marshalBlockJSON(blockID types.BlockID, header types.Header, commit *types.Commit) (*receiptBlockJSON, error) {
-	var b receiptBlockJSON
+// MarshalBlock encodes the shared parts of a block's receipts.
+func MarshalBlock(blockID types.BlockID, header types.Header, commit *types.Commit) (*SharedBlock, error) {
+	var b SharedBlock
 	var err error
 	if b.blockID, err = cmtjson.Marshal(blockID); err != nil {
 		return nil, fmt.Errorf("web: receipt block id: %w", err)
@@ -94,9 +95,9 @@ func (r *Receipt) MarshalJSON() ([]byte, error) {
 	if j.Proof, err = cmtjson.Marshal(r.Proof); err != nil {
 		return nil, fmt.Errorf("web: receipt proof: %w", err)
 	}
-	b := r.block
+	b := r.Shared
 	if b == nil {
-		if b, err = marshalBlockJSON(r.BlockID, r.Header, r.Commit); err != nil {
+		if b, err = MarshalBlock(r.BlockID, r.Header, r.Commit); err != nil {
 			return nil, err
 		}
 	}
@@ -165,7 +166,7 @@ type ReceiptError struct {
 	Err  error
 }
 
-func (e *ReceiptError) Error() string { return "web: receipt: " + e.Step + ": " + e.Err.Error() }
+func (e *ReceiptError) Error() string { return "receipt: " + e.Step + ": " + e.Err.Error() }
 func (e *ReceiptError) Unwrap() error { return e.Err }
 
 func stepErr(step, format string, args ...any) error {
