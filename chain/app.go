@@ -234,9 +234,10 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 			return nil, a.halt(fmt.Errorf("chain: finalizing block %d, transaction %d: %w", req.Height, i, ferr))
 		}
 		if err != nil && rules.AsRejection(err) == nil && !errors.Is(err, wire.ErrMalformed) {
-			// Not a fault of the transaction: a stored value that does not
-			// decode, or a bug. The block's outcome is unknown on this node.
-			return nil, a.halt(fmt.Errorf("chain: finalizing block %d, transaction %d: %w", req.Height, i, err))
+			// Neither a rejection nor a failure of the store (which halts
+			// above): a deterministic error of the rules, answered with
+			// CodeInternal on every node alike.
+			a.log.Error("chain: internal error executing a transaction", "height", req.Height, "index", i, "err", err)
 		}
 		if err != nil {
 			code, log := rules.Outcome(err)
@@ -390,7 +391,7 @@ func (a *App) ElectionRecord(ctx context.Context, id string) (*rules.ElectionRec
 func (a *App) Election(ctx context.Context, id string) (*ballot.Manifest, *ballot.Election, error) {
 	r := a.Rules()
 	if r == nil {
-		return nil, nil, &rules.Rejection{Code: wire.CodeUnknownElection, Msg: fmt.Sprintf("no election %q on this chain", id)}
+		return nil, nil, rules.UnknownElection(id)
 	}
 	_, ec, err := r.Election(a.committedView(ctx), id)
 	if err != nil {
@@ -411,7 +412,7 @@ func (a *App) BallotByTrackingCode(ctx context.Context, electionID, code string)
 func (a *App) CeremonyMessages(ctx context.Context, electionID string) ([]*trustee.Message, error) {
 	r := a.Rules()
 	if r == nil {
-		return nil, &rules.Rejection{Code: wire.CodeUnknownElection, Msg: fmt.Sprintf("no election %q on this chain", electionID)}
+		return nil, rules.UnknownElection(electionID)
 	}
 	st := a.committedView(ctx)
 	_, ec, err := r.Election(st, electionID)

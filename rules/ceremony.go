@@ -142,7 +142,11 @@ func (x *exec) resolveCeremony(rec *ElectionRecord, ec *Election) (bool, error) 
 	jk := crypto.EncodePoint(res.PublicKey)
 	e, err := ballot.NewElection(ec.Manifest, res.PublicKey)
 	if err != nil {
-		return false, err
+		// A joint key no ballot can be encrypted to (the identity, which
+		// dishonest dealers could aim at): no key, as above.
+		rec.Faults = append(rec.Faults, "the resolved joint key is unusable: "+err.Error())
+		x.putRecord(id, rec)
+		return false, nil
 	}
 	rec.JointKey, rec.BaseHash, rec.Qualified, rec.KeyHeight, rec.Phase = jk[:], e.BaseHash[:], res.Qualified, x.b.height, wire.PhaseReady
 	rec.VerificationKeys = nil

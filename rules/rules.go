@@ -159,6 +159,12 @@ func (x *exec) putRecord(id string, rec *ElectionRecord) {
 	x.st.Put(BucketElection, []byte(id), rec.Encode())
 }
 
+// UnknownElection is the rejection of a transaction or query of an
+// election the chain does not hold.
+func UnknownElection(id string) *Rejection {
+	return reject(wire.CodeUnknownElection, "no election %q on this chain", id)
+}
+
 // Record reads an election's record (without its manifest): a rejection
 // with CodeUnknownElection if there is none.
 func Record(st State, id string) (*ElectionRecord, error) {
@@ -167,7 +173,7 @@ func Record(st State, id string) (*ElectionRecord, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, reject(wire.CodeUnknownElection, "no election %q on this chain", id)
+		return nil, UnknownElection(id)
 	}
 	return DecodeElectionRecord(b)
 }
@@ -235,7 +241,7 @@ func Manifest(st State, id string) ([]byte, error) {
 		return nil, err
 	}
 	if !ok {
-		return nil, reject(wire.CodeUnknownElection, "no election %q on this chain", id)
+		return nil, UnknownElection(id)
 	}
 	return raw, nil
 }
