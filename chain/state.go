@@ -98,18 +98,6 @@ func (o *overlay) get(ctx context.Context, bucket string, k []byte) ([]byte, err
 	return o.read(ctx, bucket, k)
 }
 
-// has reports whether the key exists, and fails only if it cannot be read.
-func (o *overlay) has(ctx context.Context, bucket string, k []byte) (bool, error) {
-	_, err := o.get(ctx, bucket, k)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, store.ErrNotFound):
-		return false, nil
-	}
-	return false, err
-}
-
 // written reports whether o or one of its parents holds a write (or a
 // deletion) of the key, that is, whether get would not read the store.
 func (o *overlay) written(bucket string, k []byte) bool {
