@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sort"
 
+	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/wire"
 )
 
@@ -75,18 +76,32 @@ func NextAppHash(prev []byte, height int64, changes [32]byte) []byte {
 }
 
 // GenesisWrites are what InitChain writes, committed with the first block:
-// the chain id and the genesis app_state with its insignificant whitespace
-// removed (encoding/json's Compact: the genesis file is indented, and how
-// depends on who wrote it), docs/spec-chain.md §6.1.
+// the chain id and the genesis app_state in a normal form
+// (NormalAppState), docs/spec-chain.md §6.1.
 func GenesisWrites(chainID string, appState []byte) []Write {
-	var b bytes.Buffer
-	if err := json.Compact(&b, appState); err != nil {
-		// Not JSON: ParseGenesisState refuses it before; keep the bytes.
-		b.Reset()
-		b.Write(appState)
-	}
 	return []Write{
 		{Bucket: BucketMeta, Key: []byte("chain-id"), Value: []byte(chainID)},
-		{Bucket: BucketMeta, Key: []byte("app-state"), Value: b.Bytes()},
+		{Bucket: BucketMeta, Key: []byte("app-state"), Value: NormalAppState(appState)},
 	}
+}
+
+// NormalAppState returns the genesis app_state without what depends on who
+// wrote the genesis file: insignificant whitespace is removed, object
+// members are sorted by name, numbers are kept as written, and strings are
+// written as encoding/json writes them without HTML escaping (so "\u003c"
+// and "<" are the same). evote's own app_state, {"officials": [...]}, is
+// then its compact form. Bytes that are not JSON are kept as they are
+// (InitChain refuses them before).
+func NormalAppState(appState []byte) []byte {
+	d := json.NewDecoder(bytes.NewReader(appState))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil || d.More() {
+		return appState
+	}
+	out, err := jsonout.Marshal(v)
+	if err != nil {
+		return appState
+	}
+	return out
 }

@@ -84,9 +84,32 @@ func (x *exec) loadTotals(ec *Election) ([]crypto.Ciphertext, error) {
 	return t, nil
 }
 
-// addToTotals adds (or subtracts) a ballot's ciphertexts to the totals. In
+// delta is a ballot's contribution to the totals: its ciphertexts and
+// their positions.
+type delta struct {
+	pos []int
+	cts []crypto.Ciphertext
+}
+
+// ballotDelta decodes a ballot's contribution (decoded, if it has the right
+// length, are its ciphertexts already decoded).
+func ballotDelta(ec *Election, style string, cts []byte, decoded []crypto.Ciphertext) (delta, error) {
+	pos, err := ec.Manifest.TotalsPositions(style)
+	if err != nil {
+		return delta{}, err
+	}
+	bc := decoded
+	if len(bc) != len(pos) {
+		if bc, err = crypto.DecodeCiphertexts(cts, len(pos)); err != nil {
+			return delta{}, fmt.Errorf("rules: ballot ciphertexts: %w", err)
+		}
+	}
+	return delta{pos, bc}, nil
+}
+
+// addToTotals adds (or subtracts) a ballot's contribution to the totals. In
 // Check, which keeps no totals, it does nothing.
-func (x *exec) addToTotals(ec *Election, style string, cts []byte, decoded []crypto.Ciphertext, subtract bool) error {
+func (x *exec) addToTotals(ec *Election, d delta, subtract bool) error {
 	if x.b.check {
 		return nil
 	}
@@ -94,44 +117,28 @@ func (x *exec) addToTotals(ec *Election, style string, cts []byte, decoded []cry
 	if err != nil {
 		return err
 	}
-	pos, err := ec.Manifest.TotalsPositions(style)
-	if err != nil {
-		return err
-	}
 	x.b.changed[ec.Manifest.ElectionID] = true
-	bc := decoded
-	if len(bc) != len(pos) {
-		if bc, err = crypto.DecodeCiphertexts(cts, len(pos)); err != nil {
-			return fmt.Errorf("rules: ballot ciphertexts: %w", err)
-		}
-	}
-	for i, p := range pos {
+	for i, p := range d.pos {
 		if subtract {
-			t[p] = t[p].Sub(bc[i])
+			t[p] = t[p].Sub(d.cts[i])
 		} else {
-			t[p] = t[p].Add(bc[i])
+			t[p] = t[p].Add(d.cts[i])
 		}
 	}
 	return nil
 }
 
-// subtractStored takes the stored ballot with hash h out of the totals.
-func (x *exec) subtractStored(ec *Election, h []byte) error {
-	if x.b.check {
-		return nil
-	}
-	raw, ok, err := x.get(BucketBallotCT, Key(ec.Manifest.ElectionID, h))
+// storedBallot reads the style and ciphertexts of the stored ballot with
+// hash h.
+func (x *exec) storedBallot(id string, h []byte) (string, []byte, error) {
+	raw, ok, err := x.get(BucketBallotCT, Key(id, h))
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	if !ok {
-		return fmt.Errorf("rules: the ciphertexts of the replaced ballot %x are missing", h)
+		return "", nil, fmt.Errorf("rules: the ciphertexts of the replaced ballot %x are missing", h)
 	}
-	style, cts, err := DecodeStoredBallot(raw)
-	if err != nil {
-		return err
-	}
-	return x.addToTotals(ec, style, cts, nil, true)
+	return DecodeStoredBallot(raw)
 }
 
 // publishTotals: docs/spec-chain.md §5, totals.

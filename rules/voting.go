@@ -81,20 +81,17 @@ func (x *exec) ballot(tx *wire.Ballot) ([]Event, error) {
 	} else if found {
 		return nil, reject(wire.CodeAudited, "ballot %s was audited and can never be cast; encrypt a fresh ballot", code)
 	}
-	// Accepted: nothing below rejects it.
+	// Accepted: nothing below rejects it. The replaced ballot (a re-vote)
+	// is read before the totals change, so that a failure to read it leaves
+	// the block's totals as they were.
 	ev := event("ballot", "election", id, "tracking_code", code, "hash", hex.EncodeToString(v.Hash[:]))
-	if err := x.addToTotals(ec, v.Style, v.Ciphertexts, v.Decoded, false); err != nil {
-		return nil, err
-	}
-	x.st.Put(BucketBallotCT, Key(id, v.Hash[:]), EncodeStoredBallot(v.Style, v.Ciphertexts))
 	prev, found, err := x.get(BucketCurrent, Key(id, v.Credential))
 	if err != nil {
 		return nil, err
 	}
+	var old *BallotRecord
+	var oldDelta delta
 	if found {
-		if err := x.subtractStored(ec, prev); err != nil {
-			return nil, err
-		}
 		raw, ok, err := x.get(BucketBallot, Key(id, prev))
 		if err != nil {
 			return nil, err
@@ -102,8 +99,28 @@ func (x *exec) ballot(tx *wire.Ballot) ([]Event, error) {
 		if !ok {
 			return nil, fmt.Errorf("rules: the ballot record of the replaced ballot %x is missing", prev)
 		}
-		old, err := DecodeBallotRecord(raw)
+		if old, err = DecodeBallotRecord(raw); err != nil {
+			return nil, err
+		}
+		style, cts, err := x.storedBallot(id, prev)
 		if err != nil {
+			return nil, err
+		}
+		if oldDelta, err = ballotDelta(ec, style, cts, nil); err != nil {
+			return nil, err
+		}
+	}
+	d, err := ballotDelta(ec, v.Style, v.Ciphertexts, v.Decoded)
+	if err != nil {
+		return nil, err
+	}
+	// Only a failure to read the running totals remains, which halts.
+	if err := x.addToTotals(ec, d, false); err != nil {
+		return nil, err
+	}
+	x.st.Put(BucketBallotCT, Key(id, v.Hash[:]), EncodeStoredBallot(v.Style, v.Ciphertexts))
+	if old != nil {
+		if err := x.addToTotals(ec, oldDelta, true); err != nil {
 			return nil, err
 		}
 		old.ReplacedBy = v.Hash[:]

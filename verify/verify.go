@@ -7,17 +7,19 @@
 // compare with the one the authorities published: the report gives its
 // SHA-256). From it, it checks that every block is linked to its parent and
 // signed by more than 2/3 of the authorities' voting power, then re-executes
-// the application's rules over every transaction of the election on its
-// own, without the nodes' state: the election definition, the key ceremony,
-// the credential roll, every ballot's signature and proofs (in batches
-// across all cores), the re-vote rule, audits, the encrypted totals, the
-// decryption shares, their combination and the counts. It compares its own
-// accept/reject decision for every transaction with the one the chain
-// recorded, and every convenience file of the record with what it derived.
+// every transaction of the chain with the rules the nodes run (package
+// rules) on its own in-memory state, without the nodes' state: the election
+// definition, the key ceremony, the credential roll, every ballot's
+// signature and proofs (in batches across all cores), the re-vote rule,
+// audits, the encrypted totals, the decryption shares, their combination and
+// the counts. It compares its own accept/reject decision for every
+// transaction with the one the chain recorded, the app hash of its state
+// after every block with the one the next header signs, and every
+// convenience file of the record with what it derived.
 //
 // Threat model: the record and the nodes are untrusted input. A reader never
-// panics on it and memory grows only with the number of ballots (a small
-// index entry each), not with the size of the blocks.
+// panics on it; memory grows with the state (a few hundred bytes per ballot:
+// its record and ciphertexts), not with the size of the blocks.
 package verify
 
 import (
@@ -105,7 +107,7 @@ type verifier struct {
 
 	// Chain walk (check 3).
 	chainState
-	// Re-execution (checks 4–14).
+	// Re-execution (checks 4–15).
 	e *engine
 }
 
