@@ -1,90 +1,62 @@
 package tally
 
 import (
-	"context"
 	"crypto/rand"
-	"fmt"
 	mrand "math/rand/v2"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/crypto"
 )
 
-// BenchmarkFold100k folds 100,000 ballots of 10 selections into the
-// running totals in blocks of 1,000: decoding each ballot's ciphertexts
-// from bytes, adding them, keeping the ballot for re-votes, and one store
-// commit (Pebble) per block. One ballot in 20 is a re-vote that takes a
-// ballot of the previous block out again. The ciphertexts are drawn from a
-// pool of 4,096 real encryptions made before the timer starts.
-func BenchmarkFold100k(b *testing.B) {
-	const ballots, block, selections = 100_000, 1_000, 10
-	m := ballottest.Manifest("fold-bench", []ballot.Rule{{Kind: ballot.Approval}}, []int{selections})
-	e, _ := ballottest.Election(b, m)
-	pool := make([][]byte, 4096)
-	for i := range pool {
-		ct, _, err := crypto.Encrypt(rand.Reader, e.Key, uint64(i%2))
-		if err != nil {
-			b.Fatal(err)
-		}
-		pool[i] = ct.Encode()
-	}
+// BenchmarkBlocks1000 applies 1,000 ballots of the mixed manifest of
+// chaintest (4 contests, 17 selections) in 10 blocks of 100 as the service
+// does: one batch verification of each block's ballots, the rules over
+// the service's Pebble store, one commit per block. The last 50 are re-votes
+// of voters of the first block, whose ballots leave the totals again. The
+// ballots are encrypted before the timer starts; each round starts from a
+// new store holding the election's setup.
+func BenchmarkBlocks1000(b *testing.B) {
+	const ballots, block, revotes = 1_000, 100, 50
+	now := time.Now().Truncate(time.Second)
+	e := chaintest.New(b, "evote-tally-bench", "bench", ballots-revotes, now.Add(-time.Hour), now.Add(24*time.Hour))
+	setup := e.SetupBlocks(b)
+	be := e.BallotElection(b)
 	rng := mrand.New(mrand.NewPCG(1, 1))
-	raws := make([][]byte, ballots)
-	for i := range raws {
-		raw := make([]byte, 0, selections*crypto.CiphertextSize)
-		for range selections {
-			raw = append(raw, pool[rng.IntN(len(pool))]...)
+	tl := newTally(e.Manifest)
+	var blocks [][][]byte
+	for i := range ballots / block {
+		var txs [][]byte
+		for j := range block {
+			voter := i*block + j
+			if voter >= ballots-revotes {
+				voter -= ballots - revotes // a voter of the first blocks votes again
+			}
+			tx, _ := e.Cast(b, be, voter, tl.vote(rng, voter))
+			txs = append(txs, tx)
 		}
-		raws[i] = raw
+		blocks = append(blocks, txs)
 	}
-	code := func(i int) string { return fmt.Sprintf("BALLOT-%07d", i) }
-	ctx := context.Background()
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		st := pebbleStore(b, filepath.Join(b.TempDir(), "fold"))
-		s := &state{totals: zeroTotals(selections)}
+		o := newOffline(b, e, pebbleStore(b, filepath.Join(b.TempDir(), "blocks")))
+		for _, blk := range setup {
+			o.accept(blk...)
+		}
 		b.StartTimer()
 		start := time.Now()
-		for h := 0; h*block < ballots; h++ {
-			f := newFold(s, m, st)
-			for i := h * block; i < (h+1)*block; i++ {
-				cts, err := crypto.DecodeCiphertexts(raws[i], selections)
-				if err != nil {
-					b.Fatal(err)
-				}
-				// Every 20th ballot after the first block is a re-vote of
-				// the credential of the ballot one block before.
-				j := i
-				for j%20 == 19 && j >= block {
-					j -= block
-				}
-				if _, err := f.addBallot(ctx, code(i), []byte(fmt.Sprintf("%032d", j)), ballot.DefaultStyleID, cts, raws[i]); err != nil {
-					b.Fatal(err)
-				}
-			}
-			ch, err := f.changes(s.appHash, int64(h+1))
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := st.Commit(ctx, ch); err != nil {
-				b.Fatal(err)
-			}
-			s = &state{height: int64(h + 1), appHash: ch.AppHash, c: f.c, totals: f.totals}
+		for _, txs := range blocks {
+			o.accept(txs...)
 		}
 		d := time.Since(start)
-		b.ReportMetric(d.Seconds(), "s/100k-ballots")
+		b.ReportMetric(d.Seconds(), "s/1000-ballots")
 		b.ReportMetric(float64(d.Microseconds())/ballots, "µs/ballot")
-		if want := ballots - (ballots/block-1)*block/20; s.c.Cast-s.c.Replaced != want {
-			b.Fatalf("counted %d, want %d", s.c.Cast-s.c.Replaced, want)
+		if rec := o.state().rec; rec.BallotsCast != ballots || rec.BallotsReplaced != revotes {
+			b.Fatalf("%d cast, %d replaced; want %d and %d", rec.BallotsCast, rec.BallotsReplaced, ballots, revotes)
 		}
-		b.StopTimer()
-		st.Close()
-		b.StartTimer()
 	}
 }
 

@@ -3,172 +3,167 @@ package tally
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
-	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/chain/store"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/jsonout"
+	"github.com/evote/evote/record"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/wire"
 )
 
-// op is one accepted transaction of the election in a block, decoded.
-type op struct {
-	tx       wire.Tx
-	cast     *ballot.Cast
-	entry    *ballot.BatchEntry
-	code     string // the ballot's tracking code
-	replaces string // the tracking code of the ballot it replaces, by the node's event
+// chainBlock is one committed block as the node reports it: its header's
+// height, hash, parent and time, its transactions and their results.
+type chainBlock struct {
+	height       int64
+	hash, parent []byte
+	time         time.Time
+	txs          [][]byte
+	results      []*abci.ExecTxResult
 }
 
-// processBlock folds the election's accepted transactions of block h into
-// the state and commits it at height h. Every ballot is decoded and its
-// signature and proofs verified again (one batch for the block) before
-// anything is counted; a ballot the chain accepted that does not verify is
-// an alarm.
-func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []byte, txs [][]byte, results *ctypes.ResultBlockResults) error {
-	s.mu.Lock()
-	cur, m, e, b := s.s, s.m, s.e, s.bind
-	s.mu.Unlock()
-	if len(cur.c.BlockHash) > 0 && !bytes.Equal(prevHash, cur.c.BlockHash) {
-		return &AlarmError{Height: h, Item: "block " + fmt.Sprint(h),
-			Detail: fmt.Sprintf("its parent is %X, but the service processed block %X at height %d: the node is on another chain", prevHash, cur.c.BlockHash, h-1)}
+// precheck is the service's rules.Checker: a block's ballots are verified
+// before the block is applied, in one batch (rules.VerifyBatch). A ballot
+// that was not (its election got its key in the same block) is checked when
+// the rules apply it.
+type precheck struct {
+	m map[[32]byte]*rules.Verified
+}
+
+// precheckKey binds a ballot's verification to the election it was made for.
+func precheckKey(e *ballot.Election, raw []byte) [32]byte {
+	return crypto.Hash("evote/v1/tally-precheck", e.BaseHash[:], raw)
+}
+
+// CheckBallot implements rules.Checker.
+func (p *precheck) CheckBallot(e *ballot.Election, raw, cast []byte) *rules.Verified {
+	if v, ok := p.m[precheckKey(e, raw)]; ok {
+		return v
 	}
-	f := newFold(cur, m, s.st)
-	f.c.BlockHash = slices.Clone(hash)
+	return rules.CheckBallot(e, cast)
+}
+
+// CheckAudit implements rules.Checker.
+func (p *precheck) CheckAudit(e *ballot.Election, _, file []byte) *rules.Verified {
+	return rules.CheckAudit(e, file)
+}
+
+// verify verifies the proofs of the block's ballots of election id, as of
+// the state st before the block, in one batch.
+func (p *precheck) verify(r *rules.Rules, st rules.State, id string, txs []wire.Tx, raws [][]byte) {
+	clear(p.m)
+	_, ec, err := r.Election(st, id)
+	if err != nil || ec.Ballot == nil {
+		return // no key yet: the rules reject or check each ballot themselves
+	}
+	var keys [][32]byte
+	var casts [][]byte
+	for i, tx := range txs {
+		if b, ok := tx.(*wire.Ballot); ok && b.ElectionID == id {
+			keys, casts = append(keys, precheckKey(ec.Ballot, raws[i])), append(casts, b.Cast)
+		}
+	}
+	if len(casts) == 0 {
+		return
+	}
+	for i, v := range rules.VerifyBatch(ec.Ballot, casts) {
+		p.m[keys[i]] = v
+	}
+}
+
+// processBlock applies the election's transactions of block b with the
+// rules, each in its own layer of writes kept only if the rules accept it,
+// compares every outcome with the chain's result, and commits the block's
+// writes at b's height. Transactions of other elections are skipped: the
+// rules keep every election's values apart.
+func (s *Service) processBlock(ctx context.Context, b *chainBlock) error {
+	s.mu.Lock()
+	cur, bind, r, appState := s.s, s.bind, s.rules, s.appState
+	computed := s.computed
+	s.mu.Unlock()
+	h := b.height
+	if len(cur.p.BlockHash) > 0 && !bytes.Equal(b.parent, cur.p.BlockHash) {
+		return &AlarmError{Height: h, Item: fmt.Sprintf("block %d", h),
+			Detail: fmt.Sprintf("its parent is %X, but the service processed block %X at height %d: the node is on another chain", b.parent, cur.p.BlockHash, h-1)}
+	}
+	if len(b.results) != len(b.txs) {
+		return fmt.Errorf("tally: block %d: %d transactions but %d results", h, len(b.txs), len(b.results))
+	}
+	st := newStoreState(ctx, s.st)
 	if cur.height == 0 {
-		raw, err := jsonout.Marshal(b)
+		raw, err := jsonout.Marshal(bind)
 		if err != nil {
 			return err
 		}
-		f.writes = append(f.writes,
-			store.Write{Bucket: bucketMeta, Key: keyBinding, Value: raw},
-			store.Write{Bucket: bucketMeta, Key: []byte("manifest"), Value: m.CanonicalJSON()})
+		st.Put(bucketMeta, keyBinding, raw)
+		// The chain commits its genesis writes with block 1, and so does
+		// the service: its store holds the genesis it was made with.
+		for _, w := range rules.GenesisWrites(r.ChainID(), appState) {
+			st.Put(w.Bucket, w.Key, w.Value)
+		}
 	}
-	var ops []op
-	var batch *crypto.Batch
-	for i, raw := range txs {
-		res := results.TxResults[i]
+	p := progress{BlockHash: slices.Clone(b.hash), Rejected: cur.p.Rejected}
+	txs := make([]wire.Tx, len(b.txs))
+	for i, raw := range b.txs {
 		tx, err := wire.Decode(raw)
 		if err != nil {
-			if res.Code == 0 {
+			// Not the election's, as far as anyone can tell; but what does
+			// not decode cannot be accepted.
+			if b.results[i].Code == uint32(wire.OK) {
 				return &AlarmError{Height: h, Item: fmt.Sprintf("transaction %d", i), Detail: "accepted by the chain but does not decode: " + err.Error()}
 			}
 			continue
 		}
-		if tx.Election() != s.id {
+		if tx.Election() == s.id {
+			txs[i] = tx
+		}
+	}
+	s.pre.verify(r, st, s.id, txs, b.txs)
+	blk := r.Block(h, b.time)
+	applied := 0
+	for i, tx := range txs {
+		if tx == nil {
 			continue
 		}
-		if res.Code != 0 {
-			f.c.Rejected++
+		applied++
+		layer := newTxLayer(st)
+		_, err := blk.Apply(layer, rules.Tx{Raw: b.txs[i], Tx: tx, Index: i})
+		if err != nil && rules.AsRejection(err) == nil && !errors.Is(err, wire.ErrMalformed) {
+			// A fault of the service's state, not of the transaction:
+			// nothing of the block is stored, and it is processed again.
+			return fmt.Errorf("tally: block %d, transaction %d: %w", h, i, err)
+		}
+		code, msg := rules.Outcome(err)
+		if res := b.results[i]; uint32(code) != res.Code {
+			return &AlarmError{Height: h, Item: txItem(i, tx),
+				Detail: fmt.Sprintf("the chain's result is %s, the rules give %s", describeOutcome(wire.Code(res.Code), res.Log), describeOutcome(code, msg))}
+		}
+		if code != wire.OK {
+			p.Rejected++
 			continue
 		}
-		o := op{tx: tx}
-		switch tx := tx.(type) {
-		case *wire.Ballot:
-			if o.cast, err = e.DecodeCast(tx.Cast); err != nil {
-				return &AlarmError{Height: h, Item: fmt.Sprintf("ballot transaction %d", i), Detail: "accepted by the chain but does not decode: " + err.Error()}
-			}
-			o.code = o.cast.Ballot.TrackingCode()
-			if err := e.VerifyCast(o.cast, func(ed25519.PublicKey) bool { return true }); err != nil {
-				return &AlarmError{Height: h, Item: "ballot " + o.code, Detail: "accepted by the chain but its signature does not verify: " + err.Error()}
-			}
-			if batch == nil {
-				if batch, err = crypto.NewBatch(nil); err != nil {
-					return fmt.Errorf("tally: %w", err)
-				}
-			}
-			if o.entry, err = e.AddToBatch(batch, o.cast.Ballot); err != nil {
-				return &AlarmError{Height: h, Item: "ballot " + o.code, Detail: "accepted by the chain but malformed: " + err.Error()}
-			}
-			ev, ok := findEvent(res.Events, "ballot")
-			if !ok || ev["tracking_code"] != o.code {
-				return &AlarmError{Height: h, Item: "ballot " + o.code, Detail: fmt.Sprintf("the chain's ballot event names tracking code %q", ev["tracking_code"])}
-			}
-			o.replaces = ev["replaces"]
-		case *wire.Audit:
-			a, err := e.DecodeAudit(tx.File)
-			if err == nil {
-				_, err = e.VerifyAudit(a)
-			}
-			if err != nil {
-				return &AlarmError{Height: h, Item: fmt.Sprintf("audit transaction %d", i), Detail: "accepted by the chain but does not verify: " + err.Error()}
-			}
-		}
-		ops = append(ops, o)
-	}
-	if batch != nil {
-		failed := batch.Verify()
-		for _, o := range ops {
-			if o.entry == nil {
-				continue
-			}
-			if err := o.entry.Failed(failed); err != nil {
-				return &AlarmError{Height: h, Item: "ballot " + o.code, Detail: "accepted by the chain but a proof does not verify: " + err.Error()}
-			}
+		layer.merge()
+		if res, ok := tx.(*wire.Result); ok && computed != nil && !slices.Equal(computed, res.Counts) {
+			return &AlarmError{Height: h, Item: "result", Detail: fmt.Sprintf("the chain accepted counts %v; the service decrypted %v", res.Counts, computed)}
 		}
 	}
-	// Apply in block order: a totals transaction is compared with the totals
-	// as they stand at its position.
-	for _, o := range ops {
-		switch tx := o.tx.(type) {
-		case *wire.Ballot:
-			cts := make([]crypto.Ciphertext, 0, len(o.cast.Ballot.Contests))
-			for _, c := range o.cast.Ballot.Contests {
-				for _, sel := range c.Selections {
-					cts = append(cts, sel.Ciphertext)
-				}
-			}
-			field := tx.Cast // LP(ballot encoding) ‖ LP(signature), decoded above
-			ctBytes, err := e.CiphertextBytes(wire.NewReader(field).Bytes())
-			if err != nil {
-				return fmt.Errorf("tally: ballot %s: %w", o.code, err)
-			}
-			replaced, err := f.addBallot(ctx, o.code, o.cast.Ballot.Credential, o.cast.Ballot.StyleID, cts, ctBytes)
-			if err != nil {
-				if a, ok := err.(*AlarmError); ok {
-					a.Height = h
-				}
-				return err
-			}
-			// The service applies the re-vote rule itself; the node's event
-			// (not part of consensus) must agree with it.
-			if replaced != o.replaces {
-				return &AlarmError{Height: h, Item: "ballot " + o.code, Detail: fmt.Sprintf("the node's event says it replaces %q, but by the re-vote rule (the same credential) it replaces %q", o.replaces, replaced)}
-			}
-		case *wire.Audit:
-			f.c.Audited++
-		case *wire.Close:
-			f.c.ClosedHeight = h
-		case *wire.Totals:
-			if !bytes.Equal(tx.Ciphertexts, crypto.EncodeCiphertexts(f.totals)) {
-				return &AlarmError{Height: h, Item: "totals", Detail: "the encrypted totals the chain accepted differ from the tally service's own"}
-			}
-			f.c.TotalsHeight = h
-		case *wire.Share:
-			f.c.Shares = append(f.c.Shares, int(tx.Trustee))
-			slices.Sort(f.c.Shares)
-		case *wire.Result:
-			counts := tx.Counts
-			if len(counts) != len(f.totals) {
-				return &AlarmError{Height: h, Item: "result", Detail: fmt.Sprintf("the chain accepted %d counts for %d totals", len(counts), len(f.totals))}
-			}
-			s.mu.Lock()
-			computed := s.computed
-			s.mu.Unlock()
-			if computed != nil && !slices.Equal(computed, counts) {
-				return &AlarmError{Height: h, Item: "result", Detail: fmt.Sprintf("the chain accepted counts %v; the service decrypted %v", counts, computed)}
-			}
-			f.c.ResultHeight, f.c.Counts = h, counts
-		}
+	blk.End(st)
+	rec, m, totals, err := readElection(st, s.id, cur.m)
+	if err != nil {
+		return err
 	}
-	ch, err := f.changes(cur.appHash, h)
+	if rec != nil && (!bytes.Equal(rec.ManifestHash, bind.ManifestHash) || rec.JointKey != nil && !bytes.Equal(rec.JointKey, bind.JointKey)) {
+		return &AlarmError{Height: h, Item: "election " + s.id,
+			Detail: fmt.Sprintf("by the rules, its manifest hash is %X and its key %X; the chain's record, to which the service is bound, says %X and %X", rec.ManifestHash, rec.JointKey, bind.ManifestHash, bind.JointKey)}
+	}
+	ch, err := st.changes(cur.appHash, h, p)
 	if err != nil {
 		return err
 	}
@@ -181,25 +176,36 @@ func (s *Service) processBlock(ctx context.Context, h int64, hash, prevHash []by
 		return fmt.Errorf("tally: storing height %d: %w", h, err)
 	}
 	s.mu.Lock()
-	s.s = &state{height: h, appHash: ch.AppHash, c: f.c, totals: f.totals}
+	s.s = &state{height: h, appHash: ch.AppHash, p: p, rec: rec, m: m, totals: totals}
 	s.mu.Unlock()
-	if len(ops) > 0 {
-		s.log.Debug("tally: block processed", "height", h, "transactions", len(ops), "state", hex.EncodeToString(ch.AppHash[:8]))
+	if applied > 0 {
+		s.log.Debug("tally: block processed", "height", h, "transactions", applied, "state", hex.EncodeToString(ch.AppHash[:8]))
 	}
 	return nil
 }
 
-// findEvent returns the attributes of the first event of the given type.
-func findEvent(events []abci.Event, typ string) (map[string]string, bool) {
-	for _, ev := range events {
-		if ev.Type != typ {
-			continue
-		}
-		out := map[string]string{}
-		for _, a := range ev.Attributes {
-			out[a.Key] = a.Value
-		}
-		return out, true
+// txItem names transaction i of a block: its kind and, for a ballot or an
+// audit, its tracking code.
+func txItem(i int, tx wire.Tx) string {
+	item := fmt.Sprintf("%s transaction %d", tx.Kind(), i)
+	var hash [32]byte
+	ok := false
+	switch tx := tx.(type) {
+	case *wire.Ballot:
+		hash, _, ok = record.CastInfo(tx.Cast)
+	case *wire.Audit:
+		hash, ok = record.AuditHash(tx.File)
 	}
-	return map[string]string{}, false
+	if ok {
+		item += " (ballot " + ballot.TrackingCode(hash) + ")"
+	}
+	return item
+}
+
+// describeOutcome says a transaction's code and message.
+func describeOutcome(code wire.Code, msg string) string {
+	if code == wire.OK {
+		return "code 0 (accepted)"
+	}
+	return fmt.Sprintf("code %d (%s: %s)", uint32(code), code, msg)
 }

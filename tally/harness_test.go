@@ -36,12 +36,13 @@ const testChainID = "evote-tally-test"
 // testChain is one in-process authority node (or several) running an
 // election built by chaintest.
 type testChain struct {
-	t     *testing.T
-	nodes []*node.Node
-	apps  []*chain.App
-	e     *chaintest.Election
-	be    *ballot.Election
-	id    string
+	t      *testing.T
+	nodes  []*node.Node
+	apps   []*chain.App
+	stores []store.Store // the nodes' state
+	e      *chaintest.Election
+	be     *ballot.Election
+	id     string
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -83,6 +84,7 @@ func newTestChain(t *testing.T, nodes, voters int) *testChain {
 			t.Fatal(err)
 		}
 		tc.apps = append(tc.apps, app)
+		tc.stores = append(tc.stores, st)
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()

@@ -2,18 +2,23 @@ package tally
 
 import (
 	"fmt"
-	"github.com/evote/evote/internal/jsonout"
 	"net/http"
 	"slices"
+
+	"github.com/evote/evote/internal/jsonout"
+	"github.com/evote/evote/rules"
 )
 
 // Progress is the service's state as /progress reports it.
 type Progress struct {
-	Election    string `json:"election"`
-	Phase       string `json:"phase,omitempty"` // the election's phase on the chain
-	Height      int64  `json:"height"`          // last chain height processed
-	ChainHeight int64  `json:"chain_height"`    // the node's latest height, when last asked
-	// Ballots: Counted = Cast − Replaced.
+	Election string `json:"election"`
+	// Phase is the election's phase at Height by the service's own state,
+	// or the one on the chain before the service follows the election.
+	Phase       string `json:"phase,omitempty"`
+	Height      int64  `json:"height"`       // last chain height processed
+	ChainHeight int64  `json:"chain_height"` // the node's latest height, when last asked
+	// Ballots, from the election's record in the service's state (the
+	// rules' counters): Counted = Cast − Replaced.
 	Counted  int `json:"ballots_counted"`
 	Cast     int `json:"ballots_cast"`
 	Replaced int `json:"ballots_replaced"`
@@ -26,6 +31,7 @@ type Progress struct {
 	SharesHave   int    `json:"shares_have"`
 	SharesNeed   int    `json:"shares_need"`
 	BadShares    []int  `json:"bad_shares,omitempty"` // trustees whose shares on the chain do not verify
+	ClosedHeight int64  `json:"closed_height,omitempty"`
 	TotalsHeight int64  `json:"totals_height,omitempty"`
 	ResultHeight int64  `json:"result_height,omitempty"`
 	Alarm        string `json:"alarm,omitempty"`
@@ -41,17 +47,16 @@ func (s *Service) Progress() Progress {
 		p.Phase = s.rec.Phase.String()
 		p.SharesHave = len(s.rec.Shares)
 	}
-	if s.m != nil {
-		p.SharesNeed = s.m.Trustees.Threshold
-	}
+	var rec *rules.ElectionRecord
 	if s.s != nil {
-		c := s.s.c
-		p.Height, p.Cast, p.Replaced, p.Audited, p.Rejected = s.s.height, c.Cast, c.Replaced, c.Audited, c.Rejected
-		p.Counted = c.Cast - c.Replaced
-		p.TotalsHeight, p.ResultHeight = c.TotalsHeight, c.ResultHeight
-		if s.rec == nil || s.s.height >= s.chainHeight {
-			p.SharesHave = len(c.Shares)
-		}
+		p.Height, p.Rejected = s.s.height, s.s.p.Rejected
+		rec = s.s.rec
+	}
+	if rec != nil {
+		p.Phase = rec.Phase.String()
+		p.Counted, p.Cast, p.Replaced, p.Audited = rec.Counted(), rec.BallotsCast, rec.BallotsReplaced, rec.Audited
+		p.ClosedHeight, p.TotalsHeight, p.ResultHeight = rec.ClosedHeight, rec.TotalsHeight, rec.ResultHeight
+		p.SharesHave, p.SharesNeed = len(rec.Shares), s.s.m.Trustees.Threshold
 	}
 	switch {
 	case s.alarm != nil:
@@ -63,10 +68,10 @@ func (s *Service) Progress() Progress {
 		if s.rec == nil {
 			p.Status = "waiting for the election to be defined on the chain"
 		}
-	case s.s.c.ResultHeight > 0 && s.checked:
+	case p.ResultHeight > 0 && s.checked:
 		p.State = StateTallied
-		p.Status = fmt.Sprintf("tallied: result at height %d, checked", s.s.c.ResultHeight)
-	case s.s.c.TotalsHeight > 0:
+		p.Status = fmt.Sprintf("tallied: result at height %d, checked", p.ResultHeight)
+	case p.TotalsHeight > 0:
 		p.State = StateWaitingForShares
 		p.Status = fmt.Sprintf("waiting for %d shares: have %d of %d", p.SharesNeed, p.SharesHave, p.SharesNeed)
 		if p.SharesHave >= p.SharesNeed {
@@ -91,7 +96,7 @@ type ContestTotals struct {
 	Selections []SelectionTotal `json:"selections"`
 }
 
-// Totals are the service's encrypted running totals at Height.
+// Totals are the encrypted running totals in the service's state at Height.
 type Totals struct {
 	Election string          `json:"election"`
 	Height   int64           `json:"height"`
@@ -103,12 +108,12 @@ type Totals struct {
 func (s *Service) Totals() (Totals, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.s == nil || s.m == nil {
+	if s.s == nil || s.s.m == nil {
 		return Totals{}, false
 	}
 	t := Totals{Election: s.id, Height: s.s.height}
 	i := 0
-	for _, c := range s.m.Contests {
+	for _, c := range s.s.m.Contests {
 		ct := ContestTotals{ID: c.ID}
 		for _, sel := range c.Selections {
 			ct.Selections = append(ct.Selections, SelectionTotal{ID: sel.ID, Ciphertext: s.s.totals[i].Encode()})
@@ -147,16 +152,15 @@ type Result struct {
 func (s *Service) Result() (Result, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.s == nil || s.s.c.ResultHeight == 0 || !s.checked {
+	if s.s == nil || s.s.rec == nil || s.s.rec.ResultHeight == 0 || !s.checked {
 		return Result{}, false
 	}
-	r := Result{Election: s.id, Height: s.s.c.ResultHeight, Counted: s.s.c.Cast - s.s.c.Replaced}
-	i := 0
-	for _, c := range s.m.Contests {
+	rec := s.s.rec
+	r := Result{Election: s.id, Height: rec.ResultHeight, Counted: rec.Counted()}
+	for ci, c := range s.s.m.Contests {
 		cr := ContestResult{ID: c.ID, Title: c.Title}
-		for _, sel := range c.Selections {
-			cr.Selections = append(cr.Selections, SelectionResult{ID: sel.ID, Title: sel.Title, Count: s.s.c.Counts[i]})
-			i++
+		for k, sel := range c.Selections {
+			cr.Selections = append(cr.Selections, SelectionResult{ID: sel.ID, Title: sel.Title, Count: rec.Result[ci].Counts[k]})
 		}
 		r.Contests = append(r.Contests, cr)
 	}

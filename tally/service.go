@@ -13,7 +13,6 @@ import (
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
-	ctypes "github.com/cometbft/cometbft/rpc/core/types"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/chain"
@@ -50,8 +49,10 @@ const (
 	StateAlarm              = "alarm"                // the chain and the service disagree (AlarmError)
 )
 
-// Service follows one node's chain and tallies one election: it keeps its
-// own encrypted running totals, publishes them at close, combines the
+// Service follows one node's chain and tallies one election: it applies the
+// election's transactions with the chain's rules (package rules) to its own
+// store, so that it holds the election's state, encrypted running totals
+// included, as it derived it; it publishes the totals at close, combines the
 // trustees' decryption shares and publishes the result.
 type Service struct {
 	c   rpcclient.Client
@@ -66,10 +67,14 @@ type Service struct {
 
 	step sync.Mutex // one Step at a time
 
-	mu          sync.Mutex // guards the fields below
+	pre *precheck // the rules' Checker
+
+	mu sync.Mutex // guards the fields below
+	// rules are the chain's, made from its genesis at the first Step (nil
+	// before); appState is the genesis app_state.
+	rules       *rules.Rules
+	appState    []byte
 	bind        *binding
-	m           *ballot.Manifest
-	e           *ballot.Election
 	s           *state
 	reload      bool // the store's outcome of a Commit is unknown
 	chainHeight int64
@@ -96,7 +101,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if !ballot.ValidID(cfg.ElectionID) {
 		return nil, fmt.Errorf("tally: %q is not an election id", cfg.ElectionID)
 	}
-	s := &Service{c: cfg.Client, st: cfg.Store, log: cfg.Logger, id: cfg.ElectionID, poll: cfg.PollInterval}
+	s := &Service{c: cfg.Client, st: cfg.Store, log: cfg.Logger, id: cfg.ElectionID, poll: cfg.PollInterval,
+		pre: &precheck{m: map[[32]byte]*rules.Verified{}}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -124,46 +130,70 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if b.ElectionID != cfg.ElectionID {
 		return nil, fmt.Errorf("tally: the store holds election %q, not %q", b.ElectionID, cfg.ElectionID)
 	}
-	if err := s.setBinding(ctx, &b, nil); err != nil {
+	if _, err := cfg.Store.Get(ctx, rules.BucketMeta, []byte("chain-id")); errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("tally: the store of election %q was made by an older version of the tally service, which kept its own totals instead of the rules' state; remove it and start over (the service processes the chain again from height 1)", cfg.ElectionID)
+	} else if err != nil {
+		return nil, fmt.Errorf("tally: reading the store: %w", err)
+	}
+	if err := s.setBinding(ctx, &b); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// setBinding parses the bound election and loads the state.
-func (s *Service) setBinding(ctx context.Context, b *binding, manifest []byte) error {
-	if manifest == nil {
-		raw, err := s.st.Get(ctx, bucketMeta, []byte("manifest"))
-		if err != nil {
-			return fmt.Errorf("tally: reading the store: manifest: %w", err)
-		}
-		manifest = raw
-	}
-	m, err := ballot.DecodeManifestJSON(manifest)
-	if err != nil {
-		return fmt.Errorf("tally: manifest of %q: %w", b.ElectionID, err)
-	}
-	if h := m.Hash(); !bytes.Equal(h[:], b.ManifestHash) {
-		return fmt.Errorf("tally: manifest of %q does not match its hash", b.ElectionID)
-	}
-	k, err := crypto.DecodeNonIdentityPoint(b.JointKey)
-	if err != nil {
-		return fmt.Errorf("tally: key of %q: %w", b.ElectionID, err)
-	}
-	e, err := ballot.NewElection(m, k)
-	if err != nil {
-		return fmt.Errorf("tally: %w", err)
-	}
-	n := 0
-	for _, c := range m.TotalsLayout() {
-		n += c
-	}
-	st, err := loadState(ctx, s.st, n)
+// setBinding binds the service to b and loads its state from the store.
+func (s *Service) setBinding(ctx context.Context, b *binding) error {
+	st, err := loadState(ctx, s.st, b.ElectionID)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.bind, s.m, s.e, s.s = b, m, e, st
+	s.bind, s.s = b, st
+	s.mu.Unlock()
+	return nil
+}
+
+// setRules makes the chain's rules from its genesis, read from the node,
+// once.
+func (s *Service) setRules(ctx context.Context, chainID string) error {
+	s.mu.Lock()
+	done := s.rules != nil
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	g, err := s.c.Genesis(ctx)
+	if err != nil {
+		return fmt.Errorf("tally: node genesis: %w", err)
+	}
+	if g.Genesis == nil || g.Genesis.ChainID != chainID {
+		return fmt.Errorf("tally: the node's genesis is not that of its chain %q", chainID)
+	}
+	return s.useGenesis(ctx, chainID, g.Genesis.AppState)
+}
+
+// useGenesis makes the rules of chain chainID whose genesis app_state is
+// appState, after checking that it is the genesis the store was made with.
+func (s *Service) useGenesis(ctx context.Context, chainID string, appState []byte) error {
+	_, officials, err := chain.ParseGenesisState(appState)
+	if err != nil {
+		return fmt.Errorf("tally: node genesis: %w", err)
+	}
+	for _, w := range rules.GenesisWrites(chainID, appState) {
+		stored, err := s.st.Get(ctx, w.Bucket, w.Key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // a new store: written with block 1
+		} else if err != nil {
+			return fmt.Errorf("tally: reading the store: %w", err)
+		}
+		if !bytes.Equal(stored, w.Value) {
+			return fmt.Errorf("tally: the node's genesis (its %s) is not the one the store was made with", w.Key)
+		}
+	}
+	r := rules.New(chainID, officials)
+	r.Checks = s.pre
+	s.mu.Lock()
+	s.rules, s.appState = r, appState
 	s.mu.Unlock()
 	return nil
 }
@@ -214,7 +244,7 @@ func (s *Service) step1(ctx context.Context) (bool, error) {
 	b := s.bind
 	s.mu.Unlock()
 	if reload {
-		if err := s.setBinding(ctx, b, nil); err != nil {
+		if err := s.setBinding(ctx, b); err != nil {
 			return false, err
 		}
 		s.mu.Lock()
@@ -245,10 +275,13 @@ func (s *Service) step1(ctx context.Context) (bool, error) {
 		if err := s.checkBinding(ctx, status.NodeInfo.Network, &rec); err != nil || s.bound() == nil {
 			return false, err
 		}
+		if err := s.setRules(ctx, status.NodeInfo.Network); err != nil {
+			return false, err
+		}
 		if err := s.catchUp(ctx, latest); err != nil {
 			return false, err
 		}
-		acted, err := s.act(ctx, &rec, latest)
+		acted, err := s.act(ctx, latest)
 		if err != nil || !acted {
 			return s.tallied(), err
 		}
@@ -265,7 +298,7 @@ func (s *Service) bound() *binding {
 func (s *Service) tallied() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.s != nil && s.s.c.ResultHeight > 0 && s.checked
+	return s.s != nil && s.s.rec != nil && s.s.rec.ResultHeight > 0 && s.checked
 }
 
 // checkBinding binds a new store to the election once its key exists, and
@@ -277,16 +310,10 @@ func (s *Service) checkBinding(ctx context.Context, chainID string, rec *rules.E
 			return nil // the key ceremony is not finished
 		}
 		nb := &binding{ChainID: chainID, ElectionID: s.id, ManifestHash: rec.ManifestHash, JointKey: rec.JointKey}
-		if err := s.setBinding(ctx, nb, rec.Manifest); err != nil {
+		if err := s.setBinding(ctx, nb); err != nil {
 			return err
 		}
-		s.mu.Lock()
-		ok := bytes.Equal(s.e.BaseHash[:], rec.BaseHash)
-		s.mu.Unlock()
-		if !ok {
-			return &AlarmError{Item: "election " + s.id, Detail: "the chain's base hash is not the hash of its manifest and key"}
-		}
-		s.log.Info("tally: following the election", "chain", chainID, "threshold", s.m.Trustees.Threshold)
+		s.log.Info("tally: following the election", "chain", chainID)
 		return nil
 	}
 	switch {
@@ -320,24 +347,25 @@ func (s *Service) catchUp(ctx context.Context, latest int64) error {
 				return fmt.Errorf("tally: the node sent no header for height %d", h)
 			}
 			bm := info.BlockMetas[i]
-			var txs [][]byte
-			var results *ctypes.ResultBlockResults
+			blk := &chainBlock{height: h, hash: bm.BlockID.Hash, parent: bm.Header.LastBlockID.Hash, time: bm.Header.Time}
 			if bm.NumTxs > 0 {
 				rb, err := s.c.Block(ctx, &h)
 				if err != nil {
 					return fmt.Errorf("tally: block %d: %w", h, err)
 				}
-				if results, err = s.c.BlockResults(ctx, &h); err != nil {
+				results, err := s.c.BlockResults(ctx, &h)
+				if err != nil {
 					return fmt.Errorf("tally: results of block %d: %w", h, err)
 				}
 				if !bytes.Equal(rb.BlockID.Hash, bm.BlockID.Hash) || len(rb.Block.Txs) != len(results.TxResults) {
 					return fmt.Errorf("tally: block %d: the node's block, header and results do not match", h)
 				}
 				for _, tx := range rb.Block.Txs {
-					txs = append(txs, tx)
+					blk.txs = append(blk.txs, tx)
 				}
+				blk.results = results.TxResults
 			}
-			if err := s.processBlock(ctx, h, bm.BlockID.Hash, bm.Header.LastBlockID.Hash, txs, results); err != nil {
+			if err := s.processBlock(ctx, blk); err != nil {
 				return err
 			}
 			if s.afterBlock != nil {
