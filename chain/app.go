@@ -245,7 +245,7 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 		} else {
 			res.Events = abciEvents(events)
 			if b, ok := d.tx.(*wire.Ballot); ok {
-				a.forgetDecoded(ctx, o, b, d.raw)
+				a.forgetDecoded(b, d.raw)
 			}
 		}
 		results[i] = res
@@ -323,8 +323,8 @@ func (a *App) Rules() *rules.Rules {
 
 // forgetDecoded drops the decoded ciphertexts of an applied ballot's cached
 // checks: the block has added them up, and the cache keeps bytes only.
-func (a *App) forgetDecoded(ctx context.Context, o *overlay, b *wire.Ballot, raw []byte) {
-	if _, ec, err := a.rules.Election(view{ctx, o}, b.ElectionID); err == nil && ec.Ballot != nil {
+func (a *App) forgetDecoded(b *wire.Ballot, raw []byte) {
+	if ec := a.rules.Cached(b.ElectionID); ec != nil && ec.Ballot != nil {
 		a.verified.forgetDecoded(cacheKey(ec.Ballot, raw))
 	}
 }

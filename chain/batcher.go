@@ -49,7 +49,7 @@ const (
 
 type batchJob struct {
 	e       *ballot.Election
-	cast    []byte
+	info    *ballot.CastInfo
 	res     *rules.Verified
 	arrived time.Time
 	wake    chan bool // false: res is ready; true: lead the next batch
@@ -58,10 +58,11 @@ type batchJob struct {
 // verify checks a cast ballot's encoding, signature and proofs from its bytes
 // (no point is re-encoded), batched with concurrent callers.
 func (b *ballotBatcher) verify(e *ballot.Election, cast []byte) *rules.Verified {
-	if _, v := rules.InspectCast(e, cast); v != nil {
+	info, v := rules.InspectCast(e, cast)
+	if v != nil {
 		return v // malformed or badly signed: no proof to batch
 	}
-	j := &batchJob{e: e, cast: cast, arrived: time.Now(), wake: make(chan bool, 1)}
+	j := &batchJob{e: e, info: info, arrived: time.Now(), wake: make(chan bool, 1)}
 	b.mu.Lock()
 	b.queue = append(b.queue, j)
 	if b.full != nil && len(b.queue) >= batchFull {
@@ -133,11 +134,11 @@ func verifyBatch(jobs []*batchJob) {
 				rest = append(rest, j)
 			}
 		}
-		casts := make([][]byte, len(same))
+		infos := make([]*ballot.CastInfo, len(same))
 		for i, j := range same {
-			casts[i] = j.cast
+			infos[i] = j.info
 		}
-		for i, v := range rules.VerifyBatch(e, casts) {
+		for i, v := range rules.VerifyInspected(e, infos, 1) {
 			same[i].res = v
 		}
 		jobs = rest

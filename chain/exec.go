@@ -89,7 +89,7 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs []decoded) {
 		if g == nil || len(g.casts) == 0 {
 			continue
 		}
-		for i, v := range rules.VerifyBatch(g.e, g.casts) {
+		for i, v := range rules.VerifyBatch(g.e, g.casts, 0) {
 			a.verified.put(g.keys[i], v)
 		}
 	}

@@ -46,9 +46,26 @@ func InspectCast(e *ballot.Election, cast []byte) (*ballot.CastInfo, *Verified) 
 
 // VerifyBatch checks casts of election e with one batch verification of
 // all their proofs (bisected on failure, so that each result is what a
-// batch of its own gives).
-func VerifyBatch(e *ballot.Election, casts [][]byte) []*Verified {
+// batch of its own gives), its multi-scalar multiplications on workers
+// goroutines (all cores if 0).
+func VerifyBatch(e *ballot.Election, casts [][]byte, workers int) []*Verified {
 	out := make([]*Verified, len(casts))
+	infos := make([]*ballot.CastInfo, len(casts))
+	for i, c := range casts {
+		infos[i], out[i] = InspectCast(e, c)
+	}
+	for i, v := range VerifyInspected(e, infos, workers) {
+		if out[i] == nil {
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// VerifyInspected is VerifyBatch for casts that InspectCast has passed (a nil
+// info is skipped and gets a nil result).
+func VerifyInspected(e *ballot.Election, infos []*ballot.CastInfo, workers int) []*Verified {
+	out := make([]*Verified, len(infos))
 	batch, err := crypto.NewBatch(nil)
 	if err != nil {
 		for i := range out {
@@ -56,13 +73,12 @@ func VerifyBatch(e *ballot.Election, casts [][]byte) []*Verified {
 		}
 		return out
 	}
-	batch.Workers = 1
-	entries := make([]*ballot.BatchEntry, len(casts))
-	infos := make([]*ballot.CastInfo, len(casts))
-	for i, c := range casts {
-		info, v := InspectCast(e, c)
-		if v != nil {
-			out[i] = v
+	if workers > 0 {
+		batch.Workers = workers
+	}
+	entries := make([]*ballot.BatchEntry, len(infos))
+	for i, info := range infos {
+		if info == nil {
 			continue
 		}
 		entry, err := e.AddToBatchEncoded(batch, info.Ballot)
@@ -77,7 +93,7 @@ func VerifyBatch(e *ballot.Election, casts [][]byte) []*Verified {
 			}
 			continue
 		}
-		entries[i], infos[i] = entry, info
+		entries[i] = entry
 	}
 	failed := batch.Verify()
 	for i, entry := range entries {
@@ -96,7 +112,7 @@ func VerifyBatch(e *ballot.Election, casts [][]byte) []*Verified {
 
 // CheckBallot runs the pure checks of one cast ballot.
 func CheckBallot(e *ballot.Election, cast []byte) *Verified {
-	return VerifyBatch(e, [][]byte{cast})[0]
+	return VerifyBatch(e, [][]byte{cast}, 1)[0]
 }
 
 // CheckAudit decodes an audited ballot and checks its signature and that it

@@ -85,8 +85,10 @@ func (r *Rules) Block(height int64, t time.Time) *Block {
 }
 
 // Check returns an execution for checking transactions against the
-// committed state at time now (CheckTx): the same rules, but it keeps no
-// totals (so it does not add ballots up) and its writes are dropped.
+// committed state at time now (CheckTx): the same rules and rejections, but
+// it keeps no totals (so it does not add ballots up) and its writes are
+// dropped, so an accepted ballot or audit returns once its last check passed,
+// without building them.
 func (r *Rules) Check(now time.Time) *Block {
 	return &Block{r: r, time: now, check: true}
 }
@@ -232,6 +234,15 @@ func (r *Rules) Election(st State, id string) (*ElectionRecord, *Election, error
 	r.elections[id] = ec
 	r.mu.Unlock()
 	return rec, ec, nil
+}
+
+// Cached returns the parsed election id as last read by Election, without
+// reading any state (nil if none was read): for caches keyed by the
+// election, never for a rule.
+func (r *Rules) Cached(id string) *Election {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.elections[id]
 }
 
 // Manifest reads an election's canonical manifest JSON.

@@ -217,7 +217,7 @@ func (d *decoder) done(what string) error {
 // Encode returns the record's state encoding: LP of each field in the order
 // of docs/spec-chain.md §6.2 (the manifest is not part of it).
 func (r *ElectionRecord) Encode() []byte {
-	var e encoder
+	e := encoder{b: make([]byte, 0, 640+len(r.RollHeader)+40*len(r.VerificationKeys))}
 	e.bytes(r.ManifestHash)
 	e.bytes([]byte{byte(r.Phase)})
 	e.int(r.DefinedHeight)

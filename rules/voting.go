@@ -85,6 +85,9 @@ func (x *exec) ballot(tx *wire.Ballot) ([]Event, error) {
 	// is read before the totals change, so that a failure to read it leaves
 	// the block's totals as they were.
 	ev := event("ballot", "election", id, "tracking_code", code, "hash", hex.EncodeToString(v.Hash[:]))
+	if x.b.check {
+		return []Event{ev}, nil // Check keeps no writes
+	}
 	prev, found, err := x.get(BucketCurrent, Key(id, v.Credential))
 	if err != nil {
 		return nil, err
@@ -165,12 +168,16 @@ func (x *exec) audit(tx *wire.Audit) ([]Event, error) {
 	if n >= MaxAuditsPerCredential {
 		return nil, reject(wire.CodeAuditLimit, "audit of ballot %s: the credential has already audited %d ballots in %q, the most an election allows", code, n, id)
 	}
+	ev := event("audit", "election", id, "tracking_code", code, "hash", hex.EncodeToString(v.Hash[:]))
+	if x.b.check {
+		return []Event{ev}, nil // Check keeps no writes
+	}
 	x.st.Put(BucketAuditCount, Key(id, v.Credential), u64(n+1))
 	x.st.Put(BucketAudited, Key(id, v.Hash[:]), (&AuditRecord{Hash: v.Hash[:], TrackingCode: code, Height: x.b.height, Index: x.index}).Encode())
 	x.st.Put(BucketTracking, Key(id, []byte(code)), v.Hash[:])
 	rec.Audited++
 	x.putRecord(id, rec)
-	return []Event{event("audit", "election", id, "tracking_code", code, "hash", hex.EncodeToString(v.Hash[:]))}, nil
+	return []Event{ev}, nil
 }
 
 // AuditCount returns the number of audits of the credential in st.

@@ -73,7 +73,7 @@ func (p *precheck) verify(r *rules.Rules, st rules.State, id string, txs []wire.
 	if len(casts) == 0 {
 		return
 	}
-	for i, v := range rules.VerifyBatch(ec.Ballot, casts) {
+	for i, v := range rules.VerifyBatch(ec.Ballot, casts, 0) {
 		p.m[keys[i]] = v
 	}
 }

@@ -139,15 +139,25 @@ func (p *precheck) count(e *ballot.Election, v *rules.Verified) {
 // following blocks, in one round of batches, before the queue is applied.
 func (e *engine) addBlock(en *record.Entry) {
 	pb := &pendingBlock{e: en, txs: make([]*ptx, len(en.Block.Txs))}
+	settles := false
 	for i, raw := range en.Block.Txs {
 		tx, err := wire.Decode(raw)
 		pb.txs[i] = &ptx{tx: tx, derr: err}
-		if _, ok := tx.(*wire.Ballot); ok {
+		switch tx.(type) {
+		case *wire.Ballot:
 			e.pendingBallots++
+		case *wire.Audit, nil:
+		default:
+			// A transaction that may change what the next ballots are
+			// checked against (a definition, the ceremony that gives the
+			// key, the roll, open, close): the queue is applied at once, so
+			// that the ballots after it are verified in batches against
+			// the state it makes.
+			settles = true
 		}
 	}
 	e.pending = append(e.pending, pb)
-	if e.pendingBallots >= e.v.opts.Workers*e.v.opts.BallotsPerBatch || len(e.pending) >= record.ChunkHeights {
+	if settles || e.pendingBallots >= e.v.opts.Workers*e.v.opts.BallotsPerBatch || len(e.pending) >= record.ChunkHeights {
 		e.flush()
 	}
 }
@@ -207,7 +217,7 @@ func (e *engine) preverify() {
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				vs := rules.VerifyBatch(j.e, j.casts)
+				vs := rules.VerifyBatch(j.e, j.casts, 1)
 				e.pre.mu.Lock()
 				for i, v := range vs {
 					e.pre.m[j.keys[i]] = v
