@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/crypto"
@@ -83,7 +84,7 @@ type ptx struct {
 }
 
 func newEngine(v *verifier) *engine {
-	e := &engine{v: v, id: v.rec.Index.ElectionID, st: rules.NewMemState(), pre: &precheck{m: map[[32]byte]*rules.Verified{}}, first: true,
+	e := &engine{v: v, id: v.rec.Index.ElectionID, st: rules.NewMemState(), pre: &precheck{m: map[*byte]*rules.Verified{}, contests: map[string]int{}}, first: true,
 		cast: map[[32]byte]*castInfo{}, current: map[[32]byte]*castInfo{}}
 	e.r = rules.New(v.chainID, v.officials)
 	e.r.Checks = e.pre
@@ -95,17 +96,17 @@ func newEngine(v *verifier) *engine {
 // (its election got its key within the window) is checked when applied.
 type precheck struct {
 	mu sync.Mutex
-	m  map[[32]byte]*rules.Verified
+	// m holds the results by the transaction's bytes (their address: the
+	// block's slice, which the rules are handed again), so that no ballot is
+	// hashed to find its result.
+	m        map[*byte]*rules.Verified
+	contests map[string]int // contests per style, for the statistics
 	// Statistics for the report.
 	proofs, selections int64
 }
 
-func preKey(e *ballot.Election, raw []byte) [32]byte {
-	return crypto.Hash("evote/v1/verify-cache", e.BaseHash[:], raw)
-}
-
 func (p *precheck) CheckBallot(e *ballot.Election, raw, cast []byte) *rules.Verified {
-	k := preKey(e, raw)
+	k := unsafe.SliceData(raw)
 	p.mu.Lock()
 	v, ok := p.m[k]
 	delete(p.m, k)
@@ -127,9 +128,13 @@ func (p *precheck) count(e *ballot.Election, v *rules.Verified) {
 	if v.Err != nil {
 		return
 	}
-	cs, _ := e.Manifest.StyleContests(v.Style)
-	contests := len(cs)
 	p.mu.Lock()
+	contests, ok := p.contests[v.Style]
+	if !ok {
+		cs, _ := e.Manifest.StyleContests(v.Style)
+		contests = len(cs)
+		p.contests[v.Style] = contests
+	}
 	p.selections += int64(len(v.Ciphertexts) / crypto.CiphertextSize)
 	p.proofs += int64(len(v.Ciphertexts)/crypto.CiphertextSize + contests)
 	p.mu.Unlock()
@@ -169,6 +174,8 @@ func (e *engine) flush() {
 	for _, pb := range e.pending {
 		e.applyBlock(pb)
 	}
+	// Ballots the rules refused before their pure checks leave results.
+	clear(e.pre.m)
 	e.pending, e.pendingBallots = nil, 0
 }
 
@@ -178,7 +185,7 @@ func (e *engine) flush() {
 func (e *engine) preverify() {
 	type job struct {
 		e     *ballot.Election
-		keys  [][32]byte
+		keys  []*byte
 		casts [][]byte
 	}
 	elections := map[string]*ballot.Election{}
@@ -207,7 +214,7 @@ func (e *engine) preverify() {
 				jobs = append(jobs, j)
 			}
 			raw := pb.e.Block.Txs[i]
-			j.keys, j.casts = append(j.keys, preKey(be, raw)), append(j.casts, b.Cast)
+			j.keys, j.casts = append(j.keys, unsafe.SliceData(raw)), append(j.casts, b.Cast)
 		}
 	}
 	work := make(chan *job)
