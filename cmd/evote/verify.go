@@ -32,7 +32,7 @@ func init() {
 			&cli.StringFlag{Name: "record", Usage: "an exported record `DIR`"},
 			&cli.StringSliceFlag{Name: "node", Usage: "the CometBFT RPC address (`RPC_URL`) of an authority node (repeat for several)"},
 			&cli.StringFlag{Name: "election-id", Usage: "the election's `ID` (with --node)"},
-			&cli.StringFlag{Name: "genesis-sha256", Usage: "the `HEX` SHA-256 of the genesis the authorities published; any other genesis fails"},
+			&cli.StringFlag{Name: "genesis-sha256", Usage: "the genesis fingerprint `HEX` the authorities published (what 'evote node genesis' and 'evote node show' print); any other genesis fails"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 			&cli.IntFlag{Name: "workers", Usage: "`N` goroutines verifying proofs (default: all cores)"},
 		},

@@ -81,7 +81,7 @@ var rows = []row{
 	{"chain: finalise a block of 100 ballots, 17 selections (per ballot)", "BenchmarkBlock100Ballots/finalize", "ns/ballot", "", ""},
 	{"chain: CheckTx of one such ballot", "BenchmarkBlock100Ballots/checktx", "ns/op", "", ""},
 	{"chain: CheckTx of 100 such ballots called concurrently, as a node does, one core (per ballot)", "BenchmarkBlock100Ballots/checktx-concurrent", "ns/ballot", "BenchmarkBlock100Ballots/checktx", "shared batches"},
-	{"tally: fold 100,000 ten-selection ballots into the totals (per ballot)", "BenchmarkFold100k", "µs/ballot", "", "µs"},
+	{"tally: apply a block of 1,000 ten-selection ballots with the rules, proofs verified in one batch (per ballot)", "BenchmarkBlocks1000", "µs/ballot", "", "µs"},
 	{"tally: decrypt (2 of 3) and solve 10 totals up to 10^6", "BenchmarkDecryptSolve1e6", "ns/op", "", ""},
 	{"verify a record of ten-selection ballots, both cores (per selection)", "BenchmarkVerify100k", "µs/selection", "BenchmarkVerifySelectionBatch/n=1000/workers=2:ns/proof", "µs; target ≤ 1.5 × batched proof, both cores"},
 	{"browser: encrypt, prove and sign a 10-selection ballot in headless Chromium (WebAssembly)", "BenchmarkBrowserEncrypt10", "ns/op", "", "target ≤ 200 ms"},
