@@ -237,7 +237,11 @@ func TestTamper(t *testing.T) {
 			*payload(tx) = signed.Encode()
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
-			return []string{where(es, k, i), fmt.Sprintf("contest %q", m.Contests[0].ID), "(code 7)", b.TrackingCode()}
+			// The swapped data is read in the manifest's layout: the first
+			// contest whose bytes do not decode as its own (a point that is
+			// not canonical, a proof of the wrong size), which depends on
+			// the random bytes, is the one named, as the nodes name it.
+			return []string{where(es, k, i), `contest "contest-`, "(code 7)", b.TrackingCode()}
 		}},
 		{name: "unsigned audit", check: verify.CheckAudits, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)
