@@ -30,6 +30,15 @@ func (s *Server) routes() {
 	s.api("/api/elections/{id}", s.election)
 	s.api("/api/elections/{id}/ballots/{tracking}", s.ballot)
 	s.api("/api/blocks/{height}", s.block)
+	m.Handle("POST /rpc", s.cors(http.HandlerFunc(s.publicRPC)))
+	m.Handle("/rpc", s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		writeError(w, r, http.StatusMethodNotAllowed, 0, fmt.Sprintf("web: method %s not allowed on /rpc (POST a JSON-RPC request)", safe(r.Method)))
+	})))
 	m.Handle("/api/", s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, 0, fmt.Sprintf("web: no endpoint %s", safe(r.URL.Path)))
 	})))

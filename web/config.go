@@ -50,6 +50,12 @@ type Config struct {
 	// answers "throttled".
 	CastRate  float64
 	CastBurst int
+	// ReadRate and ReadBurst are each remote address's token bucket for
+	// calls of the public read-only RPC (/rpc, publicrpc.go: 200 per second,
+	// burst 400, enough to export a record at the node's speed); beyond it
+	// the answer is HTTP 429 with Retry-After.
+	ReadRate  float64
+	ReadBurst int
 	// MaxInFlight bounds the casts and audits of one connection waiting for
 	// their commit (16); beyond it the server answers "throttled".
 	MaxInFlight int
@@ -142,6 +148,8 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxSubscriptions, 65_536)
 	deff(&c.CastRate, 5)
 	def(&c.CastBurst, 20)
+	deff(&c.ReadRate, 200)
+	def(&c.ReadBurst, 400)
 	def(&c.MaxInFlight, 16)
 	defd(&c.IdleTimeout, 60*time.Second)
 	defd(&c.WriteTimeout, 10*time.Second)

@@ -36,6 +36,7 @@ type Server struct {
 	errs     *errorLog
 	newConns *buckets     // new websockets per client address
 	casts    *buckets     // casts and audits per client address
+	reads    *buckets     // public RPC calls per client address
 	health   func() error // the node's own health (SetHealth); nil: none
 
 	// base is the parent of every connection's context; cancelling it
@@ -61,7 +62,7 @@ func New(cfg Config, app *chain.App, client rpcclient.Client, chainID string) *S
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, app: app, rpc: client, blocks: newBlockCache(client, 16), chainID: chainID, log: cfg.Logger.With("component", "web"),
 		conns: map[*conn]struct{}{}, perIP: map[string]int{}, hosts: map[string]bool{},
-		newConns: newBuckets(cfg.ConnRate, cfg.ConnBurst), casts: newBuckets(cfg.CastRate, cfg.CastBurst)}
+		newConns: newBuckets(cfg.ConnRate, cfg.ConnBurst), casts: newBuckets(cfg.CastRate, cfg.CastBurst), reads: newBuckets(cfg.ReadRate, cfg.ReadBurst)}
 	s.errs = newErrorLog(s.log, cfg.ErrorSummaryInterval)
 	for _, h := range cfg.PublicHosts {
 		if n, ok := normalHost(h); ok {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
@@ -29,6 +30,17 @@ func dialNode(ctx context.Context, url string) (*rpchttp.HTTP, string, error) {
 		return nil, "", fmt.Errorf("node %s: %w", url, err)
 	}
 	st, err := c.Status(ctx)
+	if err != nil && !strings.HasSuffix(strings.TrimRight(url, "/"), "/rpc") {
+		// Not a CometBFT RPC address: perhaps the node's public web URL,
+		// which serves the read-only RPC an observer needs at /rpc
+		// (web/publicrpc.go).
+		pub, perr := rpchttp.New(strings.TrimRight(url, "/") + "/rpc")
+		if perr == nil {
+			if pst, serr := pub.Status(ctx); serr == nil {
+				return pub, pst.NodeInfo.Network, nil
+			}
+		}
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("node %s is not reachable: %w", url, err)
 	}

@@ -20,8 +20,9 @@ func init() {
 			UsageText: "evote record export --node RPC_URL --election-id ID --out DIR",
 			Description: "Fetches the chain's genesis and every block with its commit and results, and the node's\n" +
 				"account of the election, and writes them into a new folder that `evote verify --record DIR` checks.\n" +
-				"RPC_URL is an authority node's CometBFT RPC address (http://127.0.0.1:26657 on the node's own\n" +
-				"machine by default), not the voters' web address.",
+				"RPC_URL is an authority node's public web address, the one voters use (it serves the read-only RPC\n" +
+				"an observer needs at /rpc), or its CometBFT RPC address (http://127.0.0.1:26657 on the node's own\n" +
+				"machine by default).",
 			Flags: []cli.Flag{
 				nodeFlag,
 				&cli.StringFlag{Name: "election-id", Required: true, Usage: "the election's `ID`"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"fmt"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/evote/evote/chain/node"
 	"github.com/evote/evote/chain/store/pebblestore"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/web"
 	"github.com/evote/evote/wire"
 )
 
@@ -140,6 +142,20 @@ func TestTallyCommand(t *testing.T) {
 	if rec, _ := app.ElectionRecord(t.Context(), id); rec.Phase != wire.PhaseTallied || rec.Result[0].Counts[1] != 2 {
 		t.Errorf("chain: %s %+v", rec.Phase, rec.Result)
 	}
+
+	// An observer who knows only the node's public web URL verifies the
+	// election and exports its record: the CometBFT RPC port is not needed
+	// (web/publicrpc.go).
+	srv := web.New(web.Config{}, app, c, chainID)
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	vout := mustEvote(t, "verify", "--node", ts.URL, "--election-id", id)
+	if !strings.Contains(vout, "16 checks passed, 0 failed") && !strings.Contains(vout, "checks passed") {
+		t.Errorf("verify through the public URL:\n%s", vout)
+	}
+	recDir := filepath.Join(t.TempDir(), "record")
+	mustEvote(t, "record", "export", "--node", ts.URL, "--election-id", id, "--out", recDir)
+	mustEvote(t, "verify", "--record", recDir)
 
 	// Usage errors are clear.
 	_, errOut, code := evote(t, "tally", "--node", rpc, "--election-id", id, "--once")

@@ -26,11 +26,12 @@ func init() {
 			"every ballot's signature and proofs, the re-vote rule, audits, the encrypted totals, the decryption\n" +
 			"shares, their combination and the counts. With several nodes it also compares their blocks and\n" +
 			"reports a fork. The exit status is 0 only if every check passes.\n\n" +
-			"RPC_URL is an authority node's CometBFT RPC address (http://127.0.0.1:26657 on the node's own\n" +
-			"machine by default), not the voters' web address; DIR is a folder that `evote record export` wrote.",
+			"RPC_URL is an authority node's public web address, the one voters use (https://vote.example.org;\n" +
+			"it serves the read-only RPC an observer needs), or its CometBFT RPC address (http://127.0.0.1:26657\n" +
+			"on the node's own machine by default); DIR is a folder that `evote record export` wrote.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "record", Usage: "an exported record `DIR`"},
-			&cli.StringSliceFlag{Name: "node", Usage: "the CometBFT RPC address (`RPC_URL`) of an authority node (repeat for several)"},
+			&cli.StringSliceFlag{Name: "node", Usage: "an authority node's public web address or CometBFT RPC address (`RPC_URL`; repeat for several)"},
 			&cli.StringFlag{Name: "election-id", Usage: "the election's `ID` (with --node)"},
 			&cli.StringFlag{Name: "genesis-sha256", Usage: "the genesis fingerprint `HEX` the authorities published (what 'evote node genesis' and 'evote node show' print); any other genesis fails"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
@@ -46,11 +47,12 @@ func init() {
 			"election's manifest and key re-derived from the record or the node, prints the choices with the\n" +
 			"contests' and selections' titles, and says whether the chain holds that audited ballot.\n\n" +
 			"FILE is the audit file the voting page saved (audit-<tracking code>.json); the election is the\n" +
-			"one the file names. RPC_URL is an authority node's CometBFT RPC address (http://127.0.0.1:26657\n" +
-			"on the node's own machine by default), not the voters' web address. The options may also follow FILE.",
+			"one the file names. RPC_URL is an authority node's public web address (the one voters use) or its\n" +
+			"CometBFT RPC address (http://127.0.0.1:26657 on the node's own machine by default). The options may\n" +
+			"also follow FILE.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "record", Usage: "an exported record `DIR`"},
-			&cli.StringFlag{Name: "node", Usage: "the CometBFT RPC address (`RPC_URL`) of an authority node"},
+			&cli.StringFlag{Name: "node", Usage: "an authority node's public web address or CometBFT RPC address (`RPC_URL`)"},
 			&cli.BoolFlag{Name: "json", Usage: "print the result as JSON"},
 		},
 		Action: verifyAuditCommand,
