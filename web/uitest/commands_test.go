@@ -39,7 +39,8 @@ const rpcPlaceholder = "RPC_URL"
 //     options after FILE.
 //
 // RPC_URL, the one value the pages cannot know (docs/ui.md), becomes a
-// node's RPC address; everything else runs as shown, and each must exit 0.
+// node's RPC address, and for the pages' commands also the page's own node
+// address; everything else runs as shown, and each must exit 0.
 // c must hold pausedElection open with voters 0 and 1 cast (first
 // choices) and voter 2 unused.
 func (c *cluster) shownCommands(t *testing.T, h *harness) {
@@ -103,6 +104,9 @@ func (c *cluster) shownCommands(t *testing.T, h *harness) {
 	// with --record DIR in its place.
 	for _, cmd := range []string{auditCmd, resultCmd} {
 		c.runCommand(ctx, t, downloads, fill(cmd, map[string]string{rpcPlaceholder: rpc(1)}))
+		// As the hint says too: the address of the page's node, which
+		// serves the read-only RPC an observer needs (web/publicrpc.go).
+		c.runCommand(ctx, t, downloads, fill(cmd, map[string]string{rpcPlaceholder: c.httpURL(2)}))
 	}
 	// The help texts' usage lines, in order (record export first: the
 	// record is what --record DIR reads).
