@@ -64,6 +64,9 @@ func (e *engine) finish() {
 	c := v.check(CheckRevote)
 	c.add("credentials that voted", int64(len(e.current)))
 	c.add("ballots replaced by a re-vote", replaced)
+	if e.counts != nil && v.check(CheckCombination).FailureCount == 0 && v.check(CheckCounts).FailureCount == 0 {
+		v.report.Result = e.verifiedResult()
+	}
 	b := v.check(CheckBallots)
 	b.add("proofs verified", e.pre.proofs)
 	b.add("selections", e.pre.selections)
@@ -72,6 +75,24 @@ func (e *engine) finish() {
 	if v.lastResults {
 		a.note("the app hash after the last block (%d) is signed by no header in the record yet; it is compared with the record's app_hash only", e.v.rec.Index.LastHeight)
 	}
+}
+
+// verifiedResult is the checked counts with the manifest's titles.
+func (e *engine) verifiedResult() *VerifiedResult {
+	r := &VerifiedResult{Title: e.manifest.Title, Height: e.rec.ResultHeight, Ballots: e.rec.Counted()}
+	i := 0
+	for _, c := range e.manifest.Contests {
+		vc := VerifiedContest{Contest: c.ID, Title: c.Title}
+		for _, s := range c.Selections {
+			if i >= len(e.counts) {
+				return nil
+			}
+			vc.Selections = append(vc.Selections, VerifiedSelection{Selection: s.ID, Title: s.Title, Count: e.counts[i]})
+			i++
+		}
+		r.Contests = append(r.Contests, vc)
+	}
+	return r
 }
 
 // notes adds what the re-executed state says of the election to the report.

@@ -183,6 +183,32 @@ type Report struct {
 	Checks     []*CheckResult `json:"checks"`
 	Forks      []*Fork        `json:"forks,omitempty"`
 	Duration   time.Duration  `json:"duration_ns"`
+	// Result is the election's result as the verification recomputed it
+	// (the counts that passed checks 12 and 13), with the manifest's titles;
+	// nil before the result is on the chain, or if those checks failed.
+	Result *VerifiedResult `json:"result,omitempty"`
+}
+
+// VerifiedResult is a result the verification checked, for people.
+type VerifiedResult struct {
+	Title    string            `json:"title"`
+	Height   int64             `json:"height"`
+	Ballots  int               `json:"ballots_counted"`
+	Contests []VerifiedContest `json:"contests"`
+}
+
+// VerifiedContest is one contest's checked counts.
+type VerifiedContest struct {
+	Contest    string              `json:"contest"`
+	Title      string              `json:"title"`
+	Selections []VerifiedSelection `json:"selections"`
+}
+
+// VerifiedSelection is one selection's checked count.
+type VerifiedSelection struct {
+	Selection string `json:"selection"`
+	Title     string `json:"title"`
+	Count     uint64 `json:"count"`
 }
 
 // OK reports whether every check passed (or had nothing to check).
@@ -242,6 +268,15 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	for _, f := range r.Forks {
 		fmt.Fprintf(&b, "\nFORK at height %d:\n  %s: block %s\n  %s: block %s\n", f.Height, f.A, f.BlockA, f.B, f.BlockB)
+	}
+	if res := r.Result; res != nil {
+		fmt.Fprintf(&b, "\nVerified result of %q (height %d, %s ballots counted):\n", res.Title, res.Height, thousands(int64(res.Ballots)))
+		for _, c := range res.Contests {
+			fmt.Fprintf(&b, "  %s\n", c.Title)
+			for _, s := range c.Selections {
+				fmt.Fprintf(&b, "    %s: %s\n", s.Title, thousands(int64(s.Count)))
+			}
+		}
 	}
 	if failed == 0 {
 		fmt.Fprintf(&b, "\nall checks passed (%s)\n", r.Duration.Round(time.Millisecond))

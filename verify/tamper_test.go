@@ -399,6 +399,9 @@ func TestTamper(t *testing.T) {
 			if !named {
 				t.Errorf("no failure of check %d names %q:\n%s", tc.check, want, buf.String())
 			}
+			if (tc.check == verify.CheckCounts || tc.check == verify.CheckCombination) && r.Result != nil {
+				t.Errorf("a result that fails check %d is reported as verified: %+v", tc.check, r.Result)
+			}
 			for _, n := range tc.also {
 				if r.Check(n).Status != verify.Fail {
 					t.Errorf("check %d passed too:\n%s", n, buf.String())
@@ -491,11 +494,24 @@ func TestStateDiffers(t *testing.T) {
 			t.Errorf("check %d: %s, want pass (only the state differs):\n%s", n, st, buf.String())
 		}
 	}
-	// The honest chain passes check 15 at every height.
+	// The honest chain passes check 15 at every height, and the report
+	// gives the verified result with the manifest's titles: 8 ballots, one
+	// for each of the first 8 of 10 selections.
 	honest := verifyDir(t, buildRecord(t, t.TempDir(), 8))
+	buf.Reset()
+	honest.WriteText(&buf)
 	if c := honest.Check(verify.CheckAppHash); c.Status != verify.Pass {
-		buf.Reset()
-		honest.WriteText(&buf)
 		t.Fatalf("honest chain: check 15 %s:\n%s", c.Status, buf.String())
+	}
+	res := honest.Result
+	if res == nil || res.Ballots != 8 || len(res.Contests) != 1 || len(res.Contests[0].Selections) != 10 {
+		t.Fatalf("verified result %+v:\n%s", res, buf.String())
+	}
+	var sum uint64
+	for _, s := range res.Contests[0].Selections {
+		sum += s.Count
+	}
+	if sum != 8 || !strings.Contains(buf.String(), "Verified result of") || !strings.Contains(buf.String(), res.Contests[0].Title+"\n") {
+		t.Errorf("verified result: %d ballots in the counts:\n%s", sum, buf.String())
 	}
 }
