@@ -56,6 +56,10 @@ type Config struct {
 	// the answer is HTTP 429 with Retry-After.
 	ReadRate  float64
 	ReadBurst int
+	// RecordMaxAge is how old the election record /api/elections/{id}/
+	// record.tar serves may be (60 s): the node exports it at most that
+	// often per election.
+	RecordMaxAge time.Duration
 	// MaxInFlight bounds the casts and audits of one connection waiting for
 	// their commit (16); beyond it the server answers "throttled".
 	MaxInFlight int
@@ -150,6 +154,7 @@ func (c Config) withDefaults() Config {
 	def(&c.CastBurst, 20)
 	deff(&c.ReadRate, 200)
 	def(&c.ReadBurst, 400)
+	defd(&c.RecordMaxAge, 60*time.Second)
 	def(&c.MaxInFlight, 16)
 	defd(&c.IdleTimeout, 60*time.Second)
 	defd(&c.WriteTimeout, 10*time.Second)

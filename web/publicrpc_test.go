@@ -1,10 +1,13 @@
 package web_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +124,73 @@ func TestPublicRPC(t *testing.T) {
 	}
 	if got[0] != 200 || got[1] != 200 || got[2] != http.StatusTooManyRequests {
 		t.Errorf("statuses %v, want 200 200 429", got)
+	}
+}
+
+// TestRecordArchive: the whole election record is one download from the
+// public port; unpacked, it verifies. A second download within
+// RecordMaxAge is the same archive; an unknown election is 404.
+func TestRecordArchive(t *testing.T) {
+	env := webtest.Start(t, 4, 100*time.Millisecond)
+	_, ts := startServer(t, env, web.Config{})
+	raw, _ := env.Election.Cast(t, env.Ballot, 0, ballottest.FirstChoices(env.Election.Manifest, ballot.DefaultStyleID))
+	env.Commit(t, raw)
+	get := func() ([]byte, *http.Response) {
+		t.Helper()
+		res, err := http.Get(ts.URL + "/api/elections/" + webtest.ElectionID + "/record.tar")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return b, res
+	}
+	first, res := get()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/x-tar" || !strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("HTTP %d %v: %.200s", res.StatusCode, res.Header, first)
+	}
+	dir := t.TempDir()
+	tr := tar.NewReader(bytes.NewReader(first))
+	files := 0
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(h.Name, "record/") || strings.Contains(h.Name, "..") || h.Typeflag != tar.TypeReg {
+			t.Fatalf("archive entry %q (type %c)", h.Name, h.Typeflag)
+		}
+		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files++
+	}
+	rep, err := verify.Record(t.Context(), filepath.Join(dir, "record"), verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		var buf bytes.Buffer
+		rep.WriteText(&buf)
+		t.Fatalf("the downloaded record (%d files) does not verify:\n%s", files, buf.String())
+	}
+	if second, _ := get(); !bytes.Equal(second, first) {
+		t.Error("a second download within RecordMaxAge differs")
+	}
+	res2, err := http.Get(ts.URL + "/api/elections/no-such-election/record.tar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res2.Body.Close()
+	if res2.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown election: HTTP %d", res2.StatusCode)
 	}
 }

@@ -36,7 +36,8 @@ type Server struct {
 	errs     *errorLog
 	newConns *buckets     // new websockets per client address
 	casts    *buckets     // casts and audits per client address
-	reads    *buckets     // public RPC calls per client address
+	reads    *buckets     // public RPC calls and record downloads per client address
+	records  archives     // exported records for /api/elections/{id}/record.tar
 	health   func() error // the node's own health (SetHealth); nil: none
 
 	// base is the parent of every connection's context; cancelling it
@@ -172,6 +173,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.draining = true
 	s.mu.Unlock()
+	defer s.records.removeAll()
 	drained := make(chan struct{})
 	go func() { s.inflight.Wait(); close(drained) }()
 	grace := time.NewTimer(s.cfg.ShutdownGrace)

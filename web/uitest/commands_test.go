@@ -133,6 +133,25 @@ func (c *cluster) shownCommands(t *testing.T, h *harness) {
 	for _, cmd := range []string{auditCmd, resultCmd} {
 		c.runCommand(ctx, t, downloads, fill(strings.Replace(cmd, "--node "+rpcPlaceholder, "--record DIR", 1), vals))
 	}
+	// The README's download of the whole record from a node's public
+	// address, literally: curl -O, tar xf, evote verify --record.
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Log("no curl on this machine: the record download is checked by web's TestRecordArchive only")
+	} else {
+		dl := t.TempDir()
+		for _, sh := range [][]string{
+			{"curl", "-sSfO", c.httpURL(3) + "/api/elections/" + pausedElection + "/record.tar"},
+			{"tar", "xf", "record.tar"},
+		} {
+			cmd := exec.CommandContext(ctx, sh[0], sh[1:]...)
+			cmd.Dir = dl
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", strings.Join(sh, " "), err, out)
+			}
+			t.Logf("%s: exit 0", strings.Join(sh, " "))
+		}
+		c.runCommand(ctx, t, dl, []string{"evote", "verify", "--record", "record"})
+	}
 	// urfave/cli stops at the first argument; verify-audit takes its
 	// options after FILE too.
 	c.runCommand(ctx, t, downloads, []string{"evote", "verify-audit", file, "--node", rpc(3)})
