@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,9 +73,33 @@ func (n *Node) Health() error {
 // progress is what the node's monitor last saw.
 type progress struct {
 	sync.Mutex
-	height  int64
-	changed time.Time
-	stalled error
+	height   int64
+	changed  time.Time
+	stalled  error
+	reported time.Time // when stalled was last logged
+}
+
+// missingPeers returns the persistent peers (ID@host:port, comma-separated)
+// the node is not connected to, as ID@host:port, and how many there are.
+func missingPeers(persistent string, connected []p2p.Peer) ([]string, int) {
+	on := map[string]bool{}
+	for _, p := range connected {
+		on[string(p.ID())] = true
+	}
+	var missing []string
+	total := 0
+	for _, pp := range strings.Split(persistent, ",") {
+		pp = strings.TrimSpace(pp)
+		if pp == "" {
+			continue
+		}
+		total++
+		id, _, _ := strings.Cut(pp, "@")
+		if !on[id] {
+			missing = append(missing, pp)
+		}
+	}
+	return missing, total
 }
 
 // monitor samples the node every interval until stop: the application's
@@ -98,17 +123,36 @@ func (n *Node) monitor(interval, stallAfter time.Duration, stop <-chan struct{})
 			}
 		}
 		h := n.cmt.BlockStore().Height()
-		peer := maxPeerHeight(n.cmt.Switch().Peers().Copy())
+		peers := n.cmt.Switch().Peers().Copy()
+		peer := maxPeerHeight(peers)
 		now := time.Now()
 		n.progress.Lock()
 		if h != n.progress.height || n.progress.changed.IsZero() {
 			n.progress.height, n.progress.changed = h, now
 		}
 		n.progress.stalled = nil
-		if since := now.Sub(n.progress.changed); since >= stallAfter && peer >= h+2 {
+		since := now.Sub(n.progress.changed)
+		switch {
+		case since >= stallAfter && peer >= h+2:
 			n.progress.stalled = fmt.Errorf("node: stalled: no new block for %s at height %d while a peer is at height %d", since.Round(time.Second), h, peer)
+		case since >= stallAfter:
+			if missing, total := missingPeers(n.cfg.P2P.PersistentPeers, peers); len(missing) > 0 {
+				n.progress.stalled = fmt.Errorf("node: no new block for %s at height %d: connected to %d of the %d persistent peers; not connected: %s. "+
+					"Likely causes: those nodes are down or unreachable (firewall, a wrong address in persistent_peers), "+
+					"or several nodes share a host or a NAT and were not set up for it (evote node init --private-network; "+
+					"CometBFT then logs \"Cannot add non-routable address\"). Without more than 2/3 of the voting power connected no block is made",
+					since.Round(time.Second), h, total-len(missing), total, strings.Join(missing, ", "))
+			}
+		}
+		stalled := n.progress.stalled
+		report := stalled != nil && now.Sub(n.progress.reported) >= time.Minute
+		if report {
+			n.progress.reported = now
 		}
 		n.progress.Unlock()
+		if report {
+			n.log.Warn(stalled.Error())
+		}
 	}
 }
 

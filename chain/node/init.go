@@ -31,6 +31,12 @@ type InitOptions struct {
 	RPCAddr string
 	// HTTPAddr is the evote HTTP server's host:port ("127.0.0.1:8080").
 	HTTPAddr string
+	// PrivateNetwork lets the node peer with nodes on private, loopback or
+	// shared addresses: several nodes on one host, or behind one NAT
+	// (CometBFT's addr_book_strict off and allow_duplicate_ip on). Without
+	// it, such peers are refused with "Cannot add non-routable address"
+	// and the chain never makes a block.
+	PrivateNetwork bool
 
 	// local selects the fast timeouts of a one-machine cluster and
 	// idle the empty-block interval (GenerateTestnet).
@@ -72,6 +78,10 @@ func Init(home string, opts InitOptions) error {
 		c.RPC.ListenAddress = opts.RPCAddr
 	}
 	tuneConfig(c, opts.local, opts.idle)
+	if opts.PrivateNetwork {
+		c.P2P.AddrBookStrict = false
+		c.P2P.AllowDuplicateIP = true
+	}
 	if err := c.ValidateBasic(); err != nil {
 		return fmt.Errorf("node: %w", err)
 	}

@@ -66,6 +66,7 @@ func init() {
 					&cli.StringFlag{Name: "external-address", Usage: "`HOST:PORT` the peers dial, if not the listening address (behind NAT)"},
 					&cli.StringFlag{Name: "rpc", Value: "tcp://127.0.0.1:26657", Usage: "`ADDRESS` of CometBFT's RPC server, or none"},
 					&cli.StringFlag{Name: "http", Value: "127.0.0.1:8080", Usage: "`HOST:PORT` of evote's HTTP server for voters and observers"},
+					&cli.BoolFlag{Name: "private-network", Usage: "peer with nodes on private or shared addresses: several nodes on one host or behind one NAT (addr_book_strict off, allow_duplicate_ip on)"},
 				},
 				Action: nodeInit,
 			},
@@ -139,6 +140,8 @@ func nodeInit(c *cli.Context) error {
 		ExternalAddr: c.String("external-address"),
 		RPCAddr:      c.String("rpc"),
 		HTTPAddr:     c.String("http"),
+
+		PrivateNetwork: c.Bool("private-network"),
 	})
 	if err != nil {
 		return err
