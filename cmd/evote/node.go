@@ -77,6 +77,7 @@ func init() {
 				Flags:     []cli.Flag{homeFlag, &cli.BoolFlag{Name: "json", Usage: "print JSON"}},
 				Action:    nodeShow,
 			},
+			nodeStatusCommand,
 			{
 				Name:      "genesis",
 				Usage:     "write the chain's genesis from the validators' keys and the officials' keys",

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,28 @@ func TestTallyCommand(t *testing.T) {
 	vout := mustEvote(t, "verify", "--node", ts.URL, "--election-id", id)
 	if !strings.Contains(vout, "16 checks passed, 0 failed") && !strings.Contains(vout, "checks passed") {
 		t.Errorf("verify through the public URL:\n%s", vout)
+	}
+	// node status, on the RPC address and on the public one, gives the
+	// genesis fingerprint node show gives.
+	show := mustEvote(t, "node", "show", "--home", infos[0].Home)
+	fp := regexp.MustCompile(`genesis SHA-256: +([0-9a-f]{64})`).FindStringSubmatch(show)
+	if fp == nil {
+		t.Fatalf("node show gives no genesis fingerprint:\n%s", show)
+	}
+	for _, addr := range []string{rpc, ts.URL} {
+		sout := mustEvote(t, "node", "status", "--node", addr)
+		if !strings.Contains(sout, "genesis SHA-256:  "+fp[1]+"\n") {
+			t.Errorf("node status --node %s does not give node show's fingerprint %s:\n%s", addr, fp[1], sout)
+		}
+		for _, want := range []string{"chain:            " + chainID, "genesis SHA-256:  ", "validators:       1, total voting power"} {
+			if !strings.Contains(sout, want) {
+				t.Errorf("node status --node %s: no %q in\n%s", addr, want, sout)
+			}
+		}
+		wantPeers := map[bool]string{true: "peers:            none connected", false: "peers:            not named through this address"}[addr == rpc]
+		if !strings.Contains(sout, wantPeers) {
+			t.Errorf("node status --node %s: no %q in\n%s", addr, wantPeers, sout)
+		}
 	}
 	recDir := filepath.Join(t.TempDir(), "record")
 	mustEvote(t, "record", "export", "--node", ts.URL, "--election-id", id, "--out", recDir)

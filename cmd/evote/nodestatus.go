@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/evote/evote/internal/jsonout"
+	"github.com/evote/evote/record"
+)
+
+// nodeStatusCommand is `evote node status`: what a running node says of
+// itself, for an operator checking that it makes blocks with its peers.
+var nodeStatusCommand = &cli.Command{
+	Name:      "status",
+	Usage:     "print a running node's chain, height, genesis fingerprint, peers and validator set",
+	UsageText: "evote node status --node RPC_URL [--json]",
+	Description: "RPC_URL is the node's CometBFT RPC address (http://127.0.0.1:26657 on its own machine by\n" +
+		"default) or its public web address; the public address does not name the node's peers.\n" +
+		"Compare the genesis fingerprint with every other node's (and with `evote node genesis`).",
+	Flags: []cli.Flag{
+		&cli.StringFlag{Name: "node", Required: true, EnvVars: []string{"EVOTE_NODE"}, Usage: "the node's `RPC_URL`"},
+		&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+	},
+	Action: nodeStatus,
+}
+
+// nodeStatusInfo is what node status prints.
+type nodeStatusInfo struct {
+	ChainID       string    `json:"chain_id"`
+	Moniker       string    `json:"moniker"`
+	NodeID        string    `json:"node_id"`
+	Height        int64     `json:"latest_height"`
+	BlockTime     time.Time `json:"latest_block_time"`
+	CatchingUp    bool      `json:"catching_up"`
+	GenesisSHA256 string    `json:"genesis_sha256"`
+	Validators    int       `json:"validators"`
+	TotalPower    int64     `json:"total_voting_power"`
+	OwnPower      int64     `json:"voting_power"`
+	// Peers is nil when the address does not name them (the public port).
+	Peers []string `json:"peers"`
+}
+
+func nodeStatus(c *cli.Context) error {
+	ctx, cancel := commandContext(c)
+	defer cancel()
+	cl, _, err := dialNode(ctx, c.String("node"))
+	if err != nil {
+		return err
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return err
+	}
+	gen, err := cl.Genesis(ctx)
+	if err != nil {
+		return fmt.Errorf("node status: genesis: %w", err)
+	}
+	fp, err := record.GenesisFingerprint(gen.Genesis)
+	if err != nil {
+		return err
+	}
+	info := nodeStatusInfo{ChainID: st.NodeInfo.Network, Moniker: st.NodeInfo.Moniker, NodeID: string(st.NodeInfo.DefaultNodeID),
+		Height: st.SyncInfo.LatestBlockHeight, BlockTime: st.SyncInfo.LatestBlockTime, CatchingUp: st.SyncInfo.CatchingUp,
+		GenesisSHA256: fp, OwnPower: st.ValidatorInfo.VotingPower}
+	for _, v := range gen.Genesis.Validators {
+		info.Validators++
+		info.TotalPower += v.Power
+	}
+	if ni, err := cl.NetInfo(ctx); err == nil {
+		info.Peers = []string{}
+		for _, p := range ni.Peers {
+			info.Peers = append(info.Peers, fmt.Sprintf("%s (%s)", p.NodeInfo.Moniker, p.NodeInfo.DefaultNodeID))
+		}
+	}
+	if c.Bool("json") {
+		b, err := jsonout.MarshalIndent(info, "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.App.Writer, string(b))
+		return nil
+	}
+	printNodeStatus(c.App.Writer, info, time.Now())
+	return nil
+}
+
+func printNodeStatus(w io.Writer, s nodeStatusInfo, now time.Time) {
+	fmt.Fprintf(w, "chain:            %s\n", s.ChainID)
+	fmt.Fprintf(w, "node:             %s (%s)\n", s.Moniker, s.NodeID)
+	fmt.Fprintf(w, "genesis SHA-256:  %s\n", s.GenesisSHA256)
+	age := "no block yet"
+	if s.Height > 0 {
+		age = fmt.Sprintf("%s ago", now.Sub(s.BlockTime).Round(time.Second))
+	}
+	fmt.Fprintf(w, "latest block:     %d (%s)%s\n", s.Height, age, map[bool]string{true: ", catching up"}[s.CatchingUp])
+	fmt.Fprintf(w, "validators:       %d, total voting power %d; this node's power %d\n", s.Validators, s.TotalPower, s.OwnPower)
+	switch {
+	case s.Peers == nil:
+		fmt.Fprintln(w, "peers:            not named through this address (use the node's RPC address)")
+	case len(s.Peers) == 0:
+		fmt.Fprintln(w, "peers:            none connected")
+	default:
+		fmt.Fprintf(w, "peers:            %d connected: %s\n", len(s.Peers), strings.Join(s.Peers, ", "))
+	}
+	if s.Validators > 1 && s.Peers != nil && len(s.Peers) == 0 {
+		fmt.Fprintln(w, "warning:          no peer connected: this node alone cannot make blocks (see its /healthz and log for why)")
+	}
+}
