@@ -12,7 +12,6 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/record"
 	"github.com/evote/evote/rules"
@@ -29,52 +28,24 @@ type chainBlock struct {
 	results      []*abci.ExecTxResult
 }
 
-// precheck is the service's rules.Checker: a block's ballots are verified
-// before the block is applied, in one batch (rules.VerifyBatch). A ballot
-// that was not (its election got its key in the same block) is checked when
-// the rules apply it.
-type precheck struct {
-	m map[[32]byte]*rules.Verified
-}
-
-// precheckKey binds a ballot's verification to the election it was made for.
-func precheckKey(e *ballot.Election, raw []byte) [32]byte {
-	return crypto.Hash("evote/v1/tally-precheck", e.BaseHash[:], raw)
-}
-
-// CheckBallot implements rules.Checker.
-func (p *precheck) CheckBallot(e *ballot.Election, raw, cast []byte) *rules.Verified {
-	if v, ok := p.m[precheckKey(e, raw)]; ok {
-		return v
-	}
-	return rules.CheckBallot(e, cast)
-}
-
-// CheckAudit implements rules.Checker.
-func (p *precheck) CheckAudit(e *ballot.Election, _, file []byte) *rules.Verified {
-	return rules.CheckAudit(e, file)
-}
-
-// verify verifies the proofs of the block's ballots of election id, as of
-// the state st before the block, in one batch.
-func (p *precheck) verify(r *rules.Rules, st rules.State, id string, txs []wire.Tx, raws [][]byte) {
-	clear(p.m)
+// precheck verifies the proofs of the block's ballots of election id, as
+// of the state st before the block, in one batch, for the rules to find
+// (rules.Prechecked). Ballots of an election without its key yet are
+// checked by the rules themselves.
+func precheck(p *rules.Prechecked, r *rules.Rules, st rules.State, id string, txs []wire.Tx, raws [][]byte) {
+	p.Clear()
 	_, ec, err := r.Election(st, id)
 	if err != nil || ec.Ballot == nil {
-		return // no key yet: the rules reject or check each ballot themselves
-	}
-	var keys [][32]byte
-	var casts [][]byte
-	for i, tx := range txs {
-		if b, ok := tx.(*wire.Ballot); ok && b.ElectionID == id {
-			keys, casts = append(keys, precheckKey(ec.Ballot, raws[i])), append(casts, b.Cast)
-		}
-	}
-	if len(casts) == 0 {
 		return
 	}
-	for i, v := range rules.VerifyBatch(ec.Ballot, casts, 0) {
-		p.m[keys[i]] = v
+	var keys, casts [][]byte
+	for i, tx := range txs {
+		if b, ok := tx.(*wire.Ballot); ok && b.ElectionID == id {
+			keys, casts = append(keys, raws[i]), append(casts, b.Cast)
+		}
+	}
+	if len(casts) > 0 {
+		p.Verify(ec.Ballot, keys, casts, 0)
 	}
 }
 
@@ -125,7 +96,7 @@ func (s *Service) processBlock(ctx context.Context, b *chainBlock) error {
 			txs[i] = tx
 		}
 	}
-	s.pre.verify(r, st, s.id, txs, b.txs)
+	precheck(s.pre, r, st, s.id, txs, b.txs)
 	blk := r.Block(h, b.time)
 	applied := 0
 	for i, tx := range txs {
@@ -133,7 +104,7 @@ func (s *Service) processBlock(ctx context.Context, b *chainBlock) error {
 			continue
 		}
 		applied++
-		layer := newTxLayer(st)
+		layer := rules.NewLayer(st)
 		_, err := blk.Apply(layer, rules.Tx{Raw: b.txs[i], Tx: tx, Index: i})
 		if err != nil && rules.AsRejection(err) == nil && !errors.Is(err, wire.ErrMalformed) {
 			// A fault of the service's state, not of the transaction:
@@ -149,7 +120,7 @@ func (s *Service) processBlock(ctx context.Context, b *chainBlock) error {
 			p.Rejected++
 			continue
 		}
-		layer.merge()
+		layer.Merge()
 		if res, ok := tx.(*wire.Result); ok && computed != nil && !slices.Equal(computed, res.Counts) {
 			return &AlarmError{Height: h, Item: "result", Detail: fmt.Sprintf("the chain accepted counts %v; the service decrypted %v", res.Counts, computed)}
 		}

@@ -67,7 +67,7 @@ type Service struct {
 
 	step sync.Mutex // one Step at a time
 
-	pre *precheck // the rules' Checker
+	pre *rules.Prechecked // the rules' Checker
 
 	mu sync.Mutex // guards the fields below
 	// rules are the chain's, made from its genesis at the first Step (nil
@@ -102,7 +102,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("tally: %q is not an election id", cfg.ElectionID)
 	}
 	s := &Service{c: cfg.Client, st: cfg.Store, log: cfg.Logger, id: cfg.ElectionID, poll: cfg.PollInterval,
-		pre: &precheck{m: map[[32]byte]*rules.Verified{}}}
+		pre: &rules.Prechecked{}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

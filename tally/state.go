@@ -114,37 +114,6 @@ func (s *storeState) Put(bucket string, k, v []byte) {
 	s.writes = append(s.writes, w)
 }
 
-// txLayer is one transaction's writes on top of the block's state, merged
-// into it only if the rules accept the transaction.
-type txLayer struct {
-	base  *storeState
-	m     map[string][]byte
-	order []store.Write
-}
-
-func newTxLayer(base *storeState) *txLayer { return &txLayer{base: base, m: map[string][]byte{}} }
-
-// Get implements rules.State.
-func (l *txLayer) Get(bucket string, k []byte) ([]byte, bool, error) {
-	if v, ok := l.m[stateKey(bucket, k)]; ok {
-		return v, true, nil
-	}
-	return l.base.Get(bucket, k)
-}
-
-// Put implements rules.State.
-func (l *txLayer) Put(bucket string, k, v []byte) {
-	l.m[stateKey(bucket, k)] = v
-	l.order = append(l.order, store.Write{Bucket: bucket, Key: bytes.Clone(k), Value: v})
-}
-
-// merge applies the layer's writes to the block's state, in order.
-func (l *txLayer) merge() {
-	for _, w := range l.order {
-		l.base.Put(w.Bucket, w.Key, w.Value)
-	}
-}
-
 // readElection reads the election's record, manifest and running totals
 // from st, or nils before the election is defined. m, if not nil, is the
 // election's manifest already decoded (it never changes once defined).
