@@ -68,8 +68,8 @@ func (e *engine) finish() {
 		v.report.Result = e.verifiedResult()
 	}
 	b := v.check(CheckBallots)
-	b.add("proofs verified", e.pre.proofs)
-	b.add("selections", e.pre.selections)
+	b.add("proofs verified", e.stats.proofs)
+	b.add("selections", e.stats.selections)
 	a := v.check(CheckAppHash)
 	a.note("app hash after height %d: %X", e.v.rec.Index.LastHeight, e.st.AppHash())
 	if v.lastResults {

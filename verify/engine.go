@@ -2,11 +2,11 @@ package verify
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
-	"unsafe"
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/crypto"
@@ -28,15 +28,17 @@ type engine struct {
 
 	r     *rules.Rules
 	st    *rules.MemState
-	pre   *precheck
+	pre   *rules.Prechecked
+	stats *proofStats
 	first bool // the genesis writes are not applied yet
 
 	// Window of blocks whose ballots are verified together.
 	pending        []*pendingBlock
 	pendingBallots int
 
-	// The election's accepted ballots and audits, in chain order, from the
-	// re-execution (what the record's index files are compared with).
+	// The election's accepted ballots and audits in chain order, as the
+	// re-executed state records them (what the record's index files are
+	// compared with; load).
 	cast       map[[32]byte]*castInfo
 	order      []*castInfo
 	current    map[[32]byte]*castInfo
@@ -84,60 +86,38 @@ type ptx struct {
 }
 
 func newEngine(v *verifier) *engine {
-	e := &engine{v: v, id: v.rec.Index.ElectionID, st: rules.NewMemState(), pre: &precheck{m: map[*byte]*rules.Verified{}, contests: map[string]int{}}, first: true,
+	e := &engine{v: v, id: v.rec.Index.ElectionID, st: rules.NewMemState(), stats: &proofStats{contests: map[string]int{}}, first: true,
 		cast: map[[32]byte]*castInfo{}, current: map[[32]byte]*castInfo{}}
+	e.pre = &rules.Prechecked{Checked: e.stats.count}
 	e.r = rules.New(v.chainID, v.officials)
 	e.r.Checks = e.pre
 	return e
 }
 
-// precheck is the verifier's rules.Checker: the ballots of a window of
-// blocks are verified ahead, in parallel batches; a ballot that was not
-// (its election got its key within the window) is checked when applied.
-type precheck struct {
-	mu sync.Mutex
-	// m holds the results by the transaction's bytes (their address: the
-	// block's slice, which the rules are handed again), so that no ballot is
-	// hashed to find its result.
-	m        map[*byte]*rules.Verified
-	contests map[string]int // contests per style, for the statistics
-	// Statistics for the report.
+// proofStats counts the proofs the verification checked, for the report.
+type proofStats struct {
+	mu                 sync.Mutex
+	contests           map[string]int // contests per style
 	proofs, selections int64
 }
 
-func (p *precheck) CheckBallot(e *ballot.Election, raw, cast []byte) *rules.Verified {
-	k := unsafe.SliceData(raw)
-	p.mu.Lock()
-	v, ok := p.m[k]
-	delete(p.m, k)
-	p.mu.Unlock()
-	if !ok {
-		v = rules.CheckBallot(e, cast)
-		p.count(e, v)
-	}
-	return v
-}
-
-func (p *precheck) CheckAudit(e *ballot.Election, _ []byte, file []byte) *rules.Verified {
-	return rules.CheckAudit(e, file)
-}
-
-// count adds a verified ballot's proofs to the statistics: one per
-// selection and one per contest of its style.
-func (p *precheck) count(e *ballot.Election, v *rules.Verified) {
+// count adds a verified ballot's proofs: one per selection and one per
+// contest of its style.
+func (p *proofStats) count(e *ballot.Election, v *rules.Verified) {
 	if v.Err != nil {
 		return
 	}
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	contests, ok := p.contests[v.Style]
 	if !ok {
 		cs, _ := e.Manifest.StyleContests(v.Style)
 		contests = len(cs)
 		p.contests[v.Style] = contests
 	}
-	p.selections += int64(len(v.Ciphertexts) / crypto.CiphertextSize)
-	p.proofs += int64(len(v.Ciphertexts)/crypto.CiphertextSize + contests)
-	p.mu.Unlock()
+	n := int64(len(v.Ciphertexts) / crypto.CiphertextSize)
+	p.selections += n
+	p.proofs += n + int64(contests)
 }
 
 // addBlock queues a block; its ballots are verified with those of the
@@ -175,7 +155,7 @@ func (e *engine) flush() {
 		e.applyBlock(pb)
 	}
 	// Ballots the rules refused before their pure checks leave results.
-	clear(e.pre.m)
+	e.pre.Clear()
 	e.pending, e.pendingBallots = nil, 0
 }
 
@@ -185,7 +165,7 @@ func (e *engine) flush() {
 func (e *engine) preverify() {
 	type job struct {
 		e     *ballot.Election
-		keys  []*byte
+		raws  [][]byte
 		casts [][]byte
 	}
 	elections := map[string]*ballot.Election{}
@@ -213,8 +193,7 @@ func (e *engine) preverify() {
 				cur[be] = j
 				jobs = append(jobs, j)
 			}
-			raw := pb.e.Block.Txs[i]
-			j.keys, j.casts = append(j.keys, unsafe.SliceData(raw)), append(j.casts, b.Cast)
+			j.raws, j.casts = append(j.raws, pb.e.Block.Txs[i]), append(j.casts, b.Cast)
 		}
 	}
 	work := make(chan *job)
@@ -224,15 +203,7 @@ func (e *engine) preverify() {
 		go func() {
 			defer wg.Done()
 			for j := range work {
-				vs := rules.VerifyBatch(j.e, j.casts, 1)
-				e.pre.mu.Lock()
-				for i, v := range vs {
-					e.pre.m[j.keys[i]] = v
-				}
-				e.pre.mu.Unlock()
-				for _, v := range vs {
-					e.pre.count(j.e, v)
-				}
+				e.pre.Verify(j.e, j.raws, j.casts, 1)
 			}
 		}()
 	}
@@ -275,9 +246,8 @@ func (e *engine) applyBlock(pb *pendingBlock) {
 		}
 		raw := en.Block.Txs[i]
 		layer := e.st.Layer()
-		var events []rules.Event
 		var err error
-		e.v.timed(checkOf(t.tx.Kind()), func() { events, err = blk.Apply(layer, rules.Tx{Raw: raw, Tx: t.tx, Index: i}) })
+		e.v.timed(checkOf(t.tx.Kind()), func() { _, err = blk.Apply(layer, rules.Tx{Raw: raw, Tx: t.tx, Index: i}) })
 		rej := rules.AsRejection(err)
 		if err != nil && rej == nil {
 			// Not a fault of the transaction: the verifier's own state.
@@ -287,7 +257,6 @@ func (e *engine) applyBlock(pb *pendingBlock) {
 		mine := wire.OK
 		if rej == nil {
 			layer.Merge()
-			e.accepted(en, i, t.tx, events)
 		} else {
 			mine = rej.Code
 		}
@@ -337,41 +306,6 @@ func (e *engine) applyBlock(pb *pendingBlock) {
 	}
 }
 
-// accepted notes an accepted transaction of the election.
-func (e *engine) accepted(en *record.Entry, i int, tx wire.Tx, events []rules.Event) {
-	if tx.Election() != e.id {
-		return
-	}
-	switch tx := tx.(type) {
-	case *wire.Ballot:
-		h, cred, ok := record.CastInfo(tx.Cast)
-		if !ok {
-			return
-		}
-		ci := &castInfo{hash: h, code: ballot.TrackingCode(h), height: en.Height, index: i}
-		copy(ci.cred[:], cred)
-		if prev, ok := e.current[ci.cred]; ok {
-			prev.replacedBy = ci
-		}
-		e.current[ci.cred] = ci
-		e.cast[h] = ci
-		e.order = append(e.order, ci)
-	case *wire.Audit:
-		for _, ev := range events {
-			for _, kv := range ev.Attrs {
-				if kv[0] == "hash" {
-					var ai auditInfo
-					if b, err := hex.DecodeString(kv[1]); err == nil && len(b) == 32 {
-						copy(ai.hash[:], b)
-					}
-					ai.code, ai.height, ai.index = ballot.TrackingCode(ai.hash), en.Height, i
-					e.auditOrder = append(e.auditOrder, &ai)
-				}
-			}
-		}
-	}
-}
-
 // checkOf is the check a transaction kind belongs to.
 func checkOf(k wire.Kind) int {
 	switch k {
@@ -416,6 +350,7 @@ func (e *engine) load() bool {
 	for _, m := range msgs {
 		e.msgs[ceremonyKey(m.Kind, m.From)] = m
 	}
+	e.loadBallots()
 	e.creds = map[[32]byte]int{}
 	e.st.Scan(rules.BucketCred, rules.Key(e.id), func(k, v []byte) {
 		if len(k) == 32 && len(v) == 8 {
@@ -441,6 +376,48 @@ func (e *engine) load() bool {
 		}
 	}
 	return true
+}
+
+// loadBallots reads the election's ballot and audit records from the state,
+// in chain order, with the ballot each re-vote replaced as the rules
+// recorded it.
+func (e *engine) loadBallots() {
+	fail := func(err error) {
+		e.v.check(CheckRevote).fail(&Failure{Message: "reading the re-executed state: " + err.Error()})
+	}
+	replacedBy := map[*castInfo][32]byte{}
+	e.st.Scan(rules.BucketBallot, rules.Key(e.id), func(_, v []byte) {
+		br, err := rules.DecodeBallotRecord(v)
+		if err != nil || len(br.Hash) != 32 || len(br.Credential) != 32 {
+			fail(fmt.Errorf("a ballot record: %v", err))
+			return
+		}
+		ci := &castInfo{hash: [32]byte(br.Hash), code: br.TrackingCode, cred: [32]byte(br.Credential), height: br.Height, index: br.Index}
+		if len(br.ReplacedBy) == 32 {
+			replacedBy[ci] = [32]byte(br.ReplacedBy)
+		} else {
+			e.current[ci.cred] = ci
+		}
+		e.cast[ci.hash] = ci
+		e.order = append(e.order, ci)
+	})
+	for ci, h := range replacedBy {
+		ci.replacedBy = e.cast[h]
+	}
+	slices.SortFunc(e.order, func(a, b *castInfo) int {
+		return cmp.Or(cmp.Compare(a.height, b.height), cmp.Compare(a.index, b.index))
+	})
+	e.st.Scan(rules.BucketAudited, rules.Key(e.id), func(_, v []byte) {
+		ar, err := rules.DecodeAuditRecord(v)
+		if err != nil || len(ar.Hash) != 32 {
+			fail(fmt.Errorf("an audit record: %v", err))
+			return
+		}
+		e.auditOrder = append(e.auditOrder, &auditInfo{hash: [32]byte(ar.Hash), code: ar.TrackingCode, height: ar.Height, index: ar.Index})
+	})
+	slices.SortFunc(e.auditOrder, func(a, b *auditInfo) int {
+		return cmp.Or(cmp.Compare(a.height, b.height), cmp.Compare(a.index, b.index))
+	})
 }
 
 func ceremonyKey(kind string, from int) string { return fmt.Sprintf("%s/%d", kind, from) }
