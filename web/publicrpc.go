@@ -174,11 +174,20 @@ func (p *params) int(name string, def, most int64) *int {
 	return &n
 }
 
+// takeRead takes a token of the client address's read bucket (the public
+// RPC and record downloads), or answers 429 with Retry-After.
+func (s *Server) takeRead(w http.ResponseWriter, r *http.Request) bool {
+	ok, wait := s.reads.take(clientKey(r))
+	if !ok {
+		w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+		writeError(w, r, http.StatusTooManyRequests, 0, "web: too many reads from this address; retry later")
+	}
+	return ok
+}
+
 // publicRPC answers one JSON-RPC request of publicMethods.
 func (s *Server) publicRPC(w http.ResponseWriter, r *http.Request) {
-	if ok, wait := s.reads.take(clientKey(r)); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		writeError(w, r, http.StatusTooManyRequests, 0, "web: too many RPC calls from this address; retry later")
+	if !s.takeRead(w, r) {
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRPCBody+1))

@@ -153,9 +153,7 @@ func (s *Server) recordArchive(w http.ResponseWriter, r *http.Request) {
 	if !s.caughtUp(w, r) {
 		return
 	}
-	if ok, _ := s.reads.take(clientKey(r)); !ok {
-		w.Header().Set("Retry-After", "1")
-		writeError(w, r, http.StatusTooManyRequests, 0, "web: too many requests from this address; retry later")
+	if !s.takeRead(w, r) {
 		return
 	}
 	id := r.PathValue("id")
