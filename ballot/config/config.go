@@ -67,6 +67,15 @@ func (p *Problems) Error() string {
 // Load reads the configuration file at path and returns its manifest. A file
 // with problems gives a *Problems error whose file names are path as given.
 func Load(path string) (*ballot.Manifest, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, data)
+}
+
+// readFile reads a configuration file, at most MaxFileSize+1 bytes of it.
+func readFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -76,13 +85,20 @@ func Load(path string) (*ballot.Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return Parse(path, data)
+	return data, nil
 }
 
 // Parse reads a configuration from data; filename is used in the problems'
 // positions only. It returns the manifest, valid by
 // (*ballot.Manifest).Validate, or a *Problems error listing every problem.
-func Parse(filename string, data []byte) (m *ballot.Manifest, err error) {
+func Parse(filename string, data []byte) (*ballot.Manifest, error) {
+	m, _, err := parse(filename, data)
+	return m, err
+}
+
+// parse is Parse, returning also what the voters section says about who gets
+// which ballot style (for LoadAssignment).
+func parse(filename string, data []byte) (m *ballot.Manifest, spec *votersSpec, err error) {
 	d := &decoder{
 		file:  filename,
 		nodes: map[string]*yaml.Node{},
@@ -92,15 +108,15 @@ func Parse(filename string, data []byte) (m *ballot.Manifest, err error) {
 		// yaml.v3 has panicked on malformed input in the past; a file must
 		// never crash the caller.
 		if r := recover(); r != nil {
-			m = nil
+			m, spec = nil, nil
 			err = &Problems{List: []Problem{{File: filename, Line: 1, Col: 1, Msg: fmt.Sprintf("cannot read the file as YAML (%v)", r)}}}
 		}
 	}()
 	m = d.parse(data)
 	if len(d.probs) > 0 {
-		return nil, d.problems()
+		return nil, nil, d.problems()
 	}
-	return m, nil
+	return m, &d.spec, nil
 }
 
 // decoder walks the YAML tree of one file.
@@ -115,6 +131,8 @@ type decoder struct {
 	// missing, malformed). Validate's problems at or under these paths are
 	// not reported: the file's real mistake already is.
 	bad map[string]bool
+	// spec is the voters section's assignment of ballot styles.
+	spec votersSpec
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
@@ -462,7 +480,7 @@ func (d *decoder) manifest(root *yaml.Node) *ballot.Manifest {
 	for i, n := range d.list(top["officials"], "officials", "officials") {
 		m.Officials = append(m.Officials, d.official(n, fmt.Sprintf("officials[%d]", i), i))
 	}
-	m.Voters = d.voters(top["voters"])
+	m.Voters = d.voters(top["voters"], m)
 	return m
 }
 
@@ -613,8 +631,11 @@ func (d *decoder) official(n *yaml.Node, p string, i int) ballot.Official {
 	return o
 }
 
-func (d *decoder) voters(n *yaml.Node) ballot.Voters {
-	f := d.mapping(n, "voters", "voters", []string{"roll_size", "credential_roll"}, nil)
+// voters reads the voters section: the roll (its size, or a credential roll
+// already generated) and, with a size, who gets which ballot style and weight
+// (d.spec; see assignment).
+func (d *decoder) voters(n *yaml.Node, m *ballot.Manifest) ballot.Voters {
+	f := d.mapping(n, "voters", "voters", []string{"roll_size", "styles", "voter_list", "credential_roll"}, nil)
 	if f == nil {
 		return ballot.Voters{}
 	}
@@ -650,5 +671,6 @@ func (d *decoder) voters(n *yaml.Node) ballot.Voters {
 			d.bad["voters"] = true
 		}
 	}
+	d.assignment(n, f, m, v.RollSize, hasRoll)
 	return v
 }
