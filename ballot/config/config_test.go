@@ -1,15 +1,18 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/credential"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden .err files of election-configs/broken")
@@ -57,6 +60,7 @@ func TestExamples(t *testing.T) {
 			if _, err := ballot.DecodeManifestJSON(m.CanonicalJSON()); err != nil {
 				t.Errorf("canonical round trip: %v", err)
 			}
+			checkAssignment(t, name, m)
 		})
 	}
 }
@@ -70,7 +74,18 @@ func TestBroken(t *testing.T) {
 	}
 	for _, name := range names {
 		t.Run(filepath.Base(name), func(t *testing.T) {
+			golden, err := filepath.Abs(filepath.Join(repoRoot, strings.TrimSuffix(name, ".yaml")+".err"))
+			if err != nil {
+				t.Fatal(err)
+			}
 			m, err := Parse(name, readConfig(t, name))
+			if err == nil {
+				// The configuration is good; its problems are in its voter
+				// list, which LoadAssignment reads. From the repository
+				// root, so that the list's name is the same everywhere.
+				t.Chdir(repoRoot)
+				m, _, err = LoadAssignment(name)
+			}
 			var probs *Problems
 			if !errors.As(err, &probs) {
 				t.Fatalf("Parse = %v, %v; want a *Problems error", m, err)
@@ -79,7 +94,6 @@ func TestBroken(t *testing.T) {
 				t.Errorf("Parse returned a manifest together with problems")
 			}
 			got := err.Error() + "\n"
-			golden := filepath.Join(repoRoot, strings.TrimSuffix(name, ".yaml")+".err")
 			if *update {
 				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 					t.Fatal(err)
@@ -94,11 +108,53 @@ func TestBroken(t *testing.T) {
 				t.Errorf("problems of %s:\n--- got\n%s--- want\n%s", name, got, want)
 			}
 			for _, p := range probs.List {
-				if p.File != name || p.Line < 1 || p.Col < 1 || p.Msg == "" {
+				inDir := filepath.Dir(p.File) == filepath.Dir(name) || filepath.Dir(filepath.Dir(p.File)) == filepath.Dir(name)
+				if !inDir || p.Line < 1 || p.Col < 1 || p.Msg == "" {
 					t.Errorf("bad problem %+v", p)
 				}
 			}
 		})
+	}
+}
+
+// checkAssignment loads the example name (relative to the repository root)
+// with LoadAssignment, and checks the assignment against the manifest m.
+func checkAssignment(t *testing.T, name string, m *ballot.Manifest) {
+	t.Helper()
+	lm, a, err := LoadAssignment(filepath.Join(repoRoot, filepath.FromSlash(name)))
+	if err != nil {
+		t.Fatalf("LoadAssignment:\n%v", err)
+	}
+	if !bytes.Equal(lm.CanonicalJSON(), m.CanonicalJSON()) {
+		t.Errorf("LoadAssignment's manifest differs from Parse's")
+	}
+	if m.Voters.CredentialRoll != nil {
+		if a != nil {
+			t.Errorf("an assignment %+v for a credential roll", a)
+		}
+		return
+	}
+	if len(a.Voters) != m.Voters.RollSize {
+		t.Fatalf("%d voters, roll size %d", len(a.Voters), m.Voters.RollSize)
+	}
+	var styles []string
+	for _, s := range m.BallotStyles() {
+		styles = append(styles, s.ID)
+	}
+	var total uint64
+	weighted := false
+	for _, v := range a.Voters {
+		if !slices.Contains(styles, v.Style) || v.Weight < 1 {
+			t.Fatalf("bad voter %+v", v)
+		}
+		total += v.Weight
+		weighted = weighted || v.Weight != 1
+	}
+	if total != a.TotalWeight || weighted != a.Weighted || total > credential.MaxTotalWeight {
+		t.Errorf("total weight %d, weighted %v; the assignment says %d, %v", total, weighted, a.TotalWeight, a.Weighted)
+	}
+	if strings.Contains(string(readConfig(t, name)), "voter_list:") != (a.ListFile != "") {
+		t.Errorf("list file %q", a.ListFile)
 	}
 }
 

@@ -135,6 +135,25 @@ func styleChoice(ids []string) string {
 	return "the election's ballot styles are " + strings.Join(ids, ", ")
 }
 
+// suggestStyle returns ` (did you mean "x"?)` for the one ballot style id
+// closest to a misspelt one, or "" when none is close or two are as close
+// (district-3 is as close to district-1 as to district-2).
+func suggestStyle(id string, ids []string) string {
+	best, bestDist, ties := "", 3, 0
+	for _, s := range ids {
+		switch dist := editDistance(strings.ToLower(id), s); {
+		case dist < bestDist:
+			best, bestDist, ties = s, dist, 0
+		case dist == bestDist:
+			ties++
+		}
+	}
+	if best == "" || ties > 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
 // assignment checks voters.styles and voters.voter_list (f holds the voters
 // section's values, n is its node) and records them in d.spec.
 func (d *decoder) assignment(n *yaml.Node, f map[string]*yaml.Node, m *ballot.Manifest, rollSize int, hasRoll bool) {
@@ -220,7 +239,7 @@ func (d *decoder) styleCounts(key, n *yaml.Node, ids []string, checkKnown bool, 
 		}
 		lines[id] = k.Line
 		if checkKnown && !slices.Contains(ids, id) {
-			d.errorf(k, "voters: styles: unknown ballot style %q%s; %s", id, suggest(id, ids), styleChoice(ids))
+			d.errorf(k, "voters: styles: unknown ballot style %q%s; %s", id, suggestStyle(id, ids), styleChoice(ids))
 			ok = false
 		}
 		vp := path + "." + id
@@ -373,6 +392,8 @@ type listReader struct {
 	// credential.MaxTotalWeight; extraLine is the line of voter roll_size+1.
 	overLine, overCol int
 	extraLine         int
+	// badWeights counts the weights that could not be read.
+	badWeights int
 
 	// buf holds the unquoted text of a line's fields, fields their bounds.
 	buf    []byte
@@ -490,9 +511,13 @@ func (r *listReader) summary(endLine int) {
 	if r.overLine > 0 {
 		total := new(big.Int).Lsh(new(big.Int).SetUint64(r.totalHi), 64)
 		total.Add(total, new(big.Int).SetUint64(r.a.TotalWeight))
+		also := ""
+		if r.badWeights > 0 {
+			also = " without the weights that could not be read"
+		}
 		r.probs = append(r.probs, Problem{File: r.file, Line: r.overLine, Col: r.overCol, Msg: fmt.Sprintf(
-			"the weights add up to %s, more than the limit %d (2^40, credential.MaxTotalWeight); the total passes the limit at this voter",
-			total, uint64(credential.MaxTotalWeight))})
+			"the weights add up to %s%s, more than the limit %d (2^40, credential.MaxTotalWeight); the total passes the limit at this voter",
+			total, also, uint64(credential.MaxTotalWeight))})
 	}
 	switch {
 	case r.records > r.rollSize:
@@ -713,7 +738,7 @@ func (r *listReader) voter(line int) {
 			} else {
 				hint := ""
 				if !r.full() { // a suggestion costs; add only counts beyond the limit
-					hint = suggest(string(s), r.styles)
+					hint = suggestStyle(string(s), r.styles)
 				}
 				r.add(line, f.col, "unknown ballot style %s%s; %s", quoteField(s), hint, styleChoice(r.styles))
 			}
@@ -725,6 +750,7 @@ func (r *listReader) voter(line int) {
 		w, msg := parseWeight(r.value(f))
 		if msg != "" {
 			r.add(line, f.col, "%s", msg)
+			r.badWeights++
 			ok = false
 		} else {
 			v.Weight = w
