@@ -386,6 +386,24 @@ func (a *App) ElectionRecord(ctx context.Context, id string) (*rules.ElectionRec
 	return rec, nil
 }
 
+// RollIndex returns the committed record of an election and the loaded
+// chunks of its credential roll.
+func (a *App) RollIndex(ctx context.Context, id string) (*rules.ElectionRecord, []rules.RollChunkInfo, error) {
+	st := a.committedView(ctx)
+	rec, err := rules.Record(st, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	chunks, err := rules.RollIndex(st, id, rec)
+	return rec, chunks, err
+}
+
+// RollChunk returns the entries of a loaded chunk of an election's roll;
+// ok is false if the chunk is not loaded.
+func (a *App) RollChunk(ctx context.Context, id string, chunk uint64) ([]byte, bool, error) {
+	return rules.RollChunk(a.committedView(ctx), id, chunk)
+}
+
 // Election returns the committed election's parsed manifest and, once its
 // key exists, the ballot.Election for encrypting and checking ballots.
 func (a *App) Election(ctx context.Context, id string) (*ballot.Manifest, *ballot.Election, error) {

@@ -290,7 +290,7 @@ func TestRejectedTxChangesNothing(t *testing.T) {
 	// Repeat the stranger's key in another slot (the roll sorts its keys).
 	si, _ := bad.Index(stranger.Credentials[0].PublicKey())
 	sj := (si + 1) % 3
-	copy(tx.Keys[32*sj:32*sj+32], stranger.Credentials[0].PublicKey())
+	copy(tx.Entries[credential.EntrySize*sj:credential.EntrySize*sj+32], stranger.Credentials[0].PublicKey())
 	wire.Sign("test-chain", tx, e.Official)
 	if r := h.block(wire.Encode(tx)); r[0].Code != uint32(wire.CodeRoll) {
 		t.Fatalf("roll chunk with a repeated key: code %d %s", r[0].Code, r[0].Log)

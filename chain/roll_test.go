@@ -64,15 +64,16 @@ func TestRollOrderEnforced(t *testing.T) {
 	}
 	// Two keys of chunk 0 swapped.
 	swapped := decode(0)
-	k := swapped.Keys
-	a, b := append([]byte(nil), k[:32]...), append([]byte(nil), k[32:64]...)
-	copy(k[:32], b)
-	copy(k[32:64], a)
+	k := swapped.Entries
+	const n = credential.EntrySize
+	a, b := append([]byte(nil), k[:n]...), append([]byte(nil), k[n:2*n]...)
+	copy(k[:n], b)
+	copy(k[n:2*n], a)
 	expect("keys out of order in a chunk", h.block(resign(swapped)), "ascending order")
 
 	// The two chunks' keys exchanged: each is sorted, the roll is not.
 	c0, c1 := decode(0), decode(1)
-	c0.Keys, c1.Keys = c1.Keys, c0.Keys
+	c0.Entries, c1.Entries = c1.Entries, c0.Entries
 	h.mustBlock(resign(c1)) // chunk 1 alone is fine so far
 	expect("chunk 0 after chunk 1's keys", h.block(resign(c0)), "not before the first key of chunk 1")
 

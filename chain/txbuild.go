@@ -19,7 +19,7 @@ func DefineElectionTx(chainID string, m *ballot.Manifest, key ed25519.PrivateKey
 }
 
 // RollTxs returns the signed transactions that load a credential roll, one
-// per chunk of credential.ChunkSize keys.
+// per chunk of credential.ChunkSize entries.
 func RollTxs(chainID string, r *credential.Roll, key ed25519.PrivateKey) ([]*wire.CredentialRoll, error) {
 	hdr, err := r.Header().Encode()
 	if err != nil {
@@ -27,11 +27,7 @@ func RollTxs(chainID string, r *credential.Roll, key ed25519.PrivateKey) ([]*wir
 	}
 	var txs []*wire.CredentialRoll
 	for c := 0; c < r.Header().Chunks(); c++ {
-		var keys []byte
-		for i := c * credential.ChunkSize; i < min((c+1)*credential.ChunkSize, r.Len()); i++ {
-			keys = append(keys, r.Key(i)...)
-		}
-		tx := &wire.CredentialRoll{ElectionID: r.Header().ElectionID, Header: hdr, Chunk: uint64(c), Keys: keys}
+		tx := &wire.CredentialRoll{ElectionID: r.Header().ElectionID, Header: hdr, Chunk: uint64(c), Entries: r.Chunk(c)}
 		wire.Sign(chainID, tx, key)
 		txs = append(txs, tx)
 	}

@@ -143,3 +143,36 @@ func DecodeCiphertexts(b []byte, n int) ([]Ciphertext, error) {
 	}
 	return out, nil
 }
+
+// Scale returns w·a, an encryption of w times the plaintext: the
+// contribution of a ballot whose voter's weight is w. w is public: the
+// multiplication is by double-and-add over its bits, in variable time
+// (about 40 doublings for the largest weight a roll allows), not the
+// constant-time 253-bit scalar multiplication.
+func (a Ciphertext) Scale(w uint64) Ciphertext {
+	return Ciphertext{mulSmall(a.Alpha, w), mulSmall(a.Beta, w)}
+}
+
+// ScaleCiphertexts returns w·c for each ciphertext c of cts, in a new slice.
+func ScaleCiphertexts(cts []Ciphertext, w uint64) []Ciphertext {
+	out := make([]Ciphertext, len(cts))
+	for i, c := range cts {
+		out[i] = c.Scale(w)
+	}
+	return out
+}
+
+// mulSmall returns w·p for a public w, by left-to-right double-and-add.
+func mulSmall(p Point, w uint64) Point {
+	r := NewPoint()
+	for i := 63; i >= 0; i-- {
+		if r.IsIdentity() && w>>uint(i) == 0 {
+			continue
+		}
+		r.Add(r, r)
+		if w>>uint(i)&1 == 1 {
+			r.Add(r, p)
+		}
+	}
+	return r
+}

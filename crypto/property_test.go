@@ -199,3 +199,33 @@ func TestMSMSparse(t *testing.T) {
 		}
 	}
 }
+
+// TestScale: w·c by double-and-add equals the scalar multiplication of both
+// points by w, and decrypts to w times the plaintext.
+func TestScale(t *testing.T) {
+	sk, err := RandomNonZeroScalar(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk := BaseMul(sk)
+	for _, m := range []uint64{0, 1, 5} {
+		c, _, err := Encrypt(rand.Reader, pk, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []uint64{0, 1, 2, 3, 12, 250, 1<<40 - 1, 1 << 40, 1<<64 - 1} {
+			got := c.Scale(w)
+			s := ScalarFromUint64(w)
+			want := Ciphertext{NewPoint().Mul(c.Alpha, s), NewPoint().Mul(c.Beta, s)}
+			if !got.Equal(want) {
+				t.Fatalf("Scale(%d) differs from the scalar multiplication", w)
+			}
+			if w < 1<<20 && !got.DecryptToPoint(sk).IsEqual(BaseMul(ScalarFromUint64(w*m))) {
+				t.Fatalf("Scale(%d) of an encryption of %d does not decrypt to %d", w, m, w*m)
+			}
+		}
+	}
+	if got := ScaleCiphertexts([]Ciphertext{ZeroCiphertext()}, 7); len(got) != 1 || !got[0].Equal(ZeroCiphertext()) {
+		t.Fatal("ScaleCiphertexts of zero")
+	}
+}

@@ -3,7 +3,6 @@ package record
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
@@ -252,7 +251,7 @@ func (d *Deriver) Block(e *Entry) {
 				d.rollChunks = map[uint64][]byte{}
 			}
 			d.rollHeader = tx.Header
-			d.rollChunks[tx.Chunk] = tx.Keys
+			d.rollChunks[tx.Chunk] = tx.Entries
 		case *wire.Ballot:
 			h, cred, ok := CastInfo(tx.Cast)
 			if !ok {
@@ -338,14 +337,12 @@ func (d *Deriver) roll() []byte {
 	if err != nil || len(d.rollChunks) != hdr.Chunks() {
 		return nil
 	}
-	var keys []ed25519.PublicKey
+	// The binary roll is the header and the chunks' entries in order.
+	bin := bytes.Clone(d.rollHeader)
 	for i := range hdr.Chunks() {
-		c := d.rollChunks[uint64(i)]
-		for ; len(c) >= credential.PublicKeySize; c = c[credential.PublicKeySize:] {
-			keys = append(keys, c[:credential.PublicKeySize])
-		}
+		bin = append(bin, d.rollChunks[uint64(i)]...)
 	}
-	roll, err := credential.NewRoll(hdr.ElectionID, hdr.KDF, keys)
+	roll, err := credential.Decode(bin)
 	if err != nil {
 		return nil
 	}

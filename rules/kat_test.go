@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/crypto"
@@ -48,19 +48,19 @@ type KATBlock struct {
 // (docs/spec-chain.md §6 has the worked example), and katCodes the result
 // codes of the transactions of the block that has rejections.
 var katAppHashes = map[int64]string{
-	1:  "89bbab1e8857c06a3c955212ab55b5bcbfbe764327071b317182008170740ec5",
-	2:  "3380d0fc7ce00964bc33f3422d145f742cf6f1acd28e58d114469898600d387d",
-	3:  "3ff2c24c52aca5a19d35f6668f4273a970818fa7477ab1b357b8043ab5e74b9e",
-	4:  "a4437515e72539b9b426823ff1ab54fe1f92c5d057e5deb4f4fca11f9cf23bec",
-	5:  "6f9344a6744bb8b0aee040a097881fa2685207fc32bf81088d3994824c05c9c5",
-	6:  "534480372442fc75ce2c0b7fe490d056b568dee920bb7fb1aa623af36c6200a4",
-	7:  "f074ebf0596363fdd4679e4a5fb9bf783de829d6c16925ff1f3ba5b1e1d0ebb9",
-	8:  "fe6167d14d94b73ffe0d8b346a0b13102d9d4106e0d564a6d40d5e39cb9b92a9",
-	9:  "85bae60857c7531f2498ef2ee082d39c8f689d3a1be9ec6f2eb5864a756f131e",
-	10: "a8bcfc0c4c995b25c5b7885783a9e1ab0b869de891bddc9b027906951d71432e",
-	11: "57c78f369483933cb5e00e4447b60069815d2696d7afb2e7c1f157bf2f9b3a61",
-	12: "abe803dad635629ca8c6183edef0db2fe656ed83c0ad5533832fdd64db12f8e9",
-	13: "37a4088413115203e51fabc687c1744526ab4ade97da4bc51344a4656cb986e4",
+	1:  "6d2c968d363a626f2966c9c85587f5538e8f34592a709b822f6c80faa9151cca",
+	2:  "3090aa7ed2cefba02b5ed84b502b58bfe86d07c6c405e08fa4db99a6750c413d",
+	3:  "c72d015df73ffdd7648f12ecc18e5b3ad815f9def9313f1f2b5f94103a5c1dea",
+	4:  "6f93bcf3eadfb5faede5a7f60ce52ca0860b26e1511caeba08eb8800b3dd0648",
+	5:  "d8d85b892e4ae18c4f52b7fcf414fe9096decfb2d5affde120f67904a0a62f0a",
+	6:  "a2f62eb5f9f5d2c41ada7a9ce8b1943c156127a751f6945089fd3e8429e72647",
+	7:  "7d0bd54de0b1350f740dd3ca2b682d3e42c7302a078fad4016c92b4840e338e0",
+	8:  "22bb8418d71bee2bbb31f621688cbd7cae1983cad14712078c4368822d38c3b5",
+	9:  "8f437037212a3863f163375ab8e95b3d8f5188218ba784d0d08597092c5347e4",
+	10: "5e905241e71500a5b0fe68a4a09ae6cc723053b714be25487a94852725b3d3da",
+	11: "28f8c402616dcc3362f4ac516a303523db551564a187ffa77d412fa10aff45de",
+	12: "1cf66632c5448c63a0e72ba2a008669ebced24e019163cf7a511fa02be63c532",
+	13: "d030b6db343133c3b5666b20f2e5421703035f4a3e81c4d7f92c6035e9424859",
 }
 
 func loadKAT(t *testing.T) *KATBlocks {
@@ -157,16 +157,28 @@ func TestAppHashKnownAnswer(t *testing.T) {
 			}
 		}
 	}
+	// The result is weighted: contest 1 (in both styles) has the first
+	// choice of voters 0 (weight 1), 1 (3) and 2 (12).
+	st := replayState(t, k)
+	rec, err := rules.Record(st, "kat-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Counted() != 3 || rec.WeightCounted != 16 || rec.RollWeight != 18 || rec.Result[0].Counts[0] != 16 {
+		t.Errorf("counted %d of weight %d (roll weight %d), contest 1 first selection %d; want 3, 16, 18, 16", rec.Counted(), rec.WeightCounted, rec.RollWeight, rec.Result[0].Counts[0])
+	}
 }
 
 // katCodes are the expected codes: every transaction accepted except the
-// replayed ballot of height 9.
-var katCodes = map[int64][]wire.Code{9: {wire.OK, wire.CodeDuplicate}}
+// replayed ballot and the ballot of another style of height 9.
+var katCodes = map[int64][]wire.Code{9: {wire.OK, wire.CodeDuplicate, wire.CodeWrongStyle}}
 
 // writeKAT makes a new katFile.
 func writeKAT(t *testing.T) {
 	t0 := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
-	e := chaintest.New(t, "kat-chain", "kat-2026", 4, t0, t0.Add(24*time.Hour))
+	// Two ballot styles and weights: voter 2 weighs 12, voter 1 weighs 3.
+	voters := []credential.Entry{{Style: "north", Weight: 1}, {Style: "south", Weight: 3}, {Style: "north", Weight: 12}, {Style: "south", Weight: 1}, {Style: "north", Weight: 1}}
+	e := chaintest.NewWith(t, "kat-chain", "kat-2026", ballottest.Districts(), voters, t0, t0.Add(24*time.Hour))
 	id := e.Manifest.ElectionID
 	// The genesis file's app_state is indented; the state holds it compacted.
 	var appState bytes.Buffer
@@ -187,11 +199,11 @@ func writeKAT(t *testing.T) {
 	}
 	be := e.BallotElection(t)
 	m := e.Manifest
-	first := ballottest.FirstChoices(m, ballot.DefaultStyleID)
-	c0, _ := e.Cast(t, be, 0, first)
-	c1, _ := e.Cast(t, be, 1, first)
-	c2, _ := e.Cast(t, be, 2, ballottest.FirstChoices(m, ballot.DefaultStyleID))
-	b3, sec, err := be.Encrypt(rand.Reader, e.Credentials[3].PublicKey(), first)
+	north, south := ballottest.FirstChoices(m, "north"), ballottest.FirstChoices(m, "south")
+	c0, _ := e.Cast(t, be, 0, north)
+	c1, _ := e.Cast(t, be, 1, south)
+	c2, _ := e.Cast(t, be, 2, north)
+	b3, sec, err := be.Encrypt(rand.Reader, e.Credentials[3].PublicKey(), south)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,8 +216,9 @@ func writeKAT(t *testing.T) {
 		t.Fatal(err)
 	}
 	add(c0, c1, c2, wire.Encode(&wire.Audit{ElectionID: id, File: audit}))
-	revote, _ := e.Cast(t, be, 0, first)
-	add(revote, c1) // voter 0 votes again; voter 1's ballot is replayed (rejected)
+	revote, _ := e.Cast(t, be, 0, north)
+	wrongStyle, _ := e.Cast(t, be, 4, south)
+	add(revote, c1, wrongStyle) // voter 0 votes again; voter 1's ballot is replayed and voter 4 (north) casts a south ballot: both rejected
 	add(wire.Encode(chain.CloseTx(e.ChainID, id, e.Official)))
 	st := replayState(t, k)
 	totals, err := rules.Totals(st, m)
@@ -236,7 +249,7 @@ func writeKAT(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	table, err := crypto.NewDlogTable(4)
+	table, err := crypto.NewDlogTable(rec.WeightCounted)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,11 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/wire"
 )
@@ -32,6 +35,9 @@ func (x *exec) credentialRoll(tx *wire.CredentialRoll) ([]Event, error) {
 	if rs := ec.Manifest.Voters.RollSize; rs > 0 && hdr.Count > rs {
 		return nil, reject(wire.CodeRoll, "credential-roll: %d credentials, the election's roll size is %d", hdr.Count, rs)
 	}
+	if styles := styleIDs(ec.Manifest); !slices.Equal(hdr.Styles, styles) {
+		return nil, reject(wire.CodeRoll, "credential-roll: the roll's ballot styles %q are not the election's %q", hdr.Styles, styles)
+	}
 	if rec.RollHeader != nil && !bytes.Equal(rec.RollHeader, tx.Header) {
 		return nil, reject(wire.CodeRoll, "credential-roll: header differs from the roll's first chunk")
 	}
@@ -39,40 +45,49 @@ func (x *exec) credentialRoll(tx *wire.CredentialRoll) ([]Event, error) {
 	if idx >= uint64(hdr.Chunks()) {
 		return nil, reject(wire.CodeRoll, "credential-roll: chunk %d, the roll has %d chunks", idx, hdr.Chunks())
 	}
-	want := min(credential.ChunkSize, hdr.Count-int(idx)*credential.ChunkSize)
-	keys := tx.Keys
-	if len(keys) != want*credential.PublicKeySize {
-		return nil, reject(wire.CodeRoll, "credential-roll: chunk %d holds %d bytes, want %d keys", idx, len(keys), want)
+	want := hdr.ChunkLen(int(idx))
+	entries := tx.Entries
+	if len(entries) != want*credential.EntrySize {
+		return nil, reject(wire.CodeRoll, "credential-roll: chunk %d holds %d bytes, want %d entries of %d bytes", idx, len(entries), want, credential.EntrySize)
 	}
 	if found, err := x.has(BucketRollChunk, Key(id, u64(idx))); err != nil {
 		return nil, err
 	} else if found {
 		return nil, reject(wire.CodeDuplicate, "credential-roll: chunk %d is already loaded", idx)
 	}
-	if err := credential.CheckKeyOrder(keys); err != nil {
-		return nil, reject(wire.CodeRoll, "credential-roll: chunk %d: %v", idx, err)
+	weight, err := credential.CheckEntries(hdr, entries)
+	if err != nil {
+		return nil, reject(wire.CodeRoll, "credential-roll: chunk %d: %v", idx, strings.TrimPrefix(err.Error(), "credential: malformed roll: "))
 	}
-	if err := x.checkChunkOrder(id, idx, keys); err != nil {
+	if weight > hdr.TotalWeight-rec.RollWeight {
+		return nil, reject(wire.CodeRoll, "credential-roll: chunk %d: the weights loaded so far add up to more than the roll's total weight %d", idx, hdr.TotalWeight)
+	}
+	if err := x.checkChunkOrder(id, idx, entries); err != nil {
 		return nil, err
 	}
 	const n = credential.PublicKeySize
-	x.st.Put(BucketRollBounds, Key(id, u64(idx)), append(append([]byte(nil), keys[:n]...), keys[len(keys)-n:]...))
+	last := len(entries) - credential.EntrySize
+	x.st.Put(BucketRollBounds, Key(id, u64(idx)), append(append([]byte(nil), entries[:n]...), entries[last:last+n]...))
 	for i := range want {
-		k := keys[i*n : (i+1)*n]
+		k, style, w := credential.EntryAt(entries, i)
 		pos := int(idx)*credential.ChunkSize + i
-		// The keys are in strictly ascending order (CheckKeyOrder): none
+		// The keys are in strictly ascending order (CheckEntries): none
 		// repeats another of the chunk.
 		if found, err := x.has(BucketCred, Key(id, k)); err != nil {
 			return nil, err
 		} else if found {
 			return nil, reject(wire.CodeRoll, "credential-roll: credential %d is already on the roll", pos)
 		}
-		x.st.Put(BucketCred, Key(id, k), u64(uint64(pos)))
+		x.st.Put(BucketCred, Key(id, k), CredentialRecord{Position: uint64(pos), Style: style, Weight: w}.Encode())
 	}
-	ch := credential.ChunkHash(idx, keys)
+	x.st.Put(BucketRollEntry, Key(id, u64(idx)), entries)
+	ch := credential.ChunkHash(idx, entries)
 	x.st.Put(BucketRollChunk, Key(id, u64(idx)), ch[:])
 	rec.RollHeader = tx.Header
 	rec.RollChunks++
+	// RollWeight counts the weight loaded so far, and is the roll's total
+	// weight once it is complete.
+	rec.RollWeight += weight
 	if rec.RollChunks == hdr.Chunks() {
 		hashes := make([][32]byte, hdr.Chunks())
 		for i := range hashes {
@@ -89,6 +104,9 @@ func (x *exec) credentialRoll(tx *wire.CredentialRoll) ([]Event, error) {
 		if err != nil {
 			return nil, reject(wire.CodeRoll, "credential-roll: %v", err)
 		}
+		if rec.RollWeight != hdr.TotalWeight {
+			return nil, reject(wire.CodeRoll, "credential-roll: the weights of the roll add up to %d, its header says %d", rec.RollWeight, hdr.TotalWeight)
+		}
 		rec.RollComplete, rec.RollHash, rec.RollCount = true, rh[:], hdr.Count
 	}
 	x.putRecord(id, rec)
@@ -100,9 +118,9 @@ func (x *exec) credentialRoll(tx *wire.CredentialRoll) ([]Event, error) {
 // that is loaded: a roll lists its keys in ascending order (docs/credentials.md
 // §4), so that its order says nothing of the order the credentials were made
 // in. Every boundary is checked when the second of its chunks comes.
-func (x *exec) checkChunkOrder(id string, idx uint64, keys []byte) error {
+func (x *exec) checkChunkOrder(id string, idx uint64, entries []byte) error {
 	const n = credential.PublicKeySize
-	first, last := keys[:n], keys[len(keys)-n:]
+	first, last := entries[:n], entries[len(entries)-credential.EntrySize:][:n]
 	neighbour := func(i uint64) ([]byte, error) {
 		b, ok, err := x.get(BucketRollBounds, Key(id, u64(i)))
 		if err == nil && ok && len(b) != 2*n {
@@ -127,4 +145,14 @@ func (x *exec) checkChunkOrder(id string, idx uint64, keys []byte) error {
 		return reject(wire.CodeRoll, "credential-roll: the last key of chunk %d is not before the first key of chunk %d: a roll lists its keys in ascending order", idx, idx+1)
 	}
 	return nil
+}
+
+// styleIDs returns the ids of the manifest's ballot styles, in order: the
+// styles a roll of the election lists.
+func styleIDs(m *ballot.Manifest) []string {
+	var ids []string
+	for _, s := range m.BallotStyles() {
+		ids = append(ids, s.ID)
+	}
+	return ids
 }

@@ -28,7 +28,8 @@ const (
 	BucketCeremony   = "ceremony"   // id ‖ 0 ‖ message kind ‖ 0 ‖ u64(from) → the ceremony transaction
 	BucketRollChunk  = "rollchunk"  // id ‖ 0 ‖ u64(chunk) → the chunk hash
 	BucketRollBounds = "rollbounds" // id ‖ 0 ‖ u64(chunk) → the chunk's first key ‖ last key
-	BucketCred       = "cred"       // id ‖ 0 ‖ credential key → u64(roll position)
+	BucketRollEntry  = "rollentry"  // id ‖ 0 ‖ u64(chunk) → the chunk's entries, as on the roll
+	BucketCred       = "cred"       // id ‖ 0 ‖ credential key → CredentialRecord
 	BucketCurrent    = "current"    // id ‖ 0 ‖ credential key → hash of the ballot that counts
 	BucketBallot     = "ballot"     // id ‖ 0 ‖ ballot hash → BallotRecord
 	BucketBallotCT   = "ballotct"   // id ‖ 0 ‖ ballot hash → LP(style) ‖ the ballot's ciphertexts
@@ -78,7 +79,8 @@ type ElectionRecord struct {
 	RollChunks   int    `json:"roll_chunks"`   // chunks received
 	RollComplete bool   `json:"roll_complete"` // all chunks received
 	RollHash     []byte `json:"roll_hash,omitempty"`
-	RollCount    int    `json:"roll_count"` // credentials on the roll
+	RollCount    int    `json:"roll_count"`  // credentials on the roll
+	RollWeight   uint64 `json:"roll_weight"` // their total weight (RollCount when every weight is 1)
 	OpenedHeight int64  `json:"opened_height,omitempty"`
 	ClosedHeight int64  `json:"closed_height,omitempty"`
 	// Tally.
@@ -90,6 +92,9 @@ type ElectionRecord struct {
 	BallotsCast     int `json:"ballots_cast"`     // accepted ballot transactions
 	BallotsReplaced int `json:"ballots_replaced"` // of which later replaced by a re-vote
 	Audited         int `json:"audited"`
+	// WeightCounted is the total weight of the ballots that count: a
+	// selection's count is at most this.
+	WeightCounted uint64 `json:"weight_counted"`
 }
 
 // ContestResult is one contest's decrypted counts, in selection order.
@@ -232,6 +237,7 @@ func (r *ElectionRecord) Encode() []byte {
 	e.bool(r.RollComplete)
 	e.bytes(r.RollHash)
 	e.int(int64(r.RollCount))
+	e.int(int64(r.RollWeight))
 	e.int(r.OpenedHeight)
 	e.int(r.ClosedHeight)
 	e.int(r.TotalsHeight)
@@ -245,6 +251,7 @@ func (r *ElectionRecord) Encode() []byte {
 	e.int(int64(r.BallotsCast))
 	e.int(int64(r.BallotsReplaced))
 	e.int(int64(r.Audited))
+	e.int(int64(r.WeightCounted))
 	return e.b
 }
 
@@ -272,6 +279,7 @@ func DecodeElectionRecord(b []byte) (*ElectionRecord, error) {
 	r.RollComplete = d.bool()
 	r.RollHash = d.bytes()
 	r.RollCount = int(d.int())
+	r.RollWeight = d.uint()
 	r.OpenedHeight = d.int()
 	r.ClosedHeight = d.int()
 	r.TotalsHeight = d.int()
@@ -285,6 +293,7 @@ func DecodeElectionRecord(b []byte) (*ElectionRecord, error) {
 	r.BallotsCast = int(d.int())
 	r.BallotsReplaced = int(d.int())
 	r.Audited = int(d.int())
+	r.WeightCounted = d.uint()
 	if err := d.done("election record"); err != nil {
 		return nil, err
 	}
@@ -353,4 +362,51 @@ func DecodeAuditRecord(raw []byte) (*AuditRecord, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// CredentialRecord is a credential of the roll (BucketCred): its position
+// on the roll, the index of its ballot style in the manifest's
+// BallotStyles, and its weight.
+type CredentialRecord struct {
+	Position uint64
+	Style    int
+	Weight   uint64
+}
+
+// Encode returns the state encoding: LP(u64 position) ‖ LP(u64 style) ‖
+// LP(u64 weight).
+func (c CredentialRecord) Encode() []byte {
+	var e encoder
+	e.int(int64(c.Position))
+	e.int(int64(c.Style))
+	e.int(int64(c.Weight))
+	return e.b
+}
+
+// DecodeCredentialRecord reads a CredentialRecord's state encoding.
+func DecodeCredentialRecord(raw []byte) (CredentialRecord, error) {
+	d := newDecoder(raw)
+	c := CredentialRecord{Position: d.uint(), Style: int(d.int()), Weight: d.uint()}
+	if err := d.done("credential record"); err != nil {
+		return CredentialRecord{}, err
+	}
+	return c, nil
+}
+
+// Credential reads the roll's record of a credential key; ok is false if
+// the key is not on the election's roll.
+func Credential(st State, electionID string, key []byte) (c CredentialRecord, ok bool, err error) {
+	raw, ok, err := st.Get(BucketCred, Key(electionID, key))
+	if err != nil || !ok {
+		return CredentialRecord{}, false, err
+	}
+	c, err = DecodeCredentialRecord(raw)
+	return c, err == nil, err
+}
+
+// RollChunk reads the entries of chunk i of an election's roll, as the
+// credential-roll transaction carried them; ok is false if the chunk is not
+// loaded.
+func RollChunk(st State, electionID string, i uint64) ([]byte, bool, error) {
+	return st.Get(BucketRollEntry, Key(electionID, u64(i)))
 }

@@ -92,8 +92,9 @@ type delta struct {
 }
 
 // ballotDelta decodes a ballot's contribution (decoded, if it has the right
-// length, are its ciphertexts already decoded).
-func ballotDelta(ec *Election, style string, cts []byte, decoded []crypto.Ciphertext) (delta, error) {
+// length, are its ciphertexts already decoded): weight times its
+// ciphertexts, for a ballot whose credential has that weight.
+func ballotDelta(ec *Election, style string, cts []byte, decoded []crypto.Ciphertext, weight uint64) (delta, error) {
 	pos, err := ec.Manifest.TotalsPositions(style)
 	if err != nil {
 		return delta{}, err
@@ -103,6 +104,9 @@ func ballotDelta(ec *Election, style string, cts []byte, decoded []crypto.Cipher
 		if bc, err = crypto.DecodeCiphertexts(cts, len(pos)); err != nil {
 			return delta{}, fmt.Errorf("rules: ballot ciphertexts: %w", err)
 		}
+	}
+	if weight != 1 {
+		bc = crypto.ScaleCiphertexts(bc, weight)
 	}
 	return delta{pos, bc}, nil
 }
@@ -320,6 +324,11 @@ func (x *exec) result(tx *wire.Result) ([]Event, error) {
 		cr := ContestResult{Contest: c.ID}
 		for _, s := range c.Selections {
 			n := tx.Counts[i]
+			if n > rec.WeightCounted {
+				r := reject(wire.CodeWrongResult, "result: contest %q, selection %q: %d is more than the total weight %d of the counted ballots", c.ID, s.ID, n, rec.WeightCounted)
+				r.Contest, r.Selection = c.ID, s.ID
+				return nil, r
+			}
 			if !crypto.BaseMul(crypto.ScalarFromUint64(n)).IsEqual(points[i]) {
 				r := reject(wire.CodeWrongResult, "result: contest %q, selection %q: %d is not the decrypted total", c.ID, s.ID, n)
 				r.Contest, r.Selection = c.ID, s.ID

@@ -49,14 +49,26 @@ func (x *exec) voterTx(tx wire.Tx, pure func(Checker, *ballot.Election) *Verifie
 	return rec, ec, v, nil
 }
 
-// onRoll checks that the credential is on the election's roll.
-func (x *exec) onRoll(id string, cred []byte, what string) error {
-	if found, err := x.has(BucketCred, Key(id, cred)); err != nil {
-		return err
-	} else if !found {
-		return reject(wire.CodeNotOnRoll, "%s: the credential is not on the credential roll of %q", what, id)
+// onRoll checks that the credential is on the election's roll and that the
+// ballot is of the credential's ballot style, and returns the credential's
+// record.
+func (x *exec) onRoll(ec *Election, cred []byte, style, what string) (CredentialRecord, error) {
+	id := ec.Manifest.ElectionID
+	c, found, err := Credential(x.st, id, cred)
+	if err != nil {
+		return CredentialRecord{}, err
 	}
-	return nil
+	if !found {
+		return CredentialRecord{}, reject(wire.CodeNotOnRoll, "%s: the credential is not on the credential roll of %q", what, id)
+	}
+	styles := ec.Manifest.BallotStyles()
+	if c.Style >= len(styles) {
+		return CredentialRecord{}, fmt.Errorf("rules: the stored credential's ballot style %d is not one of the %d of %q", c.Style, len(styles), id)
+	}
+	if want := styles[c.Style].ID; style != want {
+		return CredentialRecord{}, reject(wire.CodeWrongStyle, "%s: the ballot is of style %q, the credential's ballot style is %q", what, style, want)
+	}
+	return c, nil
 }
 
 // ballot: docs/spec-chain.md §4, in the order of its checks. A ballot of a
@@ -68,7 +80,8 @@ func (x *exec) ballot(tx *wire.Ballot) ([]Event, error) {
 	}
 	id := tx.ElectionID
 	code := ballot.TrackingCode(v.Hash)
-	if err := x.onRoll(id, v.Credential, "ballot "+code); err != nil {
+	cred, err := x.onRoll(ec, v.Credential, v.Style, "ballot "+code)
+	if err != nil {
 		return nil, err
 	}
 	if found, err := x.has(BucketBallot, Key(id, v.Hash[:])); err != nil {
@@ -109,11 +122,11 @@ func (x *exec) ballot(tx *wire.Ballot) ([]Event, error) {
 		if err != nil {
 			return nil, err
 		}
-		if oldDelta, err = ballotDelta(ec, style, cts, nil); err != nil {
+		if oldDelta, err = ballotDelta(ec, style, cts, nil, cred.Weight); err != nil {
 			return nil, err
 		}
 	}
-	d, err := ballotDelta(ec, v.Style, v.Ciphertexts, v.Decoded)
+	d, err := ballotDelta(ec, v.Style, v.Ciphertexts, v.Decoded, cred.Weight)
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +143,8 @@ func (x *exec) ballot(tx *wire.Ballot) ([]Event, error) {
 		x.st.Put(BucketBallot, Key(id, prev), old.Encode())
 		rec.BallotsReplaced++
 		ev.Attrs = append(ev.Attrs, [2]string{"replaces", old.TrackingCode})
+	} else {
+		rec.WeightCounted += cred.Weight
 	}
 	x.st.Put(BucketCurrent, Key(id, v.Credential), v.Hash[:])
 	x.st.Put(BucketBallot, Key(id, v.Hash[:]), (&BallotRecord{Hash: v.Hash[:], TrackingCode: code, Credential: v.Credential, Height: x.b.height, Index: x.index}).Encode())
@@ -142,13 +157,13 @@ func (x *exec) ballot(tx *wire.Ballot) ([]Event, error) {
 // audit: docs/spec-chain.md §4. An audited ballot is published with its
 // choices revealed and can never be cast.
 func (x *exec) audit(tx *wire.Audit) ([]Event, error) {
-	rec, _, v, err := x.voterTx(tx, func(c Checker, e *ballot.Election) *Verified { return c.CheckAudit(e, x.raw, tx.File) })
+	rec, ec, v, err := x.voterTx(tx, func(c Checker, e *ballot.Election) *Verified { return c.CheckAudit(e, x.raw, tx.File) })
 	if err != nil {
 		return nil, err
 	}
 	id := tx.ElectionID
 	code := ballot.TrackingCode(v.Hash)
-	if err := x.onRoll(id, v.Credential, "audit of ballot "+code); err != nil {
+	if _, err := x.onRoll(ec, v.Credential, v.Style, "audit of ballot "+code); err != nil {
 		return nil, err
 	}
 	if found, err := x.has(BucketBallot, Key(id, v.Hash[:])); err != nil {

@@ -139,14 +139,14 @@ func (s *Service) decrypt(ctx context.Context, cur *state) ([]uint64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tally: combining the decryption shares: %w", err)
 	}
-	counted := uint64(cur.counted())
-	table, err := s.dlogTable(max(counted, 1))
+	bound := cur.weightCounted()
+	table, err := s.dlogTable(max(bound, 1))
 	if err != nil {
 		return nil, err
 	}
 	counts, err := table.SolveMany(points, 0)
 	if err != nil {
-		return nil, &AlarmError{Item: "totals", Detail: fmt.Sprintf("a decrypted total is not a count between 0 and %d counted ballots: %v", counted, err)}
+		return nil, &AlarmError{Item: "totals", Detail: fmt.Sprintf("a decrypted total is not a count between 0 and %d, the total weight of the %d counted ballots: %v", bound, cur.counted(), err)}
 	}
 	s.mu.Lock()
 	s.computed = counts

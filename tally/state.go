@@ -70,6 +70,15 @@ func (s *state) counted() int {
 	return s.rec.Counted()
 }
 
+// weightCounted is the total weight of the ballots that count: the bound of
+// every decrypted count.
+func (s *state) weightCounted() uint64 {
+	if s.rec == nil {
+		return 0
+	}
+	return s.rec.WeightCounted
+}
+
 // storeState is the rules.State of the service: its store's committed state
 // under the pending writes of the block being processed, which are
 // committed with the block, at once.

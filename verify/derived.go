@@ -79,7 +79,7 @@ func (e *engine) finish() {
 
 // verifiedResult is the checked counts with the manifest's titles.
 func (e *engine) verifiedResult() *VerifiedResult {
-	r := &VerifiedResult{Title: e.manifest.Title, Height: e.rec.ResultHeight, Ballots: e.rec.Counted()}
+	r := &VerifiedResult{Title: e.manifest.Title, Height: e.rec.ResultHeight, Ballots: e.rec.Counted(), Weight: e.rec.WeightCounted}
 	i := 0
 	for _, c := range e.manifest.Contests {
 		vc := VerifiedContest{Contest: c.ID, Title: c.Title}
@@ -216,9 +216,10 @@ func (e *engine) compareRoll() {
 		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: "missing"})
 		return
 	}
-	// The roll is read as a stream; its size is that of its keys (a line of
-	// 64 hex digits each) and a header.
-	compact := int64(1024 + 6*len(e.id) + 72*len(e.creds))
+	// The roll is read as a stream; its size is that of its entries (a
+	// line each: the key's 64 hex digits, a style id of at most 64 bytes,
+	// a weight of at most 13 digits) and a header that lists the styles.
+	compact := int64(1024 + 6*len(e.id) + 72*len(e.manifest.BallotStyles()) + 180*len(e.creds))
 	f, err := e.v.rec.OpenFileMax(record.RollFile, record.JSONLimit(compact), fmt.Sprintf("a roll of the %d credentials on the chain", len(e.creds)))
 	if err != nil {
 		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: err.Error()})
@@ -236,11 +237,15 @@ func (e *engine) compareRoll() {
 	if roll.Len() != len(e.creds) {
 		e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("%d credentials, the chain's roll has %d", roll.Len(), len(e.creds))})
 	}
+	styles := e.manifest.BallotStyles()
 	for i := range roll.Len() {
-		var k [32]byte
-		copy(k[:], roll.Key(i))
-		if pos, ok := e.creds[k]; !ok || pos != i {
-			e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("credential %d (%x) is not the chain's credential %d", i, k, i)})
+		re := roll.Entry(i)
+		c, ok := e.creds[[32]byte(re.Key)]
+		switch {
+		case !ok || c.Position != uint64(i):
+			e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("credential %d (%x) is not the chain's credential %d", i, re.Key, i)})
+		case c.Style >= len(styles) || styles[c.Style].ID != re.Style || c.Weight != re.Weight:
+			e.fileFailure(CheckRoll, record.RollFile, &Failure{Message: fmt.Sprintf("credential %d (%x) has ballot style %q and weight %d; on the chain it has style %d and weight %d", i, re.Key, re.Style, re.Weight, c.Style, c.Weight)})
 		}
 	}
 }

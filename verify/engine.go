@@ -3,7 +3,6 @@ package verify
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -51,7 +50,7 @@ type engine struct {
 	manifestRaw []byte
 	election    *ballot.Election
 	msgs        map[string]*trustee.Message // kind/from
-	creds       map[[32]byte]int
+	creds       map[[32]byte]rules.CredentialRecord
 	totals      []crypto.Ciphertext
 	shareRaw    map[int][]byte
 	shares      map[int]crypto.DecryptionShare
@@ -351,10 +350,10 @@ func (e *engine) load() bool {
 		e.msgs[ceremonyKey(m.Kind, m.From)] = m
 	}
 	e.loadBallots()
-	e.creds = map[[32]byte]int{}
+	e.creds = map[[32]byte]rules.CredentialRecord{}
 	e.st.Scan(rules.BucketCred, rules.Key(e.id), func(k, v []byte) {
-		if len(k) == 32 && len(v) == 8 {
-			e.creds[[32]byte(k)] = int(binary.BigEndian.Uint64(v))
+		if c, err := rules.DecodeCredentialRecord(v); len(k) == 32 && err == nil {
+			e.creds[[32]byte(k)] = c
 		}
 	})
 	if e.totals, err = rules.Totals(e.st, ec.Manifest); err != nil {

@@ -194,6 +194,9 @@ type VerifiedResult struct {
 	Title    string            `json:"title"`
 	Height   int64             `json:"height"`
 	Ballots  int               `json:"ballots_counted"`
+	// Weight is the total weight of the counted ballots; the counts are
+	// weighted. It equals Ballots when every voter's weight is 1.
+	Weight   uint64            `json:"weight_counted"`
 	Contests []VerifiedContest `json:"contests"`
 }
 
@@ -270,7 +273,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "\nFORK at height %d:\n  %s: block %s\n  %s: block %s\n", f.Height, f.A, f.BlockA, f.B, f.BlockB)
 	}
 	if res := r.Result; res != nil {
-		fmt.Fprintf(&b, "\nVerified result of %q (height %d, %s ballots counted):\n", res.Title, res.Height, thousands(int64(res.Ballots)))
+		if res.Weight != uint64(res.Ballots) {
+			fmt.Fprintf(&b, "\nVerified result of %q (height %d, %s ballots counted, of total weight %s; the counts are weighted):\n", res.Title, res.Height, thousands(int64(res.Ballots)), thousands(int64(res.Weight)))
+		} else {
+			fmt.Fprintf(&b, "\nVerified result of %q (height %d, %s ballots counted):\n", res.Title, res.Height, thousands(int64(res.Ballots)))
+		}
 		for _, c := range res.Contests {
 			fmt.Fprintf(&b, "  %s\n", c.Title)
 			for _, s := range c.Selections {

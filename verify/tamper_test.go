@@ -117,7 +117,7 @@ func setTx(es []*record.Entry, k, i int, tx wire.Tx) {
 }
 
 // payload returns the field of a transaction that the tampering cases
-// change: a ballot's cast, an audit's file, a roll chunk's keys, a ceremony
+// change: a ballot's cast, an audit's file, a roll chunk's entries, a ceremony
 // message's payload, the published totals, a decryption share.
 func payload(tx wire.Tx) *[]byte {
 	switch tx := tx.(type) {
@@ -126,7 +126,7 @@ func payload(tx wire.Tx) *[]byte {
 	case *wire.Audit:
 		return &tx.File
 	case *wire.CredentialRoll:
-		return &tx.Keys
+		return &tx.Entries
 	case *wire.Ceremony:
 		return &tx.Payload
 	case *wire.Totals:

@@ -30,6 +30,8 @@ func (s *Server) routes() {
 	s.api("/api/elections/{id}", s.election)
 	s.api("/api/elections/{id}/ballots/{tracking}", s.ballot)
 	s.api("/api/elections/{id}/record.tar", s.recordArchive)
+	s.api("/api/elections/{id}/roll", s.rollIndex)
+	s.api("/api/elections/{id}/roll/{chunk}", s.rollChunk)
 	s.api("/api/blocks/{height}", s.block)
 	m.Handle("POST /rpc", s.cors(http.HandlerFunc(s.publicRPC)))
 	m.Handle("/rpc", s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -30,6 +30,7 @@ const (
 	CodeWrongTotals     Code = 16 // published totals differ from the chain's own
 	CodeWrongResult     Code = 17 // a count is not the decryption of its total
 	CodeAuditLimit      Code = 18 // the credential has published MaxAuditsPerCredential audits
+	CodeWrongStyle      Code = 19 // the ballot's style is not the credential's
 	CodeInternal        Code = 99 // the node could not read its own state
 )
 
@@ -53,6 +54,7 @@ var codeNames = map[Code]string{
 	CodeWrongTotals:     "wrong-totals",
 	CodeWrongResult:     "wrong-result",
 	CodeAuditLimit:      "audit-limit",
+	CodeWrongStyle:      "wrong-style",
 	CodeInternal:        "internal",
 }
 

@@ -102,7 +102,7 @@ type CredentialRoll struct {
 	ElectionID string
 	Header     []byte
 	Chunk      uint64
-	Keys       []byte
+	Entries    []byte
 	Signed
 }
 
@@ -187,7 +187,7 @@ func (t *Share) Election() string          { return t.ElectionID }
 func (t *Result) Election() string         { return t.ElectionID }
 
 func (t *DefineElection) fields() [][]byte { return [][]byte{t.Manifest} }
-func (t *CredentialRoll) fields() [][]byte { return [][]byte{t.Header, U64(t.Chunk), t.Keys} }
+func (t *CredentialRoll) fields() [][]byte { return [][]byte{t.Header, U64(t.Chunk), t.Entries} }
 func (t *Ceremony) fields() [][]byte {
 	return [][]byte{[]byte(t.Message), U64(t.From), t.Payload, t.Signature}
 }
@@ -207,7 +207,7 @@ func (t *Result) fields() [][]byte {
 
 func (t *DefineElection) decode(r *Reader) { t.Manifest = r.Bytes() }
 func (t *CredentialRoll) decode(r *Reader) {
-	t.Header, t.Chunk, t.Keys = r.Bytes(), r.Uint64(), r.Bytes()
+	t.Header, t.Chunk, t.Entries = r.Bytes(), r.Uint64(), r.Bytes()
 }
 func (t *Ceremony) decode(r *Reader) {
 	t.Message, t.From, t.Payload, t.Signature = string(r.Bytes()), r.Uint64(), r.Bytes(), r.Bytes()

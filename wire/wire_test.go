@@ -12,7 +12,7 @@ import (
 func samples() []Tx {
 	key := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
 	d := &DefineElection{ElectionID: "e-&<>\"'\\-選挙", Manifest: []byte(`{"a":1}`)}
-	roll := &CredentialRoll{ElectionID: "e", Header: []byte("hdr"), Chunk: 3, Keys: bytes.Repeat([]byte{1}, 64)}
+	roll := &CredentialRoll{ElectionID: "e", Header: []byte("hdr"), Chunk: 3, Entries: bytes.Repeat([]byte{1}, 84)}
 	open, cl := &Open{ElectionID: "e"}, &Close{ElectionID: "e"}
 	for _, t := range []OfficialTx{d, roll, open, cl} {
 		Sign("chain-1", t, key)

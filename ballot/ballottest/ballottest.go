@@ -95,3 +95,15 @@ func FirstChoices(m *ballot.Manifest, style string) *ballot.Plaintext {
 	}
 	return p
 }
+
+// Districts returns Mixed with two ballot styles: "north" holds contests 1
+// to 3, "south" contests 1, 2 and 4.
+func Districts() *ballot.Manifest {
+	m := Mixed()
+	m.ElectionID = "districts-test"
+	m.Styles = []ballot.Style{
+		{ID: "north", Contests: []string{"contest-1", "contest-2", "contest-3"}},
+		{ID: "south", Contests: []string{"contest-1", "contest-2", "contest-4"}},
+	}
+	return m
+}

@@ -6,16 +6,12 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 )
 
-// Generate makes n fresh codes for an election, with randomness from rand
-// (crypto/rand.Reader in production), derives their credentials on workers
-// goroutines (all cores if workers < 1) and returns the codes, in the order
-// they were drawn, with the roll of their public keys. The roll is sorted by
-// key, so a code's place in the list says nothing about its key's place on
-// the roll (docs/credentials.md, §4). The codes are the voters' secrets: hand
-// them out, never publish or log them.
+// Generate makes n fresh codes for an election whose voters all have the
+// implicit ballot style DefaultStyle and weight 1; see GenerateEntries.
 func Generate(electionID string, n int, params KDFParams, rand io.Reader, workers int) ([]Code, *Roll, error) {
 	return GenerateContext(context.Background(), electionID, n, params, rand, workers, nil)
 }
@@ -24,9 +20,44 @@ func Generate(electionID string, n int, params KDFParams, rand io.Reader, worker
 // not nil, is called with the number of credentials derived so far, from one
 // goroutine at a time, after each derivation.
 func GenerateContext(ctx context.Context, electionID string, n int, params KDFParams, rand io.Reader, workers int, progress func(done int)) ([]Code, *Roll, error) {
-	h := Header{ElectionID: electionID, KDF: params, Count: n}
+	if n < 1 || n > MaxRollSize {
+		return nil, nil, fmt.Errorf("credential: roll size %d is out of range: want 1 to %d", n, MaxRollSize)
+	}
+	voters := make([]Entry, n)
+	for i := range voters {
+		voters[i] = Entry{Style: DefaultStyle, Weight: 1}
+	}
+	return GenerateEntries(ctx, electionID, params, []string{DefaultStyle}, voters, rand, workers, progress)
+}
+
+// GenerateEntries makes one fresh code per voter of an election, with
+// randomness from rand (crypto/rand.Reader in production), derives their
+// credentials on workers goroutines (all cores if workers < 1) and returns
+// the codes, codes[i] for voters[i], with the roll of their public keys,
+// each with the style and weight of its voter (the voters' Key is ignored).
+// styles are the election's ballot style ids in manifest order. The roll is
+// sorted by key, so a code's place in the list says nothing about its key's
+// place on the roll (docs/credentials.md, §4). The codes are the voters'
+// secrets: hand them out, never publish or log them. progress is as for
+// GenerateContext.
+func GenerateEntries(ctx context.Context, electionID string, params KDFParams, styles []string, voters []Entry, rand io.Reader, workers int, progress func(done int)) ([]Code, *Roll, error) {
+	n := len(voters)
+	h := Header{ElectionID: electionID, KDF: params, Count: n, Styles: styles, TotalWeight: uint64(n)}
 	if err := h.Validate(); err != nil {
 		return nil, nil, err
+	}
+	// The styles and weights are checked before the slow derivations.
+	var total uint64
+	for i, v := range voters {
+		switch {
+		case !slices.Contains(styles, v.Style):
+			return nil, nil, fmt.Errorf("credential: voter %d has ballot style %q, which is not one of the election's styles %q", i, v.Style, styles)
+		case v.Weight < 1:
+			return nil, nil, fmt.Errorf("credential: voter %d has weight 0; a weight is at least 1", i)
+		case v.Weight > MaxTotalWeight-total:
+			return nil, nil, fmt.Errorf("credential: the voters' total weight is more than %d, the largest a tally can count", uint64(MaxTotalWeight))
+		}
+		total += v.Weight
 	}
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
@@ -94,14 +125,14 @@ func GenerateContext(ctx context.Context, electionID string, n int, params KDFPa
 		return nil, nil, fmt.Errorf("credential: generating credentials: %w", err)
 	}
 
-	sorted, err := sortKeys(keys)
+	entries := make([]Entry, n)
+	for i, v := range voters {
+		entries[i] = Entry{Key: keys[i*PublicKeySize : (i+1)*PublicKeySize], Style: v.Style, Weight: v.Weight}
+	}
+	roll, err := BuildRoll(electionID, params, styles, entries)
 	if dup := (*DuplicateKeyError)(nil); errors.As(err, &dup) {
 		return nil, nil, fmt.Errorf("credential: generated credentials %d and %d have the same public key: is the random source broken?", dup.First, dup.Index)
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	roll, err := newRoll(h, sorted)
 	if err != nil {
 		return nil, nil, err
 	}

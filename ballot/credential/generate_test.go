@@ -96,7 +96,7 @@ func TestGenerateRollOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckKeyOrder(roll.Encode()[len(roll.Encode())-n*PublicKeySize:]); err != nil {
+	if _, err := CheckEntries(roll.Header(), roll.Encode()[len(roll.Encode())-n*EntrySize:]); err != nil {
 		t.Fatalf("the generated roll is not sorted by key: %v", err)
 	}
 	for i := 1; i < n; i++ {

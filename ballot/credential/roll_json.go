@@ -2,6 +2,7 @@ package credential
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,27 +16,42 @@ import (
 const rollFormat = "evote-credential-roll"
 
 // WriteJSON writes the roll's JSON form (docs/credentials.md, §4.2) to w,
-// streaming the keys: one key per line, as 64 lower-case hex digits. The
-// output is a function of the roll alone, so the file has one SHA-256.
+// streaming the entries, one per line. The output is a function of the roll
+// alone, so the file has one SHA-256.
 func (r *Roll) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	id := strictjson.AppendString(nil, r.hdr.ElectionID)
 	k := r.hdr.KDF
 	fmt.Fprintf(bw, "{\n  \"format\": %q,\n  \"version\": %d,\n  \"election_id\": %s,\n", rollFormat, RollVersion, id)
 	fmt.Fprintf(bw, "  \"kdf\": {\"algorithm\": \"argon2id\", \"time\": %d, \"memory_kib\": %d, \"threads\": %d},\n", k.Time, k.MemoryKiB, k.Threads)
-	fmt.Fprintf(bw, "  \"count\": %d,\n  \"roll_hash\": \"%x\",\n  \"keys\": [", r.hdr.Count, r.hash)
-	var line [4 + 2*PublicKeySize + 2]byte
-	for i := range r.hdr.Count {
-		sep := ",\n    \""
-		if i == 0 {
-			sep = "\n    \""
+	fmt.Fprintf(bw, "  \"count\": %d,\n  \"total_weight\": %d,\n  \"styles\": [", r.hdr.Count, r.hdr.TotalWeight)
+	quoted := make([][]byte, len(r.hdr.Styles))
+	for i, s := range r.hdr.Styles {
+		quoted[i] = strictjson.AppendString(nil, s)
+		if i > 0 {
+			bw.WriteString(", ")
 		}
+		bw.Write(quoted[i])
+	}
+	fmt.Fprintf(bw, "],\n  \"roll_hash\": \"%x\",\n  \"entries\": [", r.hash)
+	var line []byte
+	for i := range r.hdr.Count {
+		sep := ",\n    {\"key\": \""
+		if i == 0 {
+			sep = "\n    {\"key\": \""
+		}
+		key, st, weight := EntryAt(r.entries, i)
 		b := append(line[:0], sep...)
-		b = hex.AppendEncode(b, r.key(i))
-		b = append(b, '"')
+		b = hex.AppendEncode(b, key)
+		b = append(b, "\", \"style\": "...)
+		b = append(b, quoted[st]...)
+		b = append(b, ", \"weight\": "...)
+		b = strconv.AppendUint(b, weight, 10)
+		b = append(b, '}')
 		if _, err := bw.Write(b); err != nil {
 			return err
 		}
+		line = b
 	}
 	bw.WriteString("\n  ]\n}\n")
 	return bw.Flush()
@@ -44,9 +60,10 @@ func (r *Roll) WriteJSON(w io.Writer) error {
 // ReadJSON reads a roll's JSON form from r, up to the end of r. It is strict:
 // every member exactly once ("roll_hash" optional, but checked when present),
 // no other member, integers without fraction or exponent, keys as 64
-// lower-case hex digits, and as many keys as "count" says; and the JSON is
-// strict JSON (internal/strictjson: valid UTF-8, no duplicate names). Like
-// ReadBinary, it needs little more memory than the keys.
+// lower-case hex digits, each entry's style one of "styles", and as many
+// entries as "count" says; and the JSON is strict JSON (internal/strictjson:
+// valid UTF-8, no duplicate names). Members may come in any order. Like
+// ReadBinary, it needs little more memory than the entries.
 func ReadJSON(r io.Reader) (*Roll, error) {
 	dec := strictjson.NewDecoder(r)
 	var (
@@ -54,8 +71,9 @@ func ReadJSON(r io.Reader) (*Roll, error) {
 		version  uint64
 		format   string
 		rollHash string
-		keys     []byte
-		nkeys    int
+		entries  []byte
+		nentries int
+		named    []string // the styles the entries name, by index in the order first named
 	)
 	err := readObject(dec, "roll", func(name string) error {
 		var err error
@@ -70,17 +88,21 @@ func ReadJSON(r io.Reader) (*Roll, error) {
 			var n uint64
 			n, err = readUint(dec, name, 32)
 			h.Count = int(n)
+		case "total_weight":
+			h.TotalWeight, err = readUint(dec, name, 64)
+		case "styles":
+			h.Styles, err = readStyles(dec)
 		case "roll_hash":
 			rollHash, err = readString(dec, name)
 		case "kdf":
 			err = readKDF(dec, &h.KDF)
-		case "keys":
-			keys, nkeys, err = readKeys(dec, h.Count)
+		case "entries":
+			entries, nentries, named, err = readEntries(dec, h.Count)
 		default:
 			err = fmt.Errorf("unknown member %q", name)
 		}
 		return err
-	}, []string{"format", "version", "election_id", "kdf", "count", "keys"})
+	}, []string{"format", "version", "election_id", "kdf", "count", "total_weight", "styles", "entries"})
 	if err != nil {
 		return nil, jsonErr(err)
 	}
@@ -94,13 +116,27 @@ func ReadJSON(r io.Reader) (*Roll, error) {
 		return nil, jsonErr(fmt.Errorf("format is %q, want %q", format, rollFormat))
 	case version != RollVersion:
 		return nil, jsonErr(fmt.Errorf("format version %d, this program reads version %d", version, RollVersion))
-	case nkeys != h.Count:
-		return nil, jsonErr(fmt.Errorf("count is %d but %d keys are listed", h.Count, nkeys))
+	case nentries != h.Count:
+		return nil, jsonErr(fmt.Errorf("count is %d but %d entries are listed", h.Count, nentries))
 	}
 	if err := h.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedRoll, err)
 	}
-	roll, err := newRoll(h, keys)
+	// The entries named their styles in the order first seen; renumber
+	// them by the header's list.
+	remap := make([]uint16, len(named))
+	for i, s := range named {
+		j, ok := h.Style(s)
+		if !ok {
+			return nil, jsonErr(fmt.Errorf("entries: ballot style %q is not in \"styles\"", s))
+		}
+		remap[i] = uint16(j)
+	}
+	for i := range nentries {
+		st := entries[i*EntrySize+PublicKeySize:]
+		binary.BigEndian.PutUint16(st, remap[binary.BigEndian.Uint16(st)])
+	}
+	roll, err := newRoll(h, entries)
 	if err != nil {
 		return nil, err
 	}
@@ -225,33 +261,90 @@ func readKDF(dec *strictjson.Decoder, p *KDFParams) error {
 	return nil
 }
 
-// readKeys reads the keys array; count, if known already, sizes the memory.
-func readKeys(dec *strictjson.Decoder, count int) ([]byte, int, error) {
-	if err := expect(dec, strictjson.Array, "keys"); err != nil {
-		return nil, 0, err
+// readStyles reads the styles array.
+func readStyles(dec *strictjson.Decoder) ([]string, error) {
+	if err := expect(dec, strictjson.Array, "styles"); err != nil {
+		return nil, err
 	}
-	var keys []byte
-	n := 0
+	var styles []string
+	err := dec.ReadArray(func() error {
+		if len(styles) == MaxStyles {
+			return fmt.Errorf("styles: more than %d", MaxStyles)
+		}
+		s, err := readString(dec, "styles")
+		styles = append(styles, s)
+		return err
+	})
+	return styles, err
+}
+
+// readEntries reads the entries array; count, if known already, sizes the
+// memory. Each entry's style is stored as its index in named, the styles in
+// the order the entries first name them, for ReadJSON to renumber.
+func readEntries(dec *strictjson.Decoder, count int) ([]byte, int, []string, error) {
+	if err := expect(dec, strictjson.Array, "entries"); err != nil {
+		return nil, 0, nil, err
+	}
+	var (
+		entries []byte
+		named   []string
+		n       int
+	)
+	index := map[string]int{}
 	err := dec.ReadArray(func() error {
 		if n == MaxRollSize {
-			return fmt.Errorf("keys: more than %d", MaxRollSize)
+			return fmt.Errorf("entries: more than %d", MaxRollSize)
 		}
-		s, err := readString(dec, "keys")
+		var (
+			key    [PublicKeySize]byte
+			style  string
+			weight uint64
+		)
+		what := fmt.Sprintf("entries: the entry at index %d", n)
+		err := readObject(dec, what, func(name string) error {
+			switch name {
+			case "key":
+				s, err := readString(dec, name)
+				if err != nil {
+					return err
+				}
+				if !isLowerHex(s, 2*PublicKeySize) {
+					return fmt.Errorf("key is not %d lower-case hex digits", 2*PublicKeySize)
+				}
+				hex.Decode(key[:], []byte(s))
+				return nil
+			case "style":
+				var err error
+				style, err = readString(dec, name)
+				return err
+			case "weight":
+				var err error
+				weight, err = readUint(dec, name, 64)
+				return err
+			}
+			return fmt.Errorf("unknown member %q", name)
+		}, []string{"key", "style", "weight"})
 		if err != nil {
 			return err
 		}
-		if !isLowerHex(s, 2*PublicKeySize) {
-			return fmt.Errorf("keys: the key at index %d is not %d lower-case hex digits", n, 2*PublicKeySize)
+		st, ok := index[style]
+		if !ok {
+			if len(named) == MaxStyles {
+				return fmt.Errorf("%s: more than %d different ballot styles", what, MaxStyles)
+			}
+			st = len(named)
+			index[style] = st
+			named = append(named, style)
 		}
-		keys = growKeys(keys, PublicKeySize, count)
-		hex.Decode(keys[len(keys)-PublicKeySize:], []byte(s))
+		entries = growEntries(entries, EntrySize, count)
+		AppendEntry(entries[:len(entries)-EntrySize], key[:], st, weight)
 		n++
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return keys, n, nil
+	return entries, n, named, nil
 }
 
 func isLowerHex(s string, n int) bool {

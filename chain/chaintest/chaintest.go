@@ -5,6 +5,7 @@
 package chaintest
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
@@ -34,18 +35,30 @@ type Election struct {
 	Codes       []credential.Code
 	Credentials []*credential.Credential
 	Roll        *credential.Roll
+	// Voters are the ballot style and weight of each credential.
+	Voters []credential.Entry
 }
 
 // New makes an election with the mixed-rules manifest of ballottest, three
 // trustees (threshold 2), voters credentials, and a voting window from start
 // to end.
 func New(tb testing.TB, chainID, id string, voters int, start, end time.Time) *Election {
+	entries := make([]credential.Entry, voters)
+	for i := range entries {
+		entries[i] = credential.Entry{Style: ballot.DefaultStyleID, Weight: 1}
+	}
+	return NewWith(tb, chainID, id, ballottest.Mixed(), entries, start, end)
+}
+
+// NewWith makes an election of manifest m (its id and window set to id,
+// start and end) with three trustees (threshold 2) and one credential per
+// voter, Credentials[i] with the ballot style and weight of voters[i].
+func NewWith(tb testing.TB, chainID, id string, m *ballot.Manifest, voters []credential.Entry, start, end time.Time) *Election {
 	tb.Helper()
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
-	m := ballottest.Mixed()
 	m.ElectionID, m.Start, m.End = id, start, end
 	m.Officials = []ballot.Official{{Name: "Returning officer", PublicKey: pub}}
-	e := &Election{ChainID: chainID, Official: priv, Manifest: m}
+	e := &Election{ChainID: chainID, Official: priv, Manifest: m, Voters: voters}
 	for i := range m.Trustees.Members {
 		k, err := trustee.NewKey(rand.Reader, m.Trustees.Members[i].Name)
 		if err != nil {
@@ -58,7 +71,11 @@ func New(tb testing.TB, chainID, id string, voters int, start, end time.Time) *E
 	if e.Ceremony, err = trustee.NewCeremony(m); err != nil {
 		tb.Fatal(err)
 	}
-	if e.Codes, e.Roll, err = credential.Generate(id, voters, CheapKDF, rand.Reader, 2); err != nil {
+	var styles []string
+	for _, s := range m.BallotStyles() {
+		styles = append(styles, s.ID)
+	}
+	if e.Codes, e.Roll, err = credential.GenerateEntries(context.Background(), id, CheapKDF, styles, voters, rand.Reader, 2, nil); err != nil {
 		tb.Fatal(err)
 	}
 	for _, c := range e.Codes {
