@@ -191,9 +191,9 @@ type Report struct {
 
 // VerifiedResult is a result the verification checked, for people.
 type VerifiedResult struct {
-	Title    string            `json:"title"`
-	Height   int64             `json:"height"`
-	Ballots  int               `json:"ballots_counted"`
+	Title   string `json:"title"`
+	Height  int64  `json:"height"`
+	Ballots int    `json:"ballots_counted"`
 	// Weight is the total weight of the counted ballots; the counts are
 	// weighted. It equals Ballots when every voter's weight is 1.
 	Weight   uint64            `json:"weight_counted"`

@@ -22,4 +22,3 @@ type RollChunkEntry struct {
 	Last  string `json:"last"`
 	Hash  string `json:"hash"`
 }
-
