@@ -77,6 +77,12 @@ type styleCount struct {
 // it. Problems of the configuration are a *Problems error naming path as
 // given; problems of the voter list are a *Problems error naming the list as
 // opened (Assignment.ListFile: voter_list relative to path's folder).
+//
+// The voter list is the official's file but is read as hostile input: only
+// a regular file (or a symbolic link to one) is opened, without blocking on
+// a named pipe; at most MaxVoterListSize bytes are read, a line at a time,
+// and a line longer than MaxVoterListLine is skipped. The assignment holds
+// roll_size voters in memory (about 40 bytes each, plus their labels).
 func LoadAssignment(path string) (*ballot.Manifest, *Assignment, error) {
 	data, err := readFile(path)
 	if err != nil {
@@ -433,7 +439,9 @@ func readVoterList(file string, in io.Reader, styles []string, rollSize int, max
 	r.labels = make(map[string]int, min(rollSize, 1<<16))
 	r.a.Voters = make([]Voter, 0, min(rollSize, 1<<16))
 
-	br := bufio.NewReaderSize(io.LimitReader(in, maxSize+1), MaxVoterListLine+2)
+	// Room for the longest line with a BOM before it and CRLF after it; a
+	// longer one fills the buffer and is skipped, never held.
+	br := bufio.NewReaderSize(io.LimitReader(in, maxSize+1), MaxVoterListLine+len("\uFEFF\r\n"))
 	var read int64
 	line, endLine := 0, 1
 	for {
@@ -654,9 +662,11 @@ func (r *listReader) readHeader(line int) bool {
 		r.index[c] = -1
 	}
 	r.width = len(r.fields)
+	// A header names at least one column, perhaps in the wrong case (which
+	// is then an unknown column, with a suggestion).
 	known := 0
 	for _, f := range r.fields {
-		if slices.Contains(columnNames[:], string(r.value(f))) {
+		if slices.ContainsFunc(columnNames[:], func(c string) bool { return strings.EqualFold(c, string(r.value(f))) }) {
 			known++
 		}
 	}
@@ -665,12 +675,18 @@ func (r *listReader) readHeader(line int) bool {
 		return false
 	}
 	ok := true
+	var suggested [numColumns]bool // an unknown column is suggested to be this one
 	for i, f := range r.fields {
 		name := string(r.value(f))
 		c := slices.Index(columnNames[:], name)
 		switch {
 		case c < 0:
-			r.add(line, f.col, "unknown column %s%s; the columns are voter, style and weight", quoteField([]byte(name)), suggest(name, columnNames[:]))
+			hint := ""
+			if near := closestColumn(name); near >= 0 {
+				hint = fmt.Sprintf(" (did you mean %q?)", columnNames[near])
+				suggested[near] = true
+			}
+			r.add(line, f.col, "unknown column %s%s; the columns are voter, style and weight", quoteField([]byte(name)), hint)
 			ok = false
 		case r.index[c] >= 0:
 			r.add(line, f.col, "column %q appears twice in the header (first at column %d)", name, r.fields[r.index[c]].col)
@@ -679,15 +695,29 @@ func (r *listReader) readHeader(line int) bool {
 			r.index[c] = i
 		}
 	}
-	if r.index[colVoter] < 0 {
+	// A missing column that an unknown one was suggested to be is not
+	// reported again.
+	if r.index[colVoter] < 0 && !suggested[colVoter] {
 		r.add(line, 1, "the header has no \"voter\" column")
 		ok = false
 	}
-	if r.index[colStyle] < 0 && len(r.styles) > 1 {
+	if r.index[colStyle] < 0 && len(r.styles) > 1 && !suggested[colStyle] {
 		r.add(line, 1, "the header has no \"style\" column, but %s", styleChoice(r.styles))
 		ok = false
 	}
 	return ok
+}
+
+// closestColumn returns the column whose name is closest to a misspelt one
+// (at most two edits, in any case), or -1.
+func closestColumn(name string) int {
+	best, bestDist := -1, 3
+	for c, col := range columnNames {
+		if dist := editDistance(strings.ToLower(name), col); dist < bestDist {
+			best, bestDist = c, dist
+		}
+	}
+	return best
 }
 
 // voter reads one voter line from r.fields.

@@ -154,6 +154,13 @@ func TestVoterListProblems(t *testing.T) {
 			`v.csv:1:1: the first line must be the header naming the columns, voter,style,weight (or voter,style); this line names none of them`}},
 		{"unknown column", nil, 1, "voter,style,wieght\nA,district-1,1\n", []string{
 			`v.csv:1:13: unknown column "wieght" (did you mean "weight"?); the columns are voter, style and weight`}},
+		{"capitals", nil, 1, "Voter,Style,Weight\nA,district-1,1\n", []string{
+			`v.csv:1:1: unknown column "Voter" (did you mean "voter"?); the columns are voter, style and weight`,
+			`v.csv:1:7: unknown column "Style" (did you mean "style"?); the columns are voter, style and weight`,
+			`v.csv:1:13: unknown column "Weight" (did you mean "weight"?); the columns are voter, style and weight`}},
+		{"misspelt and missing", nil, 1, "votr,weight\nA,1\n", []string{
+			`v.csv:1:1: unknown column "votr" (did you mean "voter"?); the columns are voter, style and weight`,
+			`v.csv:1:1: the header has no "style" column, but the election's ballot styles are district-1, district-2`}},
 		{"column twice", nil, 1, "voter,style,voter\n", []string{`v.csv:1:13: column "voter" appears twice in the header (first at column 1)`}},
 		{"no voter column", nil, 1, "style,weight\n", []string{`v.csv:1:1: the header has no "voter" column`}},
 		{"no style column", nil, 1, "voter,weight\nA,1\n", []string{
@@ -164,6 +171,9 @@ func TestVoterListProblems(t *testing.T) {
 			`v.csv:3:1: the list has 3 voters, more than voters.roll_size 1 in the configuration; this line is voter 2`}},
 		{"line of 4096 bytes", nil, 1, h + strings.Repeat("x", 4096-len(",district-1,1")) + ",district-1,1\n", []string{
 			`v.csv:2:1: voter label is 4083 bytes long; the limit is 200`}},
+		{"BOM and a line of 4096 bytes", nil, 1, "\uFEFF" + strings.Repeat("x", 4096-len(",style")) + ",style\r\n", []string{
+			`v.csv:1:1: unknown column "` + strings.Repeat("x", 64) + `"…; the columns are voter, style and weight`,
+			`v.csv:1:1: the header has no "voter" column`}},
 		{"line of 4097 bytes", nil, 2, h + strings.Repeat("x", 4097-len(",district-1,1")) + ",district-1,1\r\nB,district-1,1\n", []string{
 			`v.csv:2:1: line is longer than 4096 bytes`}},
 		{"line of a megabyte", nil, 2, h + strings.Repeat("x", 1<<20) + "\nB,district-1,1\n", []string{
