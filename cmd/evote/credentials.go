@@ -17,9 +17,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/evote/evote/ballot/config"
 	"github.com/evote/evote/ballot/credential"
 	"github.com/urfave/cli/v2"
 )
@@ -39,12 +41,18 @@ derivation and roll: docs/credentials.md.`,
 				Name:      "generate",
 				Usage:     "make private credential codes and the public roll of their keys",
 				ArgsUsage: " ",
-				Description: `Makes --count fresh codes for the election --election-id, derives their
-public keys on all cores and writes, in the folder --out (made if missing):
+				Description: `Makes one fresh code per voter of the election configuration --config
+(its voters.styles counts or voters.voter_list give each voter a ballot style
+and a weight; docs/election-config.md), or --count codes for the election
+--election-id (one ballot style, every weight 1), derives their public keys
+on all cores and writes, in the folder --out (made if missing):
 
-   roll.json    the public credential roll (docs/credentials.md, section 4)
-   codes.csv    PRIVATE: card number and code, one card per line
-   codes.html   PRIVATE: a printable sheet, one cut-out card per voter
+   roll.json    the public credential roll: each key with its ballot style
+                and weight (docs/credentials.md, section 4)
+   codes.csv    PRIVATE: card number, code, voter (the voter list's label),
+                ballot style and weight, one card per line
+   codes.html   PRIVATE: a printable sheet, one cut-out card per voter, with
+                the voter's label, ballot style and weight where they apply
 
 The private files are created with mode 0600. Print the cards, hand each
 voter theirs, and destroy both files after the election: whoever holds a
@@ -69,8 +77,9 @@ profile) unless you know why. Cheaper values are for tests only.
 Exit status: 0 on success, 1 if a file exists or cannot be written, 2 for
 bad options.`,
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "election-id", Usage: "the election's id (as in its configuration)"},
-					&cli.IntFlag{Name: "count", Usage: "number of voters"},
+					&cli.StringFlag{Name: "config", Usage: "the election configuration `FILE`: its election id, and its voters' ballot styles and weights (voters.styles or voters.voter_list)"},
+					&cli.StringFlag{Name: "election-id", Usage: "the election's id, for an election of one ballot style and no weights (instead of --config)"},
+					&cli.IntFlag{Name: "count", Usage: "number of voters (with --election-id)"},
 					&cli.StringFlag{Name: "out", Usage: "output folder `DIR`"},
 					&cli.UintFlag{Name: "kdf-memory", Value: uint(credential.DefaultKDF.MemoryKiB), Usage: "Argon2id memory in `KiB`"},
 					&cli.UintFlag{Name: "kdf-time", Value: uint(credential.DefaultKDF.Time), Usage: "Argon2id passes"},
@@ -128,12 +137,40 @@ func credentialsGenerate(c *cli.Context) error {
 	if c.NArg() != 0 {
 		return credUsageError(c, "unexpected argument %q", c.Args().First())
 	}
-	id, n, dir := c.String("election-id"), c.Int("count"), c.String("out")
+	id, dir := c.String("election-id"), c.String("out")
+	styles := []string{credential.DefaultStyle}
+	var vs []config.Voter
 	switch {
+	case c.IsSet("config") && (c.IsSet("election-id") || c.IsSet("count")):
+		return credUsageError(c, "give --config, or --election-id and --count, not both")
+	case c.IsSet("config"):
+		m, a, err := config.LoadAssignment(c.String("config"))
+		if err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("credentials generate: %v", err)}
+		}
+		if a == nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("credentials generate: %s names a credential roll already (voters.credential_roll); give roll_size and, for several ballot styles or weights, voters.styles or voters.voter_list", c.String("config"))}
+		}
+		id, vs, styles = m.ElectionID, a.Voters, nil
+		for _, st := range m.BallotStyles() {
+			styles = append(styles, st.ID)
+		}
 	case id == "":
-		return credUsageError(c, "--election-id is required")
+		return credUsageError(c, "--config, or --election-id and --count, are required")
 	case !c.IsSet("count"):
 		return credUsageError(c, "--count is required")
+	default:
+		n := c.Int("count")
+		if n < 1 || n > credential.MaxRollSize {
+			return credUsageError(c, "roll size %d is out of range: want 1 to %d", n, credential.MaxRollSize)
+		}
+		vs = make([]config.Voter, n)
+		for i := range vs {
+			vs[i] = config.Voter{Style: credential.DefaultStyle, Weight: 1}
+		}
+	}
+	n := len(vs)
+	switch {
 	case dir == "":
 		return credUsageError(c, "--out is required")
 	case c.Uint("kdf-memory") > credential.MaxKDFMemoryKiB, c.Uint("kdf-time") > credential.MaxKDFTime, c.Uint("kdf-threads") > credential.MaxKDFThreads:
@@ -141,7 +178,7 @@ func credentialsGenerate(c *cli.Context) error {
 			credential.MaxKDFMemoryKiB, credential.MaxKDFTime, credential.MaxKDFThreads)
 	}
 	params := credential.KDFParams{Time: uint32(c.Uint("kdf-time")), MemoryKiB: uint32(c.Uint("kdf-memory")), Threads: uint8(c.Uint("kdf-threads"))}
-	if err := (credential.Header{ElectionID: id, KDF: params, Count: n}).Validate(); err != nil {
+	if err := (credential.Header{ElectionID: id, KDF: params, Count: n, Styles: styles, TotalWeight: uint64(n)}).Validate(); err != nil {
 		return credUsageError(c, "%s", strings.TrimPrefix(err.Error(), "credential: "))
 	}
 	force := c.Bool("force")
@@ -165,14 +202,18 @@ func credentialsGenerate(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 	defer stop()
 	start := time.Now()
-	codes, roll, err := credential.GenerateContext(ctx, id, n, params, randReader, c.Int("workers"), progressPrinter(stderr, n, start))
+	entries := make([]credential.Entry, n)
+	for i, v := range vs {
+		entries[i] = credential.Entry{Style: v.Style, Weight: v.Weight}
+	}
+	codes, roll, err := credential.GenerateEntries(ctx, id, params, styles, entries, randReader, c.Int("workers"), progressPrinter(stderr, n, start))
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return &exitError{code: 1, msg: "credentials generate: interrupted; no file written"}
 		}
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	cards, err := makeCards(randReader, codes)
+	cards, err := makeCards(randReader, codes, vs)
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
@@ -186,13 +227,24 @@ func credentialsGenerate(c *cli.Context) error {
 	if err := writeFileAtomic(paths[codesCSVFile], 0o600, force, func(w io.Writer) error { return writeCodesCSV(w, cards) }); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(paths[codesHTMLFile], 0o600, force, func(w io.Writer) error { return writeCodesHTML(w, id, cards) }); err != nil {
+	if err := writeFileAtomic(paths[codesHTMLFile], 0o600, force, func(w io.Writer) error { return writeCodesHTML(w, id, len(styles), cards) }); err != nil {
 		return err
 	}
 
 	h := roll.Hash()
 	out := c.App.Writer
 	fmt.Fprintf(out, "Generated %d credentials for election %q (KDF %s) in %s.\n", n, id, params, time.Since(start).Round(time.Millisecond))
+	if hdr := roll.Header(); len(styles) > 1 || hdr.Weighted() {
+		by := map[string]int{}
+		for _, v := range vs {
+			by[v.Style]++
+		}
+		var parts []string
+		for _, st := range styles {
+			parts = append(parts, fmt.Sprintf("%s %d", st, by[st]))
+		}
+		fmt.Fprintf(out, "Ballot styles:     %s; total weight %d\n", strings.Join(parts, ", "), hdr.TotalWeight)
+	}
 	fmt.Fprintf(out, "Roll hash:         %s\n", hex.EncodeToString(h[:]))
 	fmt.Fprintf(out, "roll.json SHA-256: %x (credential_roll sha256 in the election configuration)\n", rollSum.Sum(nil))
 	fmt.Fprintf(out, "Public:  %s\n", paths[rollFile])
@@ -287,6 +339,7 @@ func writeFileAtomic(path string, perm fs.FileMode, force bool, write func(io.Wr
 type card struct {
 	Number string // cardDigits random digits, as two groups of five
 	Code   credential.Code
+	Voter  config.Voter // the voter list's label (or ""), the ballot style and the weight
 }
 
 // cardDigits is the number of digits of a card number.
@@ -295,7 +348,7 @@ const cardDigits = 10
 // makeCards gives each code a distinct card number drawn uniformly at random
 // from rand (so that it says nothing about where the code's key is on the
 // roll) and returns the cards sorted by number.
-func makeCards(rand io.Reader, codes []credential.Code) ([]card, error) {
+func makeCards(rand io.Reader, codes []credential.Code, vs []config.Voter) ([]card, error) {
 	const space = 10_000_000_000 // 10^cardDigits
 	const limit = (1<<64 - 1) / space * space
 	seen := make(map[uint64]bool, len(codes))
@@ -317,20 +370,21 @@ func makeCards(rand io.Reader, codes []credential.Code) ([]card, error) {
 	cards := make([]card, len(codes))
 	for i, code := range codes {
 		n := fmt.Sprintf("%0*d", cardDigits, nums[i])
-		cards[i] = card{Number: n[:cardDigits/2] + "-" + n[cardDigits/2:], Code: code}
+		cards[i] = card{Number: n[:cardDigits/2] + "-" + n[cardDigits/2:], Code: code, Voter: vs[i]}
 	}
 	slices.SortFunc(cards, func(a, b card) int { return strings.Compare(a.Number, b.Number) })
 	return cards, nil
 }
 
-// writeCodesCSV writes "card,code" and one line per card.
+// writeCodesCSV writes "card,code,voter,style,weight" and one line per card:
+// the voter is the voter list's label (empty without a list).
 func writeCodesCSV(w io.Writer, cards []card) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"card", "code"}); err != nil {
+	if err := cw.Write([]string{"card", "code", "voter", "style", "weight"}); err != nil {
 		return err
 	}
 	for _, c := range cards {
-		if err := cw.Write([]string{c.Number, c.Code.Text()}); err != nil {
+		if err := cw.Write([]string{c.Number, c.Code.Text(), c.Voter.Label, c.Voter.Style, strconv.FormatUint(c.Voter.Weight, 10)}); err != nil {
 			return err
 		}
 	}
@@ -357,6 +411,7 @@ var codesHTMLHead = template.Must(template.New("head").Parse(`<!DOCTYPE html>
                 font-variant-numeric: slashed-zero; font-size: 22pt; font-weight: bold;
                 letter-spacing: 0.08em; white-space: nowrap; margin: 0 0 4mm 0; }
   .card .how { font-size: 9pt; line-height: 1.35; margin: 0; }
+  .card .who { font-size: 10pt; margin: 2mm 0 0 0; }
   .scissors { position: absolute; top: -3mm; left: 4mm; font-size: 9pt; background: #fff; }
   @media print { .warning { display: none; } }
 </style>
@@ -369,7 +424,10 @@ cut along the dashed lines, hand each voter their own card, then destroy this fi
 var codesHTMLCard = template.Must(template.New("card").Parse(`<section class="card">
 <span class="scissors">&#9986;</span>
 <div class="head"><span>Election <strong>{{.Election}}</strong></span><span>Card {{.Number}}</span></div>
-<p class="label">Your voting credential code:</p>
+{{if .Voter}}<p class="who">For: {{.Voter}}</p>
+{{end}}{{if .Style}}<p class="who">Ballot: {{.Style}}</p>
+{{end}}{{if .Weight}}<p class="who">Your vote counts {{.Weight}} times (weight {{.Weight}}).</p>
+{{end}}<p class="label">Your voting credential code:</p>
 <p class="code">{{.Code}}</p>
 <p class="how">Type this code on the voting page when it asks for your credential.
 Capital or small letters, with or without the dashes: all the same.
@@ -380,12 +438,20 @@ You may vote again with it until voting closes; only your last ballot counts.</p
 
 // writeCodesHTML writes the printable sheet, one card per voter (four to a
 // page), streaming.
-func writeCodesHTML(w io.Writer, electionID string, cards []card) error {
+// A card names the voter's ballot style when the election has several, and
+// the weight when it is not 1.
+func writeCodesHTML(w io.Writer, electionID string, styles int, cards []card) error {
 	if err := codesHTMLHead.Execute(w, electionID); err != nil {
 		return err
 	}
 	for _, c := range cards {
-		card := struct{ Election, Code, Number string }{electionID, c.Code.Text(), c.Number}
+		card := struct{ Election, Code, Number, Voter, Style, Weight string }{Election: electionID, Code: c.Code.Text(), Number: c.Number, Voter: c.Voter.Label}
+		if styles > 1 {
+			card.Style = c.Voter.Style
+		}
+		if c.Voter.Weight != 1 {
+			card.Weight = strconv.FormatUint(c.Voter.Weight, 10)
+		}
 		if err := codesHTMLCard.Execute(w, card); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evote/evote/ballot/config"
 	"github.com/evote/evote/ballot/credential"
 )
 
@@ -194,5 +196,69 @@ func TestCredentialsCardsUnlinkable(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 3 {
 		t.Errorf("the output folder holds %d files, want roll.json, codes.csv, codes.html", len(entries))
+	}
+}
+
+// TestCredentialsGenerateWeighted: with --config, each voter of the voter
+// list gets a code whose key is on the roll with the voter's ballot style
+// and weight, and a card that says both.
+func TestCredentialsGenerateWeighted(t *testing.T) {
+	for _, cfg := range []string{"general-assembly-weighted.yaml", "municipal-voter-list.yaml"} {
+		t.Run(cfg, func(t *testing.T) {
+			path := filepath.Join("..", "..", "election-configs", cfg)
+			m, a, err := config.LoadAssignment(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := filepath.Join(t.TempDir(), "out")
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"evote", "credentials", "generate", "--config", path, "--out", dir, "--kdf-memory", "64", "--kdf-time", "1"}, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), fmt.Sprintf("total weight %d", a.TotalWeight)) {
+				t.Errorf("the summary does not give the total weight %d:\n%s", a.TotalWeight, stdout.String())
+			}
+			roll, err := credential.Load(filepath.Join(dir, "roll.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if roll.Len() != len(a.Voters) || roll.Header().TotalWeight != a.TotalWeight {
+				t.Fatalf("roll of %d entries of weight %d, want %d of %d", roll.Len(), roll.Header().TotalWeight, len(a.Voters), a.TotalWeight)
+			}
+			csvData, _ := os.ReadFile(filepath.Join(dir, "codes.csv"))
+			rows, err := csv.NewReader(bytes.NewReader(csvData)).ReadAll()
+			if err != nil || len(rows) != len(a.Voters)+1 || strings.Join(rows[0], ",") != "card,code,voter,style,weight" {
+				t.Fatalf("codes.csv: %d rows, header %v, %v", len(rows), rows[0], err)
+			}
+			want := map[string]config.Voter{}
+			for _, v := range a.Voters {
+				want[v.Label] = v
+			}
+			html, _ := os.ReadFile(filepath.Join(dir, "codes.html"))
+			for _, row := range rows[1:] {
+				v, ok := want[row[2]]
+				if !ok || row[3] != v.Style || row[4] != strconv.FormatUint(v.Weight, 10) {
+					t.Fatalf("codes.csv line %v is not a voter of the list", row)
+				}
+				c, err := credential.ParseCode(row[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+				cred, err := credential.Derive(c, m.ElectionID, credential.KDFParams{Time: 1, MemoryKiB: 64, Threads: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e, ok := roll.Lookup(cred.PublicKey())
+				if !ok || e.Style != v.Style || e.Weight != v.Weight {
+					t.Fatalf("voter %q: roll entry %+v, %v; want style %q weight %d", v.Label, e, ok, v.Style, v.Weight)
+				}
+				if v.Weight != 1 && !strings.Contains(string(html), fmt.Sprintf("Your vote counts %d times (weight %d).", v.Weight, v.Weight)) {
+					t.Fatalf("no card says the weight %d of %q", v.Weight, v.Label)
+				}
+				if len(m.BallotStyles()) > 1 && !strings.Contains(string(html), "Ballot: "+v.Style) {
+					t.Fatalf("no card says the style %q", v.Style)
+				}
+			}
+		})
 	}
 }

@@ -28,7 +28,7 @@ func init() {
 			"verification passed. The data folder and the record are left for inspection.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: "demo-data", Usage: "the data `FOLDER` (replaced if it holds an earlier demo)"},
-			&cli.StringFlag{Name: "config", Value: "election-configs/municipal-2027.yaml", Usage: "the election configuration `FILE` (its time window, trustees, officials and roll size are replaced)"},
+			&cli.StringFlag{Name: "config", Value: "election-configs/municipal-2027.yaml", Usage: "the election configuration `FILE` (its time window, trustees and officials are replaced; its voter list, if it has one, gives the voters, else --voters are split over its ballot styles as its voters.styles counts say)"},
 			&cli.IntFlag{Name: "voters", Value: 300, Usage: "number of simulated voters"},
 			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent websocket clients"},
 			&cli.StringFlag{Name: "bench-out", Usage: "append the casting figures to `FILE` in Go benchmark format (make bench reads them)"},
@@ -52,19 +52,26 @@ func demoAction(c *cli.Context) error {
 	} else if err != nil {
 		return err
 	}
-	m, err := config.Load(c.String("config"))
+	m, assignment, err := config.LoadAssignment(c.String("config"))
 	if err != nil {
 		return fmt.Errorf("demo: %w (run the demo from the repository's root, or give --config)", err)
+	}
+	if assignment == nil {
+		return &exitError{2, "demo: the configuration names a credential roll; the demo makes its own, so give one with roll_size (and voters.styles or voters.voter_list)"}
 	}
 	n := c.Int("voters")
 	if n < 4 {
 		return &exitError{2, "demo: --voters must be at least 4"}
 	}
+	entries := demo.Entries(assignment, n)
+	if assignment.ListFile != "" {
+		fmt.Fprintf(c.App.Writer, "The voters are the %d of the voter list %s (--voters is not used).\n", len(entries), assignment.ListFile)
+	}
 	if err := d.StartCluster(ctx); err != nil {
 		return err
 	}
 	defer d.StopCluster()
-	e, creds, codes, err := d.OpenElection(ctx, m, n)
+	e, vs, codes, err := d.OpenElection(ctx, m, entries)
 	if err != nil {
 		return err
 	}
@@ -72,7 +79,7 @@ func demoAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := d.Vote(ctx, e, creds, demo.VoteOptions{Clients: c.Int("clients"), Receipts: receipts, BenchOut: c.String("bench-out"),
+	plan, err := d.Vote(ctx, e, vs, demo.VoteOptions{Clients: c.Int("clients"), Receipts: receipts, BenchOut: c.String("bench-out"),
 		Voters: voters.Options{Revote: c.Float64("revote"), Audit: c.Float64("audit"), Invalid: c.Float64("invalid"), Seed: uint64(time.Now().UnixNano())}})
 	if err != nil {
 		return err

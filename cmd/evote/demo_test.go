@@ -23,12 +23,19 @@ func TestDemo(t *testing.T) {
 		// that HTML-escapes the canonical manifest stops the tally and
 		// fails verification.
 		{"hostile-names", "hostile-names.yaml", "16"},
+		// Weighted voters of a voter list: the counts are weighted.
+		{"weighted", "general-assembly-weighted.yaml", "4"},
+		// Two ballot styles assigned by a voter list.
+		{"voter-list", "municipal-voter-list.yaml", "4"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "demo")
 			out, code := runBinary(t, exe, "demo", "--dir", dir, "--voters", c.voters, "--clients", "8", "--config", "../../election-configs/"+c.config)
 			if code != 0 || !strings.Contains(out, "PASS: the decrypted counts equal the simulated voters' choices") {
 				t.Fatalf("demo: exit %d\n%s", code, out)
+			}
+			if c.name == "weighted" && !strings.Contains(out, "20 ballots counted, of total weight 1000: the counts are weighted") {
+				t.Errorf("the weighted demo does not say the counts are weighted:\n%s", out)
 			}
 			for _, f := range []string{"record/record.json", "verification.txt", "manifest.json"} {
 				if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

@@ -122,15 +122,15 @@ func testBallotsSurviveKills(t *testing.T, exe, dbURL, schema string) {
 // returns the manifest and one cast per voter (simulated voters of the seed).
 func openElection(t *testing.T, ctx context.Context, d *demo.Demo, n int, seed uint64) (*ballot.Manifest, []*voters.Request) {
 	t.Helper()
-	m, err := config.Load("../../election-configs/benchmark-10-selections.yaml")
+	m, a, err := config.LoadAssignment("../../election-configs/benchmark-10-selections.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, creds, _, err := d.OpenElection(ctx, m, n)
+	e, vs, _, err := d.OpenElection(ctx, m, demo.Entries(a, n))
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := voters.Prepare(e, creds, voters.Options{Seed: seed})
+	plan, err := voters.Prepare(e, vs, voters.Options{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,7 +184,19 @@ func loadAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, "derived %d credentials in %s\n", len(creds), time.Since(t0).Round(time.Millisecond))
 	t0 = time.Now()
-	plan, err := voters.Prepare(e, creds, voters.Options{Voters: c.Int("voters"), Revote: c.Float64("revote"), Audit: c.Float64("audit"), Invalid: c.Float64("invalid"), Seed: c.Uint64("seed")})
+	roll, err := client.FetchRoll(ctx, nil, urls[0], id)
+	if err != nil {
+		return err
+	}
+	vs := make([]voters.Voter, len(creds))
+	for i, cr := range creds {
+		en, ok := roll.Lookup(cr.PublicKey())
+		if !ok {
+			return fmt.Errorf("load: the credential of line %d of %s is not on the roll of %q", i+2, c.String("codes"), id)
+		}
+		vs[i] = voters.Voter{Credential: cr, Style: en.Style, Weight: en.Weight}
+	}
+	plan, err := voters.Prepare(e, vs, voters.Options{Voters: c.Int("voters"), Revote: c.Float64("revote"), Audit: c.Float64("audit"), Invalid: c.Float64("invalid"), Seed: c.Uint64("seed")})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package demo
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -11,14 +10,17 @@ import (
 
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
+	"github.com/evote/evote/internal/voters"
 )
 
-// Credentials generates n voters' codes, derives their credentials (on
-// every core) and loads the roll of their public keys onto the chain. It
-// returns the credentials, which the simulated voters sign with, and the
-// codes, which a voter types.
-func (d *Demo) Credentials(ctx context.Context, n int) ([]*credential.Credential, []credential.Code, error) {
+// Credentials generates a code per voter (each entry of voters is a
+// voter's ballot style and weight), derives their credentials (on every
+// core) and loads the roll of their public keys, styles and weights onto
+// the chain. It returns the simulated voters, who sign with the
+// credentials, and the codes, which a voter types.
+func (d *Demo) Credentials(ctx context.Context, entries []credential.Entry) ([]voters.Voter, []credential.Code, error) {
 	id := d.Manifest.ElectionID
+	n := len(entries)
 	d.stepf("generating %d voter credentials (Argon2id) and loading the roll", n)
 	// Derive each voter's key once: the roll needs the public keys, the
 	// simulated voters the private ones.
@@ -42,11 +44,17 @@ func (d *Demo) Credentials(ctx context.Context, n int) ([]*credential.Credential
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}
-	pubs := make([]ed25519.PublicKey, n)
+	vs := make([]voters.Voter, n)
+	rollEntries := make([]credential.Entry, n)
 	for i, c := range creds {
-		pubs[i] = c.PublicKey()
+		vs[i] = voters.Voter{Credential: c, Style: entries[i].Style, Weight: entries[i].Weight}
+		rollEntries[i] = credential.Entry{Key: c.PublicKey(), Style: entries[i].Style, Weight: entries[i].Weight}
 	}
-	roll, err := credential.NewRoll(id, credential.DefaultKDF, pubs)
+	var styles []string
+	for _, s := range d.Manifest.BallotStyles() {
+		styles = append(styles, s.ID)
+	}
+	roll, err := credential.BuildRoll(id, credential.DefaultKDF, styles, rollEntries)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -60,6 +68,10 @@ func (d *Demo) Credentials(ctx context.Context, n int) ([]*credential.Credential
 		}
 	}
 	rh := roll.Hash()
-	d.donef("roll hash %s…", hex.EncodeToString(rh[:6]))
-	return creds, codes, nil
+	if hdr := roll.Header(); hdr.Weighted() {
+		d.donef("roll hash %s…, total weight %d", hex.EncodeToString(rh[:6]), hdr.TotalWeight)
+	} else {
+		d.donef("roll hash %s…", hex.EncodeToString(rh[:6]))
+	}
+	return vs, codes, nil
 }

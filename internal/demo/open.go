@@ -7,6 +7,7 @@ import (
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/internal/voters"
 )
 
 // Open opens the election and waits until every node knows it is open. It
@@ -38,16 +39,16 @@ func (d *Demo) Open(ctx context.Context) (*ballot.Election, error) {
 }
 
 // OpenElection runs the phases from Publish to Open for the election m
-// with voters voters: it returns the election, the voters' credentials and
-// their codes.
-func (d *Demo) OpenElection(ctx context.Context, m *ballot.Manifest, voters int) (*ballot.Election, []*credential.Credential, []credential.Code, error) {
-	if err := d.Publish(ctx, m, voters); err != nil {
+// with one voter per entry (its ballot style and weight): it returns the
+// election, the simulated voters and their codes.
+func (d *Demo) OpenElection(ctx context.Context, m *ballot.Manifest, entries []credential.Entry) (*ballot.Election, []voters.Voter, []credential.Code, error) {
+	if err := d.Publish(ctx, m, len(entries)); err != nil {
 		return nil, nil, nil, err
 	}
 	if err := d.Ceremony(ctx); err != nil {
 		return nil, nil, nil, err
 	}
-	creds, codes, err := d.Credentials(ctx, voters)
+	creds, codes, err := d.Credentials(ctx, entries)
 	if err != nil {
 		return nil, nil, nil, err
 	}

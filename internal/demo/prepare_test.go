@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/evote/evote/ballot/config"
 )
 
 // TestPrepare: a new or empty folder is made a demo's, an earlier demo's is
@@ -43,5 +45,34 @@ func TestPrepare(t *testing.T) {
 	}
 	if _, err := os.Stat(keep); err != nil {
 		t.Errorf("Prepare removed another folder's file: %v", err)
+	}
+}
+
+// TestEntries: a voter list is used as it is; counts per style are scaled
+// to the demo's number of voters, every style keeping a voter.
+func TestEntries(t *testing.T) {
+	list := &config.Assignment{ListFile: "v.csv", Voters: []config.Voter{{Label: "a", Style: "all", Weight: 250}, {Label: "b", Style: "all", Weight: 1}}}
+	if got := Entries(list, 300); len(got) != 2 || got[0].Weight != 250 || got[1].Weight != 1 {
+		t.Fatalf("voter list: %+v", got)
+	}
+	var counts config.Assignment
+	for range 84000 {
+		counts.Voters = append(counts.Voters, config.Voter{Style: "district-1", Weight: 1})
+	}
+	for range 215 {
+		counts.Voters = append(counts.Voters, config.Voter{Style: "district-2", Weight: 1})
+	}
+	for _, n := range []int{4, 5, 300, 1001} {
+		got := Entries(&counts, n)
+		by := map[string]int{}
+		for _, e := range got {
+			by[e.Style]++
+			if e.Weight != 1 {
+				t.Fatalf("weight %d", e.Weight)
+			}
+		}
+		if len(got) != n || by["district-2"] < 1 || by["district-1"] < by["district-2"] {
+			t.Errorf("n=%d: %d voters, by style %v", n, len(got), by)
+		}
 	}
 }

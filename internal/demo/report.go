@@ -41,7 +41,11 @@ func (d *Demo) Report(rec *rules.ElectionRecord, plan *voters.Plan, verified boo
 	if !match {
 		what = "DIFFER FROM"
 	}
-	fmt.Fprintf(d.cfg.Out, "%s: the decrypted counts %s the simulated voters' choices (%d ballots counted, verification %s); %s in %.0fs\n",
-		status, what, rec.Counted(), map[bool]string{true: "passed", false: "FAILED"}[verified], strings.TrimSuffix(d.cfg.Dir, "/")+"/ kept", time.Since(d.began).Seconds())
+	counted := fmt.Sprintf("%d ballots counted", rec.Counted())
+	if rec.WeightCounted != uint64(rec.Counted()) {
+		counted = fmt.Sprintf("%d ballots counted, of total weight %d: the counts are weighted", rec.Counted(), rec.WeightCounted)
+	}
+	fmt.Fprintf(d.cfg.Out, "%s: the decrypted counts %s the simulated voters' choices (%s, verification %s); %s in %.0fs\n",
+		status, what, counted, map[bool]string{true: "passed", false: "FAILED"}[verified], strings.TrimSuffix(d.cfg.Dir, "/")+"/ kept", time.Since(d.began).Seconds())
 	return status == "PASS"
 }

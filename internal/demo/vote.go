@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/evote/evote/ballot"
-	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/internal/voters"
 	"github.com/evote/evote/web/client"
 )
@@ -32,9 +31,9 @@ type VoteOptions struct {
 // invalid ballots of o), and checks that every request had the outcome it
 // must have. It returns the voters' plan, whose Expected counts the result
 // must equal.
-func (d *Demo) Vote(ctx context.Context, e *ballot.Election, creds []*credential.Credential, o VoteOptions) (*voters.Plan, error) {
-	d.stepf("%d simulated voters encrypt and cast over websockets", len(creds))
-	plan, err := voters.Prepare(e, creds, o.Voters)
+func (d *Demo) Vote(ctx context.Context, e *ballot.Election, vs []voters.Voter, o VoteOptions) (*voters.Plan, error) {
+	d.stepf("%d simulated voters encrypt and cast over websockets", len(vs))
+	plan, err := voters.Prepare(e, vs, o.Voters)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +56,7 @@ func (d *Demo) Vote(ctx context.Context, e *ballot.Election, creds []*credential
 			return nil, err
 		}
 	}
-	d.donef("%d committed (%d re-votes, %d audits); %d refused as they must be (bad proofs, forged ballot and audit signatures, replays, audited ballots cast); %.0f ballots/s (%.0f/s sustained), receipts p50 %s, p99 %s, every receipt verified",
+	d.donef("%d committed (%d re-votes, %d audits); %d refused as they must be (bad proofs, forged ballot and audit signatures, ballots of another style, replays, audited ballots cast); %.0f ballots/s (%.0f/s sustained), receipts p50 %s, p99 %s, every receipt verified",
 		st.Committed, st.ByKind[voters.Cast]-len(plan.Final), st.ByKind[voters.Audit], st.Rejected,
 		st.Throughput(), st.Sustained(), st.Percentile(0.5).Round(time.Millisecond), st.Percentile(0.99).Round(time.Millisecond))
 	return plan, nil

@@ -37,7 +37,26 @@ const (
 	AuditCast  Kind = "audit-cast"  // the audited ballot sent again as a cast
 	ReplayCast Kind = "replay-cast" // a ballot cast twice
 	BadAudit   Kind = "bad-audit"   // an audit whose credential signature is forged
+	WrongStyle Kind = "wrong-style" // a valid ballot of another ballot style than the credential's
 )
+
+// Voter is a simulated voter: the credential, and its ballot style and
+// weight on the roll.
+type Voter struct {
+	Credential *credential.Credential
+	Style      string
+	Weight     uint64
+}
+
+// Unweighted returns one voter per credential, each with style and weight
+// 1.
+func Unweighted(creds []*credential.Credential, style string) []Voter {
+	out := make([]Voter, len(creds))
+	for i, c := range creds {
+		out[i] = Voter{Credential: c, Style: style, Weight: 1}
+	}
+	return out
+}
 
 // Request is one prepared request of a simulated voter.
 type Request struct {
@@ -57,6 +76,8 @@ type Plan struct {
 	// Final holds, per voter that cast a ballot, the choices that count
 	// (the last cast).
 	Final map[int]*ballot.Plaintext
+	// Weights are the voters' weights.
+	Weights []uint64
 }
 
 // Options shape a plan.
@@ -83,14 +104,20 @@ func RandomChoices(m *ballot.Manifest, style string, rng *mathrand.Rand) *ballot
 	return p
 }
 
-// Prepare encrypts and signs every request of a plan, on all cores.
-func Prepare(e *ballot.Election, creds []*credential.Credential, o Options) (*Plan, error) {
-	if o.Voters <= 0 || o.Voters > len(creds) {
-		o.Voters = len(creds)
+// Prepare encrypts and signs every request of a plan, on all cores. Each
+// voter votes in its own ballot style; in an election of several styles,
+// some of the invalid ballots are valid ballots of another style.
+func Prepare(e *ballot.Election, vs []Voter, o Options) (*Plan, error) {
+	if o.Voters <= 0 || o.Voters > len(vs) {
+		o.Voters = len(vs)
 	}
 	rng := mathrand.New(mathrand.NewPCG(o.Seed, 7))
 	styles := e.Manifest.BallotStyles()
 	id := e.Manifest.ElectionID
+	invalid := []Kind{BadProof, BadSig, BadAudit}
+	if len(styles) > 1 {
+		invalid = append(invalid, WrongStyle)
+	}
 	type job struct {
 		voter   int
 		kind    Kind
@@ -99,13 +126,19 @@ func Prepare(e *ballot.Election, creds []*credential.Credential, o Options) (*Pl
 	}
 	var jobs []job
 	for v := range o.Voters {
-		style := styles[v%len(styles)].ID
+		style := vs[v].Style
 		if rng.Float64() < o.Audit {
 			jobs = append(jobs, job{v, Audit, RandomChoices(e.Manifest, style, rng), 0})
 		}
 		if rng.Float64() < o.Invalid {
-			k := []Kind{BadProof, BadSig, BadAudit}[rng.IntN(3)]
-			jobs = append(jobs, job{v, k, RandomChoices(e.Manifest, style, rng), 0})
+			k := invalid[rng.IntN(len(invalid))]
+			st := style
+			if k == WrongStyle {
+				for st == style {
+					st = styles[rng.IntN(len(styles))].ID
+				}
+			}
+			jobs = append(jobs, job{v, k, RandomChoices(e.Manifest, st, rng), 0})
 		}
 		jobs = append(jobs, job{v, Cast, RandomChoices(e.Manifest, style, rng), 0})
 		if rng.Float64() < o.Revote {
@@ -128,7 +161,7 @@ func Prepare(e *ballot.Election, creds []*credential.Credential, o Options) (*Pl
 					return
 				}
 				j := jobs[i]
-				r, more, err := prepare(e, id, creds[j.voter], j.voter, j.kind, j.choices)
+				r, more, err := prepare(e, id, vs[j.voter].Credential, j.voter, j.kind, j.choices)
 				if err != nil {
 					mu.Lock()
 					firstErr = errors.Join(firstErr, err)
@@ -150,6 +183,9 @@ func Prepare(e *ballot.Election, creds []*credential.Credential, o Options) (*Pl
 		return nil, firstErr
 	}
 	plan := &Plan{Final: map[int]*ballot.Plaintext{}}
+	for _, v := range vs {
+		plan.Weights = append(plan.Weights, max(v.Weight, 1))
+	}
 	for _, r := range reqs {
 		if r.Kind == Cast {
 			plan.Final[r.Voter] = r.Choices // later jobs of a voter come later
@@ -203,6 +239,9 @@ func prepare(e *ballot.Election, id string, cr *credential.Credential, voter int
 		}
 		c, _ := e.Sign(cr, b)
 		return &Request{Voter: voter, Kind: kind, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: wire.CodeInvalidProof}, nil, nil
+	case WrongStyle:
+		c, _ := e.Sign(cr, b)
+		return &Request{Voter: voter, Kind: kind, Payload: c.Encode(), Tracking: b.TrackingCode(), WantCode: wire.CodeWrongStyle}, nil, nil
 	case BadSig:
 		c, _ := e.Sign(cr, b)
 		c.Signature[7] ^= 0x20
@@ -221,18 +260,22 @@ func prepare(e *ballot.Election, id string, cr *credential.Credential, voter int
 }
 
 // Expected returns the counts the chain should publish: per contest of the
-// manifest, per selection.
+// manifest, per selection, each voter's choice counted its weight times.
 func (p *Plan) Expected(m *ballot.Manifest) map[string][]uint64 {
 	out := map[string][]uint64{}
 	for _, c := range m.Contests {
 		out[c.ID] = make([]uint64, len(c.Selections))
 	}
-	for _, pt := range p.Final {
+	for v, pt := range p.Final {
+		w := uint64(1)
+		if v < len(p.Weights) {
+			w = p.Weights[v]
+		}
 		for cid, sel := range pt.Choices {
 			c, _ := m.Contest(cid)
 			for _, s := range sel {
 				k := slices.IndexFunc(c.Selections, func(x ballot.Selection) bool { return x.ID == s })
-				out[cid][k]++
+				out[cid][k] += w
 			}
 		}
 	}
