@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/record"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/verify"
@@ -288,6 +290,32 @@ func TestTamper(t *testing.T) {
 			setTx(es, k, i, tx)
 			saveEntries(t, dir, es)
 			return []string{where(es, k, i), "signature"}
+		}},
+		{name: "another style", check: verify.CheckBallots, rehash: true, also: []int{verify.CheckBlocks}, edit: func(t *testing.T, dir string) []string {
+			// Voter 2 (style north) with a valid credential signature and
+			// valid proofs, but a south ballot, recorded as accepted.
+			es := loadEntries(t, dir)
+			k, i, _ := find(t, es, wire.KindBallot, 0, counted)
+			other := ballottest.FirstChoices(m, "south")
+			tx, b := f.election.Cast(t, f.be, 2, other)
+			es[k].Block.Txs[i] = tx
+			saveEntries(t, dir, es)
+			return []string{where(es, k, i), b.TrackingCode(), `the credential's ballot style is "north" (code 19)`}
+		}},
+		{name: "roll weight", check: verify.CheckRoll, rehash: true, edit: func(t *testing.T, dir string) []string {
+			// roll.json gives voter 3 (weight 5 on the chain) weight 1.
+			p := filepath.Join(dir, record.RollFile)
+			data, _ := os.ReadFile(p)
+			key := fmt.Sprintf("%x", []byte(f.election.Credentials[3].PublicKey()))
+			line := fmt.Sprintf(`{"key": "%s", "style": "south", "weight": 5}`, key)
+			if !bytes.Contains(data, []byte(line)) {
+				t.Fatalf("roll.json has no line %s", line)
+			}
+			data = bytes.Replace(data, []byte(line), []byte(strings.Replace(line, `"weight": 5`, `"weight": 1`, 1)), 1)
+			data = bytes.Replace(data, []byte(`"total_weight": 11,`), []byte(`"total_weight": 7,`), 1)
+			data = regexp.MustCompile(`  "roll_hash": "[0-9a-f]{64}",\n`).ReplaceAll(data, nil)
+			os.WriteFile(p, data, 0o644)
+			return []string{"roll hash"}
 		}},
 		{name: "ceremony commitment", check: verify.CheckCeremony, rehash: true, edit: func(t *testing.T, dir string) []string {
 			es := loadEntries(t, dir)

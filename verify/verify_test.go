@@ -19,6 +19,8 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/chain/node"
@@ -100,7 +102,11 @@ func runElection(t *onceTB) *fixture {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	e := chaintest.New(t, "evote-verify-test", electionID, 6, now.Add(-time.Hour), now.Add(time.Hour))
+	// Two ballot styles and weights: the verifier recomputes weighted totals
+	// and checks each ballot's style against its credential's.
+	voters := []credential.Entry{{Style: "north", Weight: 1}, {Style: "south", Weight: 2}, {Style: "north", Weight: 1},
+		{Style: "south", Weight: 5}, {Style: "north", Weight: 1}, {Style: "south", Weight: 1}}
+	e := chaintest.NewWith(t, "evote-verify-test", electionID, ballottest.Districts(), voters, now.Add(-time.Hour), now.Add(time.Hour))
 	nodes, err := node.GenerateTestnet(filepath.Join(base, "net"), node.TestnetOptions{
 		Nodes: 1, ChainID: "evote-verify-test", IdleBlockInterval: 300 * time.Millisecond,
 		Officials: []string{ballot.FormatEd25519Key(e.Official.Public().(ed25519.PublicKey))},
@@ -144,9 +150,11 @@ func runElection(t *onceTB) *fixture {
 	}
 	be := e.BallotElection(t)
 	m := e.Manifest
-	choose := func(k int) *ballot.Plaintext {
-		p := &ballot.Plaintext{StyleID: ballot.DefaultStyleID, Choices: map[string][]string{}}
-		for _, ct := range m.Contests {
+	// choose returns choices k of voter v's ballot style.
+	choose := func(v, k int) *ballot.Plaintext {
+		p := &ballot.Plaintext{StyleID: voters[v].Style, Choices: map[string][]string{}}
+		cs, _ := m.StyleContests(voters[v].Style)
+		for _, ct := range cs {
 			lo, hi := ct.MinSelections(), ct.MaxSelections()
 			want := min(max(lo, 1), hi)
 			for j := 0; j < want; j++ {
@@ -158,14 +166,14 @@ func runElection(t *onceTB) *fixture {
 	// Voters 0–4 vote, voter 0 and 1 vote again; voter 5 audits a ballot.
 	var first [][]byte
 	for i := range 5 {
-		tx, _ := e.Cast(t, be, i, choose(i))
+		tx, _ := e.Cast(t, be, i, choose(i, i))
 		first = append(first, tx)
 	}
 	send(first...)
-	again0, _ := e.Cast(t, be, 0, choose(3))
-	again1, _ := e.Cast(t, be, 1, choose(2))
+	again0, _ := e.Cast(t, be, 0, choose(0, 3))
+	again1, _ := e.Cast(t, be, 1, choose(1, 2))
 	send(again0, again1)
-	b5, sec5, err := be.Encrypt(rand.Reader, e.Credentials[5].PublicKey(), choose(5))
+	b5, sec5, err := be.Encrypt(rand.Reader, e.Credentials[5].PublicKey(), choose(5, 5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +190,7 @@ func runElection(t *onceTB) *fixture {
 	// accepts the first and rejects the second (code 9): a rejected
 	// transaction in a block. Retried if a block falls between them.
 	for try := 0; ; try++ {
-		b, sec, _ := be.Encrypt(rand.Reader, e.Credentials[5].PublicKey(), choose(try))
+		b, sec, _ := be.Encrypt(rand.Reader, e.Credentials[5].PublicKey(), choose(5, try))
 		cast, _ := be.Sign(e.Credentials[5], b)
 		sa, _ := be.SignAudit(e.Credentials[5], b, sec)
 		af, _ := sa.MarshalJSON()
@@ -298,7 +306,8 @@ func TestAuditRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Valid || r.OnChain != "audited" || r.Height == 0 || len(r.Choices) != len(f.election.Manifest.Contests) {
+	cs, _ := f.election.Manifest.StyleContests(f.election.Voters[5].Style)
+	if !r.Valid || r.OnChain != "audited" || r.Height == 0 || len(r.Choices) != len(cs) {
 		t.Fatalf("audit report %+v", r)
 	}
 	// A revealed mark changed: invalid, still named by its tracking code.
