@@ -3,6 +3,7 @@ package crypto
 import (
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // CiphertextSize is the size of an encoded Ciphertext.
@@ -162,14 +163,16 @@ func ScaleCiphertexts(cts []Ciphertext, w uint64) []Ciphertext {
 	return out
 }
 
-// mulSmall returns w·p for a public w, by left-to-right double-and-add.
+// mulSmall returns w·p for a public w, by left-to-right double-and-add
+// from w's highest bit.
 func mulSmall(p Point, w uint64) Point {
 	r := NewPoint()
-	for i := 63; i >= 0; i-- {
-		if r.IsIdentity() && w>>uint(i) == 0 {
-			continue
-		}
-		r.Add(r, r)
+	if w == 0 {
+		return r
+	}
+	r.Set(p)
+	for i := bits.Len64(w) - 2; i >= 0; i-- {
+		r.Dbl(r)
 		if w>>uint(i)&1 == 1 {
 			r.Add(r, p)
 		}
