@@ -141,9 +141,12 @@ type ContestResult struct {
 // Result is the election's result as the chain holds it, checked by the
 // service: Height is the height of the result transaction.
 type Result struct {
-	Election string          `json:"election"`
-	Height   int64           `json:"height"`
-	Counted  int             `json:"ballots_counted"`
+	Election string `json:"election"`
+	Height   int64  `json:"height"`
+	Counted  int    `json:"ballots_counted"`
+	// Weight is the total weight of the counted ballots; the counts are
+	// weighted (Weight equals Counted when every voter's weight is 1).
+	Weight   uint64          `json:"weight_counted"`
 	Contests []ContestResult `json:"contests"`
 }
 
@@ -156,7 +159,7 @@ func (s *Service) Result() (Result, bool) {
 		return Result{}, false
 	}
 	rec := s.s.rec
-	r := Result{Election: s.id, Height: rec.ResultHeight, Counted: rec.Counted()}
+	r := Result{Election: s.id, Height: rec.ResultHeight, Counted: rec.Counted(), Weight: rec.WeightCounted}
 	for ci, c := range s.s.m.Contests {
 		cr := ContestResult{ID: c.ID, Title: c.Title}
 		for k, sel := range c.Selections {
