@@ -70,9 +70,14 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
+	return newHarnessWith(t, webtest.Options{Voters: 8, BlockTime: 200 * time.Millisecond})
+}
+
+// newHarnessWith is newHarness with the node's election set by opts.
+func newHarnessWith(t *testing.T, opts webtest.Options) *harness {
 	chromium := chromiumPath(t)
 	axe := axeSource(t)
-	env := webtest.Start(t, 8, 200*time.Millisecond)
+	env := webtest.StartWith(t, opts)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	tsA, tsB := httptest.NewUnstartedServer(nil), httptest.NewUnstartedServer(nil)
 	urlA, urlB := "http://"+tsA.Listener.Addr().String(), "http://"+tsB.Listener.Addr().String()

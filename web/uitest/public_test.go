@@ -123,7 +123,7 @@ func (h *harness) benchmark(t *testing.T) {
 	t.Logf("encrypt+prove+sign a 10-selection ballot in headless Chromium: mean %.1f ms, worst %.1f ms over %d runs", mean, worst, len(ms))
 
 	// The key derivation with the default KDF (Argon2id, 19 MiB, t=2).
-	hdr, err := credential.Header{ElectionID: webtest.ElectionID, KDF: credential.DefaultKDF, Count: 1}.Encode()
+	hdr, err := credential.Header{ElectionID: webtest.ElectionID, KDF: credential.DefaultKDF, Count: 1, Styles: []string{credential.DefaultStyle}, TotalWeight: 1}.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}

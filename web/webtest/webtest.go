@@ -23,6 +23,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
+	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
 	"github.com/evote/evote/chain/node"
@@ -64,6 +65,14 @@ type Options struct {
 	// before the election is defined; it must keep it valid, and keep the
 	// trustees, their keys and the election id.
 	Manifest func(*ballot.Manifest)
+	// Base, if set, is the election's manifest in place of
+	// ballottest.Mixed() (chaintest.NewWith sets its id, window and
+	// official).
+	Base *ballot.Manifest
+	// Entries, if set, are the ballot style and weight of each voter's
+	// credential (their Key is ignored), in place of Voters credentials of
+	// the default style and weight 1.
+	Entries []credential.Entry
 }
 
 // StartWith is Start with Options.
@@ -76,7 +85,21 @@ func StartWith(tb testing.TB, opts Options) *Env {
 	dir := tb.TempDir()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	e := chaintest.New(tb, ChainID, ElectionID, opts.Voters, now.Add(-time.Hour), now.Add(24*time.Hour))
+	var e *chaintest.Election
+	if opts.Base == nil && opts.Entries == nil {
+		e = chaintest.New(tb, ChainID, ElectionID, opts.Voters, now.Add(-time.Hour), now.Add(24*time.Hour))
+	} else {
+		m, voters := opts.Base, opts.Entries
+		if m == nil {
+			m = ballottest.Mixed()
+		}
+		if voters == nil {
+			for range opts.Voters {
+				voters = append(voters, credential.Entry{Style: ballot.DefaultStyleID, Weight: 1})
+			}
+		}
+		e = chaintest.NewWith(tb, ChainID, ElectionID, m, voters, now.Add(-time.Hour), now.Add(24*time.Hour))
+	}
 	if opts.Manifest != nil {
 		opts.Manifest(e.Manifest)
 		// The ceremony is bound to the manifest's hash.

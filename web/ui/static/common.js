@@ -15,6 +15,16 @@
     let s = table[key] || EVOTE_STRINGS.en[key] || key;
     return s.replace(/\{(\w+)\}/g, (m, k) => (vars && k in vars ? String(vars[k]) : m));
   };
+  // tn is t for a count n: key + "." + the plural category of n in the
+  // page's language ("one", "other", …, Intl.PluralRules), falling back to
+  // key + ".other"; vars.n is n.
+  E.tn = function (key, n, vars) {
+    const lang = document.documentElement.lang || "en";
+    let cat = n === 1 ? "one" : "other", shown = String(n);
+    try { cat = new Intl.PluralRules(lang).select(n); shown = n.toLocaleString(lang); } catch (e) { /* no Intl */ }
+    const k = table[key + "." + cat] || EVOTE_STRINGS.en[key + "." + cat] ? key + "." + cat : key + ".other";
+    return E.t(k, Object.assign({ n: shown }, vars));
+  };
   E.params = params;
   E.$ = (sel) => document.querySelector(sel);
   E.el = function (tag, attrs, ...kids) {
@@ -62,9 +72,17 @@
         const ctl = new AbortController();
         const timer = setTimeout(() => ctl.abort(), (opts && opts.timeout) || 8000);
         const r = await fetch(E.nodes[i] + path, { cache: "no-store", signal: ctl.signal });
+        if (r.status === 503 && k < E.nodes.length - 1) { clearTimeout(timer); lastErr = new Error("503"); continue; }
+        // opts.as: "text" or "bytes" (a Uint8Array) for the body of a 200
+        // answer; an error answer is always read as JSON.
+        let body;
+        if (r.ok && opts && opts.as === "bytes") body = new Uint8Array(await r.arrayBuffer());
+        else if (r.ok && opts && opts.as === "text") body = await r.text();
+        else body = await r.json().catch(() => ({}));
+        // The deadline covers the body too: a node that stalls in the
+        // middle of it is a node that does not answer.
         clearTimeout(timer);
-        if (r.status === 503 && k < E.nodes.length - 1) { lastErr = new Error("503"); continue; }
-        const body = await r.json().catch(() => ({}));
+        if (ctl.signal.aborted) throw new Error("timeout reading the answer");
         if (i !== E.current) { E.current = i; if (E.onNodeChange) E.onNodeChange(i); }
         return { status: r.status, body };
       } catch (e) {

@@ -1,10 +1,11 @@
-// The voting page: code → key → choices → review → encrypt → cast or
-// audit → receipt verified in the browser. The code, the key and the
-// ballot's secrets stay in the WebAssembly module (behind handles).
+// The voting page: code → key → the key's entry on the roll (ballot style
+// and weight) → choices → review → encrypt → cast or audit → receipt
+// verified in the browser. The code, the key and the ballot's secrets stay
+// in the WebAssembly module (behind handles).
 "use strict";
 (function () {
   const { t, $, el } = EV;
-  const V = { ev: null, id: "", info: null, election: 0, credential: 0, ballot: null, choices: null };
+  const V = { ev: null, id: "", info: null, election: 0, credential: 0, style: "", weight: 1, ballot: null, choices: null };
   const steps = ["step-code", "step-choose", "step-review", "step-encrypted", "step-audit", "step-cast"];
 
   function go(step) {
@@ -43,7 +44,6 @@
     const h = V.ev.loadElection(JSON.stringify(m), rec.joint_key);
     if (h.error) { alertMsg(h.error); return; }
     V.election = h.handle;
-    buildContests();
     go("step-code");
     $("#code").focus();
   }
@@ -78,30 +78,90 @@
     $("#derive").hidden = false;
     $("#derive-progress").hidden = false;
     $("#derive-status").textContent = t("derive.working");
-    setTimeout(() => {
+    // The roll's index says nothing about the voter: fetch it while the
+    // key is derived.
+    const index = fetchRollIndex();
+    index.catch(() => { /* reported after the derivation */ });
+    setTimeout(async () => {
       const code = $("#code").value;
       const r = V.ev.deriveCredential(code, V.id, V.info.record.roll_header);
-      $("#derive-progress").hidden = true;
-      if (r.error) {
-        $("#derive").hidden = true; $("#code-form").hidden = false;
-        $("#code-status").textContent = r.error; $("#code-status").className = "error"; $("#code").focus();
-        return;
-      }
-      $("#code").value = "";
+      if (r.error) { codeRefused(r.error, true); return; }
       if (V.credential) V.ev.forgetCredential(V.credential);
       V.credential = r.handle;
-      $("#derive-status").textContent = t("derive.done", { ms: Math.round(r.ms) });
+      const done = t("derive.done", { ms: Math.round(r.ms) });
+      $("#derive-status").textContent = done + " " + t("roll.checking");
+      let entry;
+      try { entry = await checkRoll(await index); } catch (err) { codeRefused(err.message, !err.notOnRoll); return; }
+      $("#code").value = "";
+      $("#derive-progress").hidden = true;
+      $("#derive-status").textContent = done;
+      V.style = entry.style;
+      V.weight = entry.weight;
+      buildContests();
       go("step-choose");
     }, 60);
   });
 
-  // ---- 2. choices
-  function styleContests() {
-    const m = V.info.manifest;
-    if (!m.styles || !m.styles.length) return { style: "all", contests: m.contests };
-    const s = m.styles.find((x) => x.id === (V.style || EV.params.get("style"))) || m.styles[0];
-    return { style: s.id, contests: m.contests.filter((c) => s.contests.includes(c.id)) };
+  // codeRefused takes the voter back to the code with message, the code
+  // kept in the field when keep is set (a failure that retyping would not
+  // fix), else cleared to be typed again.
+  function codeRefused(message, keep) {
+    if (V.credential) { V.ev.forgetCredential(V.credential); V.credential = 0; }
+    $("#contests").textContent = ""; // no ballot for a refused code
+    $("#derive").hidden = true; $("#derive-progress").hidden = true; $("#code-form").hidden = false;
+    if (!keep) $("#code").value = "";
+    $("#code-status").textContent = message;
+    $("#code-status").className = "error";
+    $("#code").setAttribute("aria-invalid", keep ? "false" : "true");
+    $("#code").focus();
   }
+
+  // ---- 1b. the key on the roll (docs/ui.md): the index of the roll, then
+  // the one chunk whose key range holds the key, checked against the roll
+  // hash in the module; it gives the key's ballot style and weight.
+  const rollPath = () => "/api/elections/" + encodeURIComponent(V.id) + "/roll";
+  async function rollGet(path, as, notFound) {
+    let r;
+    try { r = await EV.api(path, { as }); } catch (e) { throw new Error(t("roll.unreachable")); }
+    if (r.status === 404) throw new Error(notFound);
+    if (r.status !== 200) throw new Error(t("roll.http", { status: r.status, detail: (r.body && r.body.error) || "" }));
+    return r.body;
+  }
+  function fetchRollIndex() { return rollGet(rollPath(), "text", t("roll.notLoaded")); }
+  function rollFailure(res) {
+    switch (res.step) {
+      case "incomplete": return new Error(t("roll.incomplete", { loaded: res.loaded, chunks: res.chunks }));
+      case "index": return new Error(t("roll.badIndex", { detail: res.error }));
+      case "chunk": return new Error(t("roll.badChunk", { detail: res.error }));
+      default: return new Error(res.error);
+    }
+  }
+  // checkRoll resolves to the key's {style, weight}, or rejects with the
+  // message to show (err.notOnRoll for a key that is not on the roll).
+  async function checkRoll(indexText) {
+    const hash = V.info.record.roll_hash || "";
+    const c = V.ev.rollChunk(indexText, V.credential, hash);
+    if (c.error) throw rollFailure(c);
+    const chunk = await rollGet(rollPath() + "/" + c.chunk, "bytes", t("roll.chunkMissing", { chunk: c.chunk + 1, chunks: c.chunks }));
+    const l = V.ev.rollLookup(V.credential, c.chunk, chunk);
+    if (l.error) throw rollFailure(l);
+    if (!l.onRoll) { const err = new Error(t("roll.notOnRoll")); err.notOnRoll = true; throw err; }
+    if (!contestsOf(l.style)) throw new Error(t("roll.unknownStyle", { style: l.style }));
+    return l;
+  }
+
+  // ---- 2. choices
+  // contestsOf returns the contests of ballot style id in manifest order,
+  // or null if the manifest has no such style. A manifest without styles
+  // has the one style "all" (ballot.DefaultStyleID) of every contest.
+  function contestsOf(id) {
+    const m = V.info.manifest;
+    if (!m.styles || !m.styles.length) return id === "all" ? m.contests : null;
+    const s = m.styles.find((x) => x.id === id);
+    return s ? m.contests.filter((c) => s.contests.includes(c.id)) : null;
+  }
+  // The contests of the voter's style, which the roll gives their key.
+  const styleContests = () => contestsOf(V.style);
   function bounds(c) {
     const n = c.selections.length, r = c.rule;
     switch (r.kind) {
@@ -120,22 +180,22 @@
       default: return "approve any number of the " + n;
     }
   }
+  // showWeight fills the weight notices (choices, review, receipt): shown
+  // only when the voter's vote counts more than once.
+  function showWeight() {
+    for (const n of document.querySelectorAll(".weight")) {
+      n.hidden = V.weight === 1;
+      n.textContent = V.weight === 1 ? "" : EV.tn("weight.counts", V.weight);
+    }
+  }
   function buildContests() {
     const box = $("#contests");
     box.textContent = "";
-    const { style, contests } = styleContests();
+    showWeight();
     const styles = V.info.manifest.styles || [];
-    if (styles.length > 1) {
-      // Several ballot styles (e.g. districts): the voter picks theirs.
-      const fs = el("fieldset", { id: "style-choice" }, el("legend", { text: t("choose.style") }));
-      styles.forEach((st, i) => {
-        const input = el("input", { type: "radio", id: "style-" + i, name: "style", value: st.id, checked: st.id === style });
-        input.addEventListener("change", () => { V.style = st.id; buildContests(); $("#style-" + i).focus(); });
-        fs.append(el("div", { class: "choice" }, input, el("label", { for: "style-" + i, text: st.id })));
-      });
-      box.append(fs);
-    }
-    contests.forEach((c, ci) => {
+    $("#style-shown").hidden = styles.length < 2;
+    $("#style-shown").textContent = styles.length < 2 ? "" : t("choose.styleIs", { style: V.style });
+    styleContests().forEach((c, ci) => {
       const [lo, hi] = bounds(c);
       const radio = lo === 1 && hi === 1;
       const fs = el("fieldset", { id: "contest-" + ci, "aria-describedby": "rule-" + ci + " count-" + ci });
@@ -169,14 +229,13 @@
     return ok;
   }
   function readChoices() {
-    const { style, contests } = styleContests();
     const choices = {};
     let ok = true, firstBad = null;
-    contests.forEach((c, ci) => {
+    styleContests().forEach((c, ci) => {
       choices[c.id] = [...document.querySelectorAll('#contest-' + ci + ' input:checked')].map((x) => x.value);
       if (!countContest(ci, c)) { ok = false; if (!firstBad) firstBad = $("#contest-" + ci + " input"); }
     });
-    return { style, choices, ok, firstBad };
+    return { style: V.style, choices, ok, firstBad };
   }
   $("#choose-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -186,7 +245,7 @@
     V.choices = { style: r.style, choices: r.choices };
     const dl = $("#review");
     dl.textContent = "";
-    for (const c of styleContests().contests) {
+    for (const c of styleContests()) {
       dl.append(el("dt", { text: c.title }));
       const picked = c.selections.filter((s) => r.choices[c.id].includes(s.id)).map((s) => s.title);
       dl.append(el("dd", { text: picked.length ? picked.join(", ") : t("review.none") }));
@@ -226,7 +285,7 @@
     if (v.error) { $("#audit-result").textContent = t("audit.failed", { detail: v.error }); $("#audit-result").className = "error"; }
     else {
       $("#audit-result").textContent = t("audit.verified"); $("#audit-result").className = "ok";
-      for (const c of styleContests().contests) {
+      for (const c of styleContests()) {
         dl.append(el("dt", { text: c.title }));
         const picked = c.selections.filter((s) => (v.choices[c.id] || []).includes(s.id)).map((s) => s.title);
         dl.append(el("dd", { text: picked.length ? picked.join(", ") : t("review.none") }));
@@ -359,7 +418,7 @@
     $("#cast-result").textContent = msg;
     $("#cast-result").className = "error";
     alertMsg(msg);
-    if (m.code === 6) { // wrong credential: back to the code
+    if (m.code === 6 || m.code === 19) { // wrong credential or style: back to the code
       V.ev.forgetCredential(V.credential); V.credential = 0;
       $("#code-form").hidden = false; $("#derive").hidden = true;
       go("step-code"); $("#code").focus();

@@ -33,8 +33,10 @@ import (
 var (
 	elections   = map[int]*ballot.Election{}
 	credentials = map[int]*credential.Credential{}
-	// rollHeaders are the roll headers the credentials were derived with.
+	// rollHeaders are the roll headers the credentials were derived with,
+	// rollIndexes the roll indexes rollChunk read for them.
 	rollHeaders = map[int][]byte{}
+	rollIndexes = map[int]*rollcheck.Index{}
 	ballots     = map[int]*pending{}
 	nextHandle  = 1
 )
@@ -45,6 +47,13 @@ type pending struct {
 	secrets  *ballot.Secrets
 }
 
+// forgetCredential drops credential h's key and what the roll says of it.
+func forgetCredential(h int) {
+	delete(credentials, h)
+	delete(rollHeaders, h)
+	delete(rollIndexes, h)
+}
+
 func handle() int { nextHandle++; return nextHandle - 1 }
 
 func main() {
@@ -52,7 +61,7 @@ func main() {
 		"checkCode":        fn(checkCode),
 		"loadElection":     fn(loadElection),
 		"deriveCredential": fn(deriveCredential),
-		"forgetCredential": fn(func(a []js.Value) any { delete(credentials, a[0].Int()); delete(rollHeaders, a[0].Int()); return true }),
+		"forgetCredential": fn(func(a []js.Value) any { forgetCredential(a[0].Int()); return true }),
 		"rollChunk":        fn(rollChunk),
 		"rollLookup":       fn(rollLookup),
 		"encryptBallot":    fn(encryptBallot),
@@ -199,81 +208,66 @@ func deriveCredential(a []js.Value) any {
 		"ms": float64(time.Since(start).Microseconds()) / 1000, "kdf": hdr.KDF.String()}
 }
 
-// readRollIndex decodes a roll index (rollcheck.DecodeIndex) for the
-// credential handle a[1], against the roll header its key was derived with
-// and the roll hash a[2] (base64, the election record's roll_hash; "" for
-// none). A failure is {error, step}: step "incomplete" (with loaded and
-// chunks) for a roll not all on the chain yet, "index" otherwise.
-func readRollIndex(a []js.Value) (*rollcheck.Index, *credential.Credential, map[string]any) {
-	if len(a) < 3 || a[1].Type() != js.TypeNumber {
-		return nil, nil, fail(errors.New("roll check: want the roll index, a credential handle and the roll hash"))
+// rollChunk(rollIndexJSON, credentialHandle, rollHashBase64) → {chunk,
+// chunks}: reads the roll's index (GET /api/elections/{id}/roll) and
+// checks it (rollcheck.DecodeIndex) against the roll header the
+// credential's key was derived with and rollHashBase64 (the election
+// record's roll_hash; "" for none), keeps it with the credential for
+// rollLookup, and says which chunk the page must fetch to look the key up.
+// A failure is {error, step}: step "incomplete" (with loaded and chunks)
+// for a roll not all on the chain yet, "index" for any other.
+func rollChunk(a []js.Value) any {
+	if len(a) < 3 || a[1].Type() != js.TypeNumber || credentials[a[1].Int()] == nil {
+		return fail(errors.New("rollChunk: want the roll index, a credential handle and the roll hash"))
 	}
-	c := credentials[a[1].Int()]
-	if c == nil {
-		return nil, nil, fail(errors.New("roll check: unknown credential"))
-	}
-	hdr := rollHeaders[a[1].Int()]
+	h := a[1].Int()
 	rh, err := base64.StdEncoding.DecodeString(arg(a, 2))
 	if err != nil {
-		return nil, nil, fail(fmt.Errorf("roll hash: %w", err))
+		return fail(fmt.Errorf("roll hash: %w", err))
 	}
 	if len(rh) == 0 {
 		rh = nil
 	}
-	h, err := credential.DecodeHeader(hdr)
+	hdr, err := credential.DecodeHeader(rollHeaders[h])
 	if err != nil {
-		return nil, nil, fail(err)
+		return fail(err)
 	}
-	x, err := rollcheck.DecodeIndex([]byte(arg(a, 0)), h.ElectionID, hdr, rh)
+	x, err := rollcheck.DecodeIndex([]byte(arg(a, 0)), hdr.ElectionID, rollHeaders[h], rh)
 	var inc *rollcheck.IncompleteError
 	switch {
 	case errors.As(err, &inc):
-		return nil, nil, map[string]any{"error": err.Error(), "step": "incomplete", "loaded": inc.Loaded, "chunks": inc.Chunks}
+		return map[string]any{"error": err.Error(), "step": "incomplete", "loaded": inc.Loaded, "chunks": inc.Chunks}
 	case err != nil:
-		return nil, nil, map[string]any{"error": err.Error(), "step": "index"}
+		return map[string]any{"error": err.Error(), "step": "index"}
 	}
-	return x, c, nil
+	rollIndexes[h] = x
+	return map[string]any{"chunk": x.ChunkFor(credentials[h].PublicKey()), "chunks": x.Chunks()}
 }
 
-// rollChunk(rollIndexJSON, credentialHandle, rollHashBase64) → {chunk,
-// chunks}: which chunk of the roll (GET /api/elections/{id}/roll, checked
-// as readRollIndex says) the page must fetch to look the credential's key
-// up; or {error, step}.
-func rollChunk(a []js.Value) any {
-	x, c, bad := readRollIndex(a)
-	if bad != nil {
-		return bad
-	}
-	return map[string]any{"chunk": x.ChunkFor(c.PublicKey()), "chunks": x.Chunks()}
-}
-
-// rollLookup(rollIndexJSON, credentialHandle, rollHashBase64, chunkIndex,
-// chunkBytes) → {onRoll, style, weight}: the credential's entry in the
-// chunk (a Uint8Array, the body of GET /api/elections/{id}/roll/{chunk}),
-// after checking the chunk against the roll hash (rollcheck.Index.Lookup);
-// or {error, step}, step "chunk" for a chunk that does not check out.
+// rollLookup(credentialHandle, chunkIndex, chunkBytes) → {onRoll, style,
+// weight}: the credential's entry in the chunk (a Uint8Array, the body of
+// GET /api/elections/{id}/roll/{chunk}), after checking the chunk against
+// the index rollChunk read (rollcheck.Index.Lookup); or {error, step},
+// step "chunk" for a chunk that does not check out.
 func rollLookup(a []js.Value) any {
-	x, c, bad := readRollIndex(a)
-	if bad != nil {
-		return bad
+	if len(a) < 3 || a[0].Type() != js.TypeNumber || a[1].Type() != js.TypeNumber || a[2].Type() != js.TypeObject {
+		return fail(errors.New("rollLookup: want a credential handle, a chunk number and the chunk's bytes (a Uint8Array)"))
 	}
-	if len(a) < 5 || a[3].Type() != js.TypeNumber || a[4].Type() != js.TypeObject || a[4].Get("byteLength").Type() != js.TypeNumber {
-		return fail(errors.New("rollLookup: want a chunk number and the chunk's bytes (a Uint8Array)"))
+	c, x := credentials[a[0].Int()], rollIndexes[a[0].Int()]
+	if c == nil || x == nil {
+		return fail(errors.New("rollLookup: unknown credential, or no roll index read for it (rollChunk)"))
 	}
-	maxLen := credential.ChunkSize * credential.EntrySize
-	if n := a[4].Get("byteLength").Int(); n > maxLen {
-		return map[string]any{"error": fmt.Sprintf("roll check: the chunk is %d bytes, more than the %d of a whole chunk", n, maxLen), "step": "chunk"}
+	n, limit := a[2].Get("byteLength").Int(), credential.ChunkSize*credential.EntrySize
+	if n > limit {
+		return map[string]any{"error": fmt.Sprintf("roll check: the chunk is %d bytes, more than the %d of a whole chunk", n, limit), "step": "chunk"}
 	}
-	entries := make([]byte, a[4].Get("byteLength").Int())
-	js.CopyBytesToGo(entries, a[4])
-	e, ok, err := x.Lookup(a[3].Int(), entries, c.PublicKey())
+	entries := make([]byte, n)
+	js.CopyBytesToGo(entries, a[2])
+	e, ok, err := x.Lookup(a[1].Int(), entries, c.PublicKey())
 	if err != nil {
 		return map[string]any{"error": err.Error(), "step": "chunk"}
 	}
-	if !ok {
-		return map[string]any{"onRoll": false}
-	}
-	return map[string]any{"onRoll": true, "style": e.Style, "weight": float64(e.Weight)}
+	return map[string]any{"onRoll": ok, "style": e.Style, "weight": float64(e.Weight)}
 }
 
 // encryptBallot(electionHandle, credentialHandle, choicesJSON) →
