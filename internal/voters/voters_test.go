@@ -4,6 +4,9 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/ballot/ballottest"
 )
 
 func TestSustained(t *testing.T) {
@@ -24,5 +27,17 @@ func TestSustained(t *testing.T) {
 	small := &Stats{Committed: 10, Duration: 2 * time.Second, ReceiptTimes: make([]time.Duration, 10)}
 	if got := small.Sustained(); got != 5 {
 		t.Errorf("sustained of 10 receipts in 2 s: %.2f, want 5", got)
+	}
+}
+
+// TestExpectedWeighted: each voter's last choices count its weight times.
+func TestExpectedWeighted(t *testing.T) {
+	m := ballottest.Districts()
+	north := ballottest.FirstChoices(m, "north")
+	south := ballottest.FirstChoices(m, "south")
+	p := &Plan{Final: map[int]*ballot.Plaintext{0: north, 1: south, 2: north}, Weights: []uint64{1, 12, 3, 250}}
+	got := p.Expected(m)
+	if got["contest-1"][0] != 16 || got["contest-3"][0] != 4 || got["contest-4"][0] != 12 {
+		t.Fatalf("expected counts %v", got)
 	}
 }
