@@ -171,11 +171,11 @@ func (h *harness) tallyAndResults(t *testing.T) {
 	}
 	env.Commit(t, wire.Encode(&wire.Result{ElectionID: id, Counts: counts}))
 
-	var status, command string
+	var status, command, ballots string
 	var bars int
 	h.run(t, "results", chromedp.Navigate(h.b.url+"/results"),
 		chromedp.Poll(`document.body.dataset.ready === "true"`, nil, chromedp.WithPollingTimeout(20*time.Second)),
-		chromedp.Text("#result-status", &status), chromedp.Text("#result-command", &command),
+		chromedp.Text("#result-status", &status), chromedp.Text("#result-command", &command), chromedp.Text("#result-ballots", &ballots),
 		chromedp.Evaluate(`document.querySelectorAll("svg.chart rect.bar").length`, &bars))
 	h.shot(t, "results")
 	want := 0
@@ -184,8 +184,8 @@ func (h *harness) tallyAndResults(t *testing.T) {
 	}
 	// The command is run against real nodes by TestPausedNode
 	// (shownCommands).
-	if !strings.Contains(status, "checked the decryption proofs of trustees") || command != "evote verify --node RPC_URL --election-id "+id || bars != want {
-		t.Fatalf("results: %q, command %q, %d bars, want %d", status, command, bars, want)
+	if !strings.Contains(status, "checked the decryption proofs of trustees") || command != "evote verify --node RPC_URL --election-id "+id || bars != want || ballots != "3 ballots counted." {
+		t.Fatalf("results: %q, %q, command %q, %d bars, want %d", status, ballots, command, bars, want)
 	}
 	h.axeCheck(t, "results")
 }

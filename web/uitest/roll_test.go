@@ -15,7 +15,11 @@ import (
 
 	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/ballot/credential"
+	"github.com/evote/evote/chain"
+	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/web/webtest"
+	"github.com/evote/evote/wire"
 )
 
 // notOnRoll is what the page says of a code that is not on the roll.
@@ -222,6 +226,75 @@ func TestRoll(t *testing.T) {
 		h.run(t, "continue", chromedp.Click("#code-submit"), chromedp.WaitVisible("#step-choose"))
 		h.fetchedOneChunk(t)
 	})
+
+	t.Run("weighted-results", func(t *testing.T) {
+		h.weightedResults(t)
+	})
+}
+
+// weightedResults closes the election, tallies it on the chain (totals, two
+// trustees' shares, the counts solved from them) and reads the results
+// page: two ballots count, the south voter's (weight 1) and the heavy
+// voter's (weight 12), and the page says the counts are weighted and how
+// many ballots there are.
+func (h *harness) weightedResults(t *testing.T) {
+	ctx := context.Background()
+	env, id := h.env, webtest.ElectionID
+	e := env.Election
+	env.Commit(t, wire.Encode(chain.CloseTx(env.ChainID, id, e.Official)))
+	totals, err := env.App.Totals(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.Commit(t, wire.Encode(&wire.Totals{ElectionID: id, Ciphertexts: crypto.EncodeCiphertexts(totals)}))
+	var shares []crypto.DecryptionShare
+	for _, k := range e.Trustees[:e.Manifest.Trustees.Threshold] {
+		s, sig, err := k.Decrypt(env.Ballot.BaseHash, totals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shares = append(shares, s)
+		env.Commit(t, wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()}))
+	}
+	rec, err := env.App.ElectionRecord(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Counted() != 2 || rec.WeightCounted != 13 {
+		t.Fatalf("%d ballots counted of weight %d, want 2 of 13", rec.Counted(), rec.WeightCounted)
+	}
+	vks, err := rules.VerificationKeys(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	points, err := crypto.Combine(env.Ballot.BaseHash, e.Manifest.Trustees.Threshold, vks, totals, shares)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := crypto.NewDlogTable(rec.WeightCounted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := table.SolveMany(points, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[0] != 13 { // contest 1, in both styles: both voters chose its first selection
+		t.Fatalf("contest 1, selection 1: %d weighted votes, want 13", counts[0])
+	}
+	env.Commit(t, wire.Encode(&wire.Result{ElectionID: id, Counts: counts}))
+	var summary, cell string
+	h.run(t, "results", chromedp.Navigate(h.b.url+"/results"),
+		chromedp.Poll(`document.body.dataset.ready === "true"`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Text("#result-ballots", &summary), chromedp.Text("#charts table td", &cell))
+	h.shot(t, "weighted-results")
+	if want := "2 ballots counted, of total weight 13: each ballot counts as many times as its voter's weight"; !strings.HasPrefix(summary, want) {
+		t.Fatalf("the results page says %q, want %q…", summary, want)
+	}
+	if cell != "13 weighted votes" {
+		t.Fatalf("the first count reads %q, want %q", cell, "13 weighted votes")
+	}
+	h.axeCheck(t, "weighted results")
 }
 
 // watchRoll makes the page's fetch record the roll URLs it asks for

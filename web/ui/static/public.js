@@ -113,6 +113,11 @@
     const r = info.record;
     if (!r.result || !r.result.length) { $("#result-status").textContent = t("results.none") + " " + t("phase." + r.phase, { start: EV.fmtTime(info.manifest.start), end: EV.fmtTime(info.manifest.end) }); return; }
     $("#result-status").textContent = t("results.verified", { height: r.result_height, trustees: (r.shares || []).join(", ") });
+    // A weighted roll: the counts are weighted, and the number of ballots
+    // stands beside them.
+    const ballots = r.ballots_cast - r.ballots_replaced, weighted = r.weight_counted !== ballots;
+    const summary = el("p", { id: "result-ballots", text: weighted ? t("results.weighted", { ballots, weight: r.weight_counted }) : t("results.ballots", { ballots }) });
+    $("#result-status").after(summary);
     $("#result-command").textContent = EV.commands.verify(info.manifest.election_id);
     $("#result-check").hidden = false;
     for (const cr of r.result) {
@@ -121,7 +126,7 @@
       const sec = el("section", { "aria-labelledby": "res-" + c.id }, el("h2", { id: "res-" + c.id, text: c.title }));
       sec.append(chart(c, cr.counts));
       const tbl = el("table", {}, el("caption", { class: "skip", text: c.title }));
-      for (let i = 0; i < c.selections.length; i++) tbl.append(el("tr", {}, el("th", { scope: "row", text: c.selections[i].title }), el("td", { text: t("results.votes", { n: cr.counts[i] }) })));
+      for (let i = 0; i < c.selections.length; i++) tbl.append(el("tr", {}, el("th", { scope: "row", text: c.selections[i].title }), el("td", { text: t(weighted ? "results.weightedVotes" : "results.votes", { n: cr.counts[i] }) })));
       sec.append(tbl);
       $("#charts").append(sec);
     }
