@@ -116,7 +116,9 @@ func electionValidate(c *cli.Context) error {
 	}
 	failed := 0
 	for _, path := range c.Args().Slice() {
-		m, err := config.Load(path)
+		// The voter list, if the configuration names one, is read and
+		// checked too: its styles, weights and total weight.
+		m, a, err := config.LoadAssignment(path)
 		if err != nil {
 			failed++
 			var probs *config.Problems
@@ -130,6 +132,9 @@ func electionValidate(c *cli.Context) error {
 		h := m.Hash()
 		fmt.Fprintf(c.App.Writer, "%s: ok (election %q, %s, manifest hash %s)\n",
 			path, m.ElectionID, plural(len(m.Contests), "contest", "contests"), hex.EncodeToString(h[:]))
+		if a != nil && (a.ListFile != "" || len(m.BallotStyles()) > 1) {
+			fmt.Fprintf(c.App.Writer, "  voters: %s\n", describeAssignment(m, a))
+		}
 	}
 	if failed > 0 {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d of %s did not validate", failed, plural(c.NArg(), "file", "files"))}
@@ -243,4 +248,27 @@ func duration(d time.Duration) string {
 		return "0s"
 	}
 	return strings.Join(parts, " ")
+}
+
+// describeAssignment says how many voters get each ballot style and the
+// total weight: "36 from voter-lists/x.csv; glenmore 20, ardvane 16; total
+// weight 36".
+func describeAssignment(m *ballot.Manifest, a *config.Assignment) string {
+	by := map[string]int{}
+	for _, v := range a.Voters {
+		by[v.Style]++
+	}
+	var parts []string
+	for _, st := range m.BallotStyles() {
+		parts = append(parts, fmt.Sprintf("%s %d", st.ID, by[st.ID]))
+	}
+	from := ""
+	if a.ListFile != "" {
+		from = " from " + a.ListFile
+	}
+	w := fmt.Sprintf("total weight %d", a.TotalWeight)
+	if !a.Weighted {
+		w = "every weight 1"
+	}
+	return fmt.Sprintf("%d%s; %s; %s", len(a.Voters), from, strings.Join(parts, ", "), w)
 }
