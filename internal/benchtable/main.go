@@ -159,6 +159,13 @@ func main() {
 	}
 	fmt.Print(b.String())
 	if *out != "" {
+		// The notes under the table (from the line "Notes:" on) are
+		// written by hand; keep them.
+		if old, err := os.ReadFile(*out); err == nil {
+			if i := strings.Index(string(old), "\nNotes:\n"); i >= 0 {
+				b.WriteString(string(old[i:]))
+			}
+		}
 		if err := os.WriteFile(*out, []byte(b.String()), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "benchtable:", err)
 			os.Exit(1)
