@@ -104,6 +104,35 @@ func TrackingCode(ballotHash [32]byte) string {
 // upper case, dashes and spaces ignored, O read as 0 and I or L as 1. It
 // returns an error if the result is not 16 base32 characters.
 func NormalizeTrackingCode(s string) (string, error) {
+	raw, err := trackingSymbols(s)
+	if err != nil {
+		return "", err
+	}
+	if len(raw) != 16 {
+		return "", fmt.Errorf("ballot: tracking code %q: %d characters, want 16", s, len(raw))
+	}
+	return groupTracking(raw), nil
+}
+
+// NormalizeTrackingPrefix reads the start of a tracking code as
+// NormalizeTrackingCode reads a whole one (0 to 16 characters, spaces and
+// dashes ignored) and returns it in the canonical form's layout, dashes
+// after every group of four: "pda41t" gives "PDA4-1T", a prefix of every
+// code that starts so.
+func NormalizeTrackingPrefix(s string) (string, error) {
+	raw, err := trackingSymbols(s)
+	if err != nil {
+		return "", err
+	}
+	if len(raw) > 16 {
+		return "", fmt.Errorf("ballot: tracking code %q: %d characters, a code has 16", s, len(raw))
+	}
+	return groupTracking(raw), nil
+}
+
+// trackingSymbols returns the tracking-code characters of s, upper case,
+// with O read as 0 and I, L as 1, spaces and dashes left out.
+func trackingSymbols(s string) ([]byte, error) {
 	var raw []byte
 	for _, r := range strings.ToUpper(s) {
 		switch {
@@ -115,14 +144,27 @@ func NormalizeTrackingCode(s string) (string, error) {
 			r = '1'
 		}
 		if r > 127 || strings.IndexByte(trackingAlphabet, byte(r)) < 0 {
-			return "", fmt.Errorf("ballot: tracking code %q: %q is not a tracking-code character", s, r)
+			return nil, fmt.Errorf("ballot: tracking code %q: %q is not a tracking-code character", s, r)
+		}
+		if len(raw) > 64 {
+			return nil, fmt.Errorf("ballot: tracking code %q: far more than 16 characters", s[:min(len(s), 80)])
 		}
 		raw = append(raw, byte(r))
 	}
-	if len(raw) != 16 {
-		return "", fmt.Errorf("ballot: tracking code %q: %d characters, want 16", s, len(raw))
+	return raw, nil
+}
+
+// groupTracking puts a dash after every group of four characters but the
+// last.
+func groupTracking(raw []byte) string {
+	var b strings.Builder
+	for i, c := range raw {
+		if i > 0 && i%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteByte(c)
 	}
-	return fmt.Sprintf("%s-%s-%s-%s", raw[:4], raw[4:8], raw[8:12], raw[12:]), nil
+	return b.String()
 }
 
 // Decode decodes a ballot's canonical encoding for this election. It checks

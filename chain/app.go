@@ -398,6 +398,26 @@ func (a *App) RollIndex(ctx context.Context, id string) (*rules.ElectionRecord, 
 	return rec, chunks, err
 }
 
+// Board returns a page of an election's public ballot board from the
+// committed state (rules.Board).
+func (a *App) Board(ctx context.Context, id, query, after string, limit int) (*rules.BoardPage, error) {
+	st := a.committedView(ctx)
+	if _, err := rules.Record(st, id); err != nil {
+		return nil, err
+	}
+	return rules.Board(st, storeScanner{ctx, a.store}, id, query, after, limit)
+}
+
+// storeScanner reads the committed store for rules.Scanner.
+type storeScanner struct {
+	ctx context.Context
+	st  store.Store
+}
+
+func (s storeScanner) ScanFrom(bucket string, prefix, start []byte, fn func(k, v []byte) error) error {
+	return s.st.ScanFrom(s.ctx, bucket, prefix, start, fn)
+}
+
 // RollChunk returns the entries of a loaded chunk of an election's roll;
 // ok is false if the chunk is not loaded.
 func (a *App) RollChunk(ctx context.Context, id string, chunk uint64) ([]byte, bool, error) {

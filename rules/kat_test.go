@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,5 +262,72 @@ func writeKAT(t *testing.T) {
 	b, _ := json.MarshalIndent(k, "", " ")
 	if err := os.WriteFile(katFile, append(b, '\n'), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBoard reads the ballot board of the known-answer election: every
+// ballot cast or audited, in tracking-code order, with its status, paged
+// and searched by the start of a code.
+func TestBoard(t *testing.T) {
+	st := replayState(t, loadKAT(t))
+	const id = "kat-2026"
+	all, err := rules.Board(st, st, id, "", "", rules.MaxBoardPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Heights 8 and 9: 3 ballots and an audit, then a re-vote.
+	by := map[string]int{}
+	for i, e := range all.Entries {
+		by[e.Status]++
+		if i > 0 && all.Entries[i-1].TrackingCode >= e.TrackingCode {
+			t.Fatalf("board order: %s before %s", all.Entries[i-1].TrackingCode, e.TrackingCode)
+		}
+		if e.Status == rules.StatusReplaced && (e.ReplacedBy == "" || e.Height != 8) {
+			t.Fatalf("replaced entry %+v", e)
+		}
+	}
+	if len(all.Entries) != 5 || by[rules.StatusCounted] != 3 || by[rules.StatusReplaced] != 1 || by[rules.StatusAudited] != 1 || all.Next != "" {
+		t.Fatalf("board %+v", all)
+	}
+	// Pages of two, each starting after the last of the one before.
+	var paged []rules.BoardEntry
+	after := ""
+	for range 10 {
+		p, err := rules.Board(st, st, id, "", after, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged = append(paged, p.Entries...)
+		if after = p.Next; after == "" {
+			break
+		}
+	}
+	if len(paged) != 5 || paged[4] != all.Entries[4] {
+		t.Fatalf("paged board %+v", paged)
+	}
+	// A search by the start of a code, typed loosely.
+	code := all.Entries[2].TrackingCode
+	loose := strings.ToLower(strings.ReplaceAll(code[:6], "-", " "))
+	found, err := rules.Board(st, st, id, loose, "", 10)
+	if err != nil || len(found.Entries) < 1 || found.Entries[0].TrackingCode != code && !strings.HasPrefix(found.Entries[0].TrackingCode, code[:6]) {
+		t.Fatalf("search %q: %+v, %v", loose, found, err)
+	}
+	for _, e := range found.Entries {
+		if !strings.HasPrefix(e.TrackingCode, code[:6]) {
+			t.Fatalf("search %q found %s", loose, e.TrackingCode)
+		}
+	}
+	for _, bad := range []struct{ q, after string }{{"<script>", ""}, {"ü", ""}, {strings.Repeat("A", 17), ""}, {"", "ABCD"}, {"", "&\"'"}} {
+		if _, err := rules.Board(st, st, id, bad.q, bad.after, 10); err == nil {
+			t.Errorf("query %q after %q accepted", bad.q, bad.after)
+		} else if code, _ := rules.Outcome(err); code != wire.CodeMalformed {
+			t.Errorf("query %q after %q: code %v", bad.q, bad.after, code)
+		}
+	}
+	if _, err := rules.Board(st, st, id, "", "", rules.MaxBoardPage+1); err == nil {
+		t.Error("an oversize page was accepted")
+	}
+	if p, err := rules.Board(st, st, "other", "", "", 10); err != nil || len(p.Entries) != 0 {
+		t.Errorf("another election's board: %+v, %v", p, err)
 	}
 }

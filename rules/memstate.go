@@ -71,3 +71,24 @@ func (s *MemState) Scan(bucket string, prefix []byte, fn func(key, value []byte)
 		fn([]byte(k[len(p):]), s.m[k])
 	}
 }
+
+// ScanFrom implements Scanner: Scan from the key start on, until fn
+// returns an error.
+func (s *MemState) ScanFrom(bucket string, prefix, start []byte, fn func(key, value []byte) error) error {
+	p := memKey(bucket, prefix)
+	from := memKey(bucket, start)
+	var ks []string
+	for k := range s.m {
+		if strings.HasPrefix(k, p) && k >= from {
+			ks = append(ks, k)
+		}
+	}
+	sort.Strings(ks)
+	skip := len(bucket) + 1
+	for _, k := range ks {
+		if err := fn([]byte(k[skip:]), s.m[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

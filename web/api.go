@@ -13,8 +13,10 @@ import (
 	cmtjson "github.com/cometbft/cometbft/libs/json"
 	"github.com/cometbft/cometbft/types"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/internal/strictjson"
+	"github.com/evote/evote/record"
 	"github.com/evote/evote/rules"
 	"github.com/evote/evote/web/protocol"
 	"github.com/evote/evote/wire"
@@ -31,6 +33,7 @@ func (s *Server) routes() {
 	s.api("/api/elections/{id}/ballots/{tracking}", s.ballot)
 	s.api("/api/elections/{id}/record.tar", s.recordArchive)
 	s.api("/api/elections/{id}/roll", s.rollIndex)
+	s.api("/api/elections/{id}/board", s.board)
 	s.api("/api/elections/{id}/roll/{chunk}", s.rollChunk)
 	s.api("/api/blocks/{height}", s.block)
 	m.Handle("POST /rpc", s.cors(http.HandlerFunc(s.publicRPC)))
@@ -343,6 +346,38 @@ type blockJSON struct {
 	Commit    json.RawMessage `json:"commit"`
 	Canonical bool            `json:"canonical_commit"`
 	Txs       []string        `json:"txs"` // SHA-256 of each transaction, hex
+	// TxInfo says, for each transaction in order, what it is.
+	TxInfo []txInfo `json:"tx_info"`
+}
+
+// txInfo is what a transaction of a block is: its kind, its election and,
+// for a ballot or an audit, its tracking code.
+type txInfo struct {
+	Hash         string `json:"hash"`
+	Kind         string `json:"kind"` // wire.Kind's name; "malformed" if it does not decode
+	Election     string `json:"election,omitempty"`
+	TrackingCode string `json:"tracking_code,omitempty"`
+}
+
+// describeTx reads what a transaction is, without verifying it.
+func describeTx(raw []byte) txInfo {
+	info := txInfo{Hash: hex.EncodeToString(types.Tx(raw).Hash()), Kind: "malformed"}
+	tx, err := wire.Decode(raw)
+	if err != nil {
+		return info
+	}
+	info.Kind, info.Election = tx.Kind().String(), tx.Election()
+	switch tx := tx.(type) {
+	case *wire.Ballot:
+		if h, _, ok := record.CastInfo(tx.Cast); ok {
+			info.TrackingCode = ballot.TrackingCode(h)
+		}
+	case *wire.Audit:
+		if h, ok := record.AuditHash(tx.File); ok {
+			info.TrackingCode = ballot.TrackingCode(h)
+		}
+	}
+	return info
 }
 
 func (s *Server) block(w http.ResponseWriter, r *http.Request) {
@@ -373,9 +408,10 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusNotFound, 0, fmt.Sprintf("web: commit of block %d unavailable", h))
 		return
 	}
-	out := blockJSON{Height: h, Canonical: rc.CanonicalCommit, Txs: []string{}}
+	out := blockJSON{Height: h, Canonical: rc.CanonicalCommit, Txs: []string{}, TxInfo: []txInfo{}}
 	for _, tx := range rb.Block.Txs {
 		out.Txs = append(out.Txs, hex.EncodeToString(tx.Hash()))
+		out.TxInfo = append(out.TxInfo, describeTx(tx))
 	}
 	var e1, e2, e3 error
 	out.BlockID, e1 = cmtjson.Marshal(rb.BlockID)

@@ -78,6 +78,10 @@ type Store interface {
 	LastBlock(ctx context.Context) (Block, error)
 	Get(ctx context.Context, bucket string, key []byte) ([]byte, error)
 	Scan(ctx context.Context, bucket string, prefix []byte, fn func(key, value []byte) error) error
+	// ScanFrom is Scan from the key start on: the keys with the prefix that
+	// are not before start, in order (all of them if start is nil). It lets a
+	// reader page through a bucket without reading what it has seen.
+	ScanFrom(ctx context.Context, bucket string, prefix, start []byte, fn func(key, value []byte) error) error
 	Commit(ctx context.Context, c *Changes) error
 	Close() error
 }

@@ -30,4 +30,5 @@ var Pages = map[string]string{
 	"/lookup":   "lookup.html",
 	"/results":  "results.html",
 	"/explorer": "explorer.html",
+	"/board":    "board.html",
 }

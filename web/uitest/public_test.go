@@ -56,6 +56,53 @@ func (h *harness) publicPages(t *testing.T, code string) {
 		t.Fatalf("lookup of an unknown code: %q", missing)
 	}
 
+	// The ballot board: every ballot of the chain, searchable by the start
+	// of a tracking code, each linked to the lookup and its block.
+	ctx := context.Background()
+	want, err := h.env.App.Board(ctx, webtest.ElectionID, "", "", 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var boardRows int
+	var boardStatus string
+	h.run(t, "board", chromedp.Navigate(h.a.url+"/board"), ready, chromedp.Text("#board-status", &boardStatus),
+		chromedp.Evaluate(`document.querySelectorAll("#board-table tbody tr").length`, &boardRows))
+	if boardRows != len(want.Entries) || boardRows < 2 {
+		t.Fatalf("board: %d rows (%q), the chain has %d ballots", boardRows, boardStatus, len(want.Entries))
+	}
+	h.axeCheck(t, "board")
+	h.run(t, "narrow", chromedp.EmulateViewport(320, 720))
+	var found, href string
+	var scroll bool
+	h.run(t, "board search", chromedp.Navigate(h.a.url+"/board?q="+strings.ToLower(code[:6])), ready,
+		chromedp.Text("#board-table tbody", &found),
+		chromedp.AttributeValue("#board-table tbody tr th a", "href", &href, nil),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > document.documentElement.clientWidth`, &scroll))
+	h.shot(t, "board-search")
+	if !strings.Contains(found, code) || !strings.Contains(href, "/lookup?code=") || scroll {
+		t.Fatalf("board search for %q: %q, link %q, horizontal scroll %v", code[:6], found, href, scroll)
+	}
+	h.axeCheck(t, "board search")
+	h.run(t, "wide", chromedp.EmulateViewport(1024, 900))
+	var bad string
+	h.run(t, "board bad query", chromedp.Navigate(h.a.url+"/board?q=%3Cb%3E%26"), ready, chromedp.Text("#board-status", &bad))
+	if !strings.Contains(bad, "That is not the start of a tracking code") {
+		t.Fatalf("board with a bad query: %q", bad)
+	}
+
+	// The explorer names each transaction's kind, and a ballot's tracking
+	// code links to the board.
+	rec, _, err := h.env.App.BallotByTrackingCode(ctx, webtest.ElectionID, code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var txs string
+	h.run(t, "explorer ballot", chromedp.Navigate(fmt.Sprintf("%s/explorer?height=%d", h.a.url, rec.Height)), ready,
+		chromedp.WaitVisible("#block-txs"), chromedp.Text("#block-txs", &txs))
+	if !strings.Contains(txs, "ballot") || !strings.Contains(txs, "tracking code "+code) {
+		t.Fatalf("explorer of block %d: %q", rec.Height, txs)
+	}
+
 	var res string
 	h.run(t, "results", chromedp.Navigate(h.a.url+"/results"), ready, chromedp.Text("#result-status", &res))
 	if !strings.Contains(res, "no result yet") {

@@ -217,7 +217,12 @@ func (s *Store) Get(ctx context.Context, bucket string, key []byte) ([]byte, err
 // Scan calls fn for each key of bucket that starts with prefix, in ascending
 // order, with copies of key and value, on a snapshot of the last committed
 // block. It stops at the first error of fn and returns it.
-func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(key, value []byte) error) (err error) {
+func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(key, value []byte) error) error {
+	return s.ScanFrom(ctx, bucket, prefix, nil, fn)
+}
+
+// ScanFrom implements store.Store.
+func (s *Store) ScanFrom(ctx context.Context, bucket string, prefix, start []byte, fn func(key, value []byte) error) (err error) {
 	if err := s.gate.Begin(); err != nil {
 		return fmt.Errorf("pebblestore: scan: %w", err)
 	}
@@ -231,7 +236,11 @@ func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(
 	lower := dataKey(bucket, prefix)
 	// lower never ends in 0xff bytes only: its second byte is a letter,
 	// a digit, '_' or '-'. So there is always an upper bound.
-	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: prefixEnd(lower)})
+	upper := prefixEnd(lower)
+	if bytes.Compare(start, prefix) > 0 {
+		lower = dataKey(bucket, start)
+	}
+	it, err := s.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 	if err != nil {
 		return fmt.Errorf("pebblestore: scan %s: %w", bucket, err)
 	}

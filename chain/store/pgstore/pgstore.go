@@ -338,6 +338,11 @@ func (s *Store) Get(ctx context.Context, bucket string, key []byte) ([]byte, err
 // order, with copies of key and value, in one REPEATABLE READ transaction.
 // It stops at the first error of fn and returns it.
 func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(key, value []byte) error) error {
+	return s.ScanFrom(ctx, bucket, prefix, nil, fn)
+}
+
+// ScanFrom implements store.Store.
+func (s *Store) ScanFrom(ctx context.Context, bucket string, prefix, start []byte, fn func(key, value []byte) error) error {
 	if err := s.gate.Begin(); err != nil {
 		return fmt.Errorf("pgstore: scan: %w", err)
 	}
@@ -354,7 +359,7 @@ func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(
 		if called {
 			return nil
 		}
-		return s.scanOnce(ctx, bucket, prefix, func(k, v []byte) error {
+		return s.scanOnce(ctx, bucket, prefix, start, func(k, v []byte) error {
 			called = true
 			if err := fn(k, v); err != nil {
 				fnErr = err
@@ -373,17 +378,21 @@ func (s *Store) Scan(ctx context.Context, bucket string, prefix []byte, fn func(
 }
 
 // scanOnce is one attempt of Scan.
-func (s *Store) scanOnce(ctx context.Context, bucket string, prefix []byte, fn func(key, value []byte) error) error {
+func (s *Store) scanOnce(ctx context.Context, bucket string, prefix, start []byte, fn func(key, value []byte) error) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(ctx)
 	var rows pgx.Rows
+	lower := prefix
+	if bytes.Compare(start, prefix) > 0 {
+		lower = start
+	}
 	if end := prefixEnd(prefix); end != nil {
-		rows, err = tx.Query(ctx, s.sql.scan, bucket, nonNil(prefix), end)
+		rows, err = tx.Query(ctx, s.sql.scan, bucket, nonNil(lower), end)
 	} else {
-		rows, err = tx.Query(ctx, s.sql.scanToEnd, bucket, nonNil(prefix))
+		rows, err = tx.Query(ctx, s.sql.scanToEnd, bucket, nonNil(lower))
 	}
 	if err != nil {
 		return err

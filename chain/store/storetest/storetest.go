@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"ScanOrderAndPrefix", testScanOrderAndPrefix},
 		{"BucketIsolation", testBucketIsolation},
 		{"ScanStop", testScanStop},
+		{"ScanFrom", testScanFrom},
 		{"ScanReentrant", testScanReentrant},
 		{"ScanSnapshot", testScanSnapshot},
 		{"Heights", testHeights},
@@ -959,4 +960,48 @@ func testContext(t *testing.T, open Opener) {
 	}
 	wantValue(t, s, "b", "000", "changed")
 	wantValue(t, s, "b", "new", "v")
+}
+
+// testScanFrom: ScanFrom visits exactly the keys with the prefix that are
+// not before start, in order, for starts before, inside, between and after
+// the prefix's keys.
+func testScanFrom(t *testing.T, open Opener) {
+	s := openStore(t, open, "scanfrom")
+	keys := []string{"", "\x00", "a", "a\x00", "a\xff", "ab", "abc", "abd", "ab\xff", "b", "\xff", "\xff\xff"}
+	var writes []store.Write
+	for _, k := range keys {
+		writes = append(writes, put("b", k, "v"+k))
+	}
+	commit(t, s, 1, writes...)
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	for _, prefix := range []string{"", "a", "ab", "\xff", "z"} {
+		for _, start := range []string{"", "\x00", "a", "aa", "ab", "abc", "abcd", "ab\xff", "b", "\xff\xff", "\xff\xff\xff", "zz"} {
+			var want []string
+			for _, k := range sorted {
+				if strings.HasPrefix(k, prefix) && k >= start {
+					want = append(want, k)
+				}
+			}
+			var got []string
+			err := s.ScanFrom(t.Context(), "b", []byte(prefix), []byte(start), func(k, v []byte) error {
+				if string(v) != "v"+string(k) {
+					t.Fatalf("ScanFrom: key %q has value %q", k, v)
+				}
+				got = append(got, string(k))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("ScanFrom(prefix %q, start %q) = %q, want %q", prefix, start, got, want)
+			}
+		}
+	}
+	// A nil start is Scan.
+	var n int
+	if err := s.ScanFrom(t.Context(), "b", nil, nil, func(k, v []byte) error { n++; return nil }); err != nil || n != len(keys) {
+		t.Fatalf("ScanFrom(nil, nil): %d keys, %v", n, err)
+	}
 }

@@ -174,7 +174,7 @@
   function header() {
     const keep = params.get("election") ? "?election=" + encodeURIComponent(params.get("election")) : "";
     const here = location.pathname;
-    const links = [["/", "nav.vote"], ["/status", "nav.status"], ["/lookup", "nav.lookup"], ["/results", "nav.results"], ["/explorer", "nav.explorer"]];
+    const links = [["/", "nav.vote"], ["/status", "nav.status"], ["/lookup", "nav.lookup"], ["/board", "nav.board"], ["/results", "nav.results"], ["/explorer", "nav.explorer"]];
     const ul = E.el("ul");
     for (const [href, key] of links) {
       ul.append(E.el("li", {}, E.el("a", { href: href + keep, "aria-current": here === href ? "page" : false, text: E.t(key) })));

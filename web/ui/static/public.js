@@ -78,7 +78,8 @@
         if (v.error || v.trackingCode !== b.tracking_code) { p.className = "error"; p.textContent = t("cast.verifyFailed", { step: v.step || "tracking-code", detail: v.error || "" }); }
         else { p.className = "ok"; p.dataset.verified = "true"; p.textContent = t("cast.verified", { code: v.trackingCode, height: v.height, signers: v.signers, validators: v.validators }); }
         out.append(p);
-        out.append(el("p", {}, el("a", { href: "/explorer?height=" + b.record.height, text: t("explorer.block", { height: b.record.height }) })));
+        out.append(el("p", {}, el("a", { href: "/explorer?height=" + b.record.height, text: t("explorer.block", { height: b.record.height }) }), " · ",
+          el("a", { id: "lookup-board", href: "/board?q=" + encodeURIComponent(b.tracking_code) + "&election=" + encodeURIComponent(info.election), text: t("lookup.board") })));
       } catch (err) { alertMsg(err.message); }
     });
     if (q) form.requestSubmit();
@@ -132,6 +133,51 @@
     }
   }
 
+  // ---- ballot board
+  async function board() {
+    await EV.loadNodes();
+    let info;
+    try { info = await electionInfo(); } catch (e) { alertMsg(e.message); return; }
+    const body = $("#board-table tbody"), more = $("#board-more"), stat = $("#board-status");
+    let query = "", next = "", shown = 0;
+    const row = (b) => {
+      const status = b.status === "replaced" ? t("board.replaced", { code: b.replaced_by }) : t("board." + b.status);
+      const state = el("td", { class: "status-" + b.status, text: status });
+      return el("tr", {}, el("th", { scope: "row", class: "mono" }, el("a", { href: "/lookup?code=" + encodeURIComponent(b.tracking_code) + "&election=" + encodeURIComponent(info.election), text: b.tracking_code })),
+        state, el("td", {}, el("a", { href: "/explorer?height=" + b.height, text: String(b.height) })));
+    };
+    const load = async () => {
+      alertMsg("");
+      const u = "/api/elections/" + encodeURIComponent(info.election) + "/board?limit=100&q=" + encodeURIComponent(query) + (next ? "&after=" + encodeURIComponent(next) : "");
+      const r = await EV.api(u).catch((e) => ({ status: 0, body: { error: e.message } }));
+      if (r.status !== 200) {
+        if (r.status === 400) stat.textContent = t("board.bad", { detail: r.body.error });
+        else alertMsg(r.body.error || "?");
+        more.hidden = true;
+        return;
+      }
+      for (const b of r.body.ballots) body.append(row(b));
+      shown += r.body.ballots.length;
+      next = r.body.next || "";
+      more.hidden = !next;
+      stat.textContent = shown ? t("board.count", { n: shown }) : query ? t("board.none", { q: query }) : t("board.empty");
+    };
+    $("#board-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      query = $("#board-query").value.trim(); next = ""; shown = 0; body.textContent = "";
+      load();
+    });
+    more.addEventListener("click", async () => {
+      const first = body.rows.length;
+      await load();
+      const a = body.rows[first] && body.rows[first].querySelector("a");
+      if (a) a.focus();
+    });
+    if (EV.params.get("q")) $("#board-query").value = EV.params.get("q");
+    query = $("#board-query").value.trim();
+    await load();
+  }
+
   // ---- explorer
   async function explorer() {
     await EV.loadNodes();
@@ -145,8 +191,13 @@
       d.append(el("h2", { id: "block-title", tabindex: "-1", text: t("explorer.block", { height: b.height }) }),
         el("p", { class: "mono", text: t("explorer.hash") + ": " + b.block_id.hash }),
         el("p", { text: t("explorer.time") + ": " + EV.fmtTime(b.header.time) + " · " + t("explorer.signers", { n: signed, total: (b.commit.signatures || []).length }) }));
-      const ul = el("ul", { class: "mono" });
-      for (const tx of b.txs) ul.append(el("li", { text: tx }));
+      const ul = el("ul", { class: "mono", id: "block-txs" });
+      for (const [i, tx] of b.txs.entries()) {
+        const info = (b.tx_info || [])[i] || { kind: "?" };
+        const li = el("li", {}, el("span", { class: "tx-kind", text: info.kind }), " " + tx.slice(0, 16) + "…");
+        if (info.tracking_code) li.append(" · ", el("a", { href: "/board?q=" + encodeURIComponent(info.tracking_code) + (info.election ? "&election=" + encodeURIComponent(info.election) : ""), text: t("explorer.ballotCode", { code: info.tracking_code }) }));
+        ul.append(li);
+      }
       d.append(el("p", { text: t("explorer.txs") + ": " + b.txs.length }), ul);
       $("#block-title").focus();
     };
@@ -165,7 +216,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
-    const f = { status, lookup, results, explorer }[page()];
+    const f = { status, lookup, board, results, explorer }[page()];
     if (f) f().finally(() => { document.body.dataset.ready = "true"; });
   });
 })();
