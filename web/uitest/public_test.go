@@ -235,6 +235,32 @@ func (h *harness) tallyAndResults(t *testing.T) {
 		t.Fatalf("results: %q, %q, command %q, %d bars, want %d", status, ballots, command, bars, want)
 	}
 	h.axeCheck(t, "results")
+
+	// Readable by people: turnout against the roll, the trustees by name,
+	// percentages that add up to 100 in every contest, and at 320 px no
+	// sideways scrolling.
+	var turnout string
+	var sums []float64
+	var scroll bool
+	h.run(t, "narrow", chromedp.EmulateViewport(320, 720))
+	h.run(t, "results narrow", chromedp.Navigate(h.b.url+"/results"),
+		chromedp.Poll(`document.body.dataset.ready === "true"`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Text("#result-turnout", &turnout),
+		chromedp.Evaluate(`[...document.querySelectorAll("#charts table")].map((tb) => [...tb.querySelectorAll("td.pct")].reduce((a, td) => a + (parseFloat(td.textContent) || 0), 0))`, &sums),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > document.documentElement.clientWidth`, &scroll))
+	h.shot(t, "results-320px")
+	h.run(t, "wide", chromedp.EmulateViewport(1024, 900))
+	if want := fmt.Sprintf("Turnout: 3 of the %d voters on the roll (", len(env.Election.Credentials)); !strings.HasPrefix(turnout, want) || scroll {
+		t.Fatalf("results at 320 px: turnout %q (want %q…), horizontal scroll %v", turnout, want, scroll)
+	}
+	for i, sum := range sums {
+		if sum < 99.95 || sum > 100.05 {
+			t.Fatalf("contest %d: the percentages add up to %.1f", i+1, sum)
+		}
+	}
+	if len(sums) != len(m.Contests) || !strings.Contains(status, m.Trustees.Members[0].Name+" (1)") {
+		t.Fatalf("results: %d contests with percentages, status %q does not name trustee %q", len(sums), status, m.Trustees.Members[0].Name)
+	}
 }
 
 // TestNodesEndpoint checks /api/nodes, /api/elections and the pages'

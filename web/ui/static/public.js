@@ -86,9 +86,23 @@
   }
 
   // ---- results
+  // percents returns each count's share of the total in tenths of a per
+  // cent, rounded by the largest-remainder method so that they add up to
+  // exactly 100.0 (ties to the earlier selection); all 0 for a total of 0.
+  function percents(counts) {
+    const total = counts.reduce((a, b) => a + b, 0);
+    if (!total) return counts.map(() => 0);
+    const exact = counts.map((c) => (c * 1000) / total);
+    const out = exact.map(Math.floor);
+    let left = 1000 - out.reduce((a, b) => a + b, 0);
+    const order = exact.map((x, i) => [x - Math.floor(x), i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    for (let k = 0; left > 0; k++, left--) out[order[k][1]]++;
+    return out.map((x) => x / 10);
+  }
+  const fmtPct = (p) => p.toFixed(1) + " %";
   function chart(contest, counts) {
     const w = 600, row = 34, left = 190, pad = 6, max = Math.max(1, ...counts);
-    const total = counts.reduce((a, b) => a + b, 0);
+    const pcts = percents(counts), total = counts.reduce((a, b) => a + b, 0);
     const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
     const h = row * counts.length + pad;
     svg.setAttribute("viewBox", "0 0 " + w + " " + h);
@@ -101,7 +115,7 @@
       const y = pad + i * row, bw = Math.round((w - left - 110) * counts[i] / max);
       svg.append(mk("text", { x: 0, y: y + 18 }, s.title.length > 26 ? s.title.slice(0, 25) + "…" : s.title));
       svg.append(mk("rect", { class: "bar", x: left, y: y + 4, width: Math.max(bw, 1), height: 20 }));
-      const pct = total ? " (" + Math.round(100 * counts[i] / total) + "%)" : "";
+      const pct = total ? " (" + fmtPct(pcts[i]) + ")" : "";
       svg.append(mk("text", { x: left + bw + 6, y: y + 18 }, String(counts[i]) + pct));
     });
     return svg;
@@ -113,12 +127,21 @@
     $("#loading").textContent = "";
     const r = info.record;
     if (!r.result || !r.result.length) { $("#result-status").textContent = t("results.none") + " " + t("phase." + r.phase, { start: EV.fmtTime(info.manifest.start), end: EV.fmtTime(info.manifest.end) }); return; }
-    $("#result-status").textContent = t("results.verified", { height: r.result_height, trustees: (r.shares || []).join(", ") });
+    const members = (info.manifest.trustees && info.manifest.trustees.members) || [];
+    const names = (r.shares || []).map((l) => { const m = members.find((x) => x.index === l); return m ? m.name + " (" + l + ")" : String(l); });
+    $("#result-status").textContent = t("results.verified", { height: r.result_height, trustees: names.join(", ") });
     // A weighted roll: the counts are weighted, and the number of ballots
     // stands beside them.
     const ballots = r.ballots_cast - r.ballots_replaced, weighted = r.weight_counted !== ballots;
     const summary = el("p", { id: "result-ballots", text: weighted ? t("results.weighted", { ballots, weight: r.weight_counted }) : t("results.ballots", { ballots }) });
     $("#result-status").after(summary);
+    if (r.roll_count) {
+      const pct = (n, of) => fmtPct(Math.round((1000 * n) / of) / 10);
+      summary.after(el("p", { id: "result-turnout", text: weighted
+        ? t("results.turnoutWeighted", { ballots, roll: r.roll_count, p: pct(ballots, r.roll_count), weight: r.weight_counted, total: r.roll_weight, pw: pct(r.weight_counted, r.roll_weight) })
+        : t("results.turnout", { ballots, roll: r.roll_count, p: pct(ballots, r.roll_count) }) }),
+        el("p", { class: "hint", text: t("results.rounding") }));
+    }
     $("#result-command").textContent = EV.commands.verify(info.manifest.election_id);
     $("#result-check").hidden = false;
     for (const cr of r.result) {
@@ -127,7 +150,9 @@
       const sec = el("section", { "aria-labelledby": "res-" + c.id }, el("h2", { id: "res-" + c.id, text: c.title }));
       sec.append(chart(c, cr.counts));
       const tbl = el("table", {}, el("caption", { class: "skip", text: c.title }));
-      for (let i = 0; i < c.selections.length; i++) tbl.append(el("tr", {}, el("th", { scope: "row", text: c.selections[i].title }), el("td", { text: t(weighted ? "results.weightedVotes" : "results.votes", { n: cr.counts[i] }) })));
+      const pcts = percents(cr.counts), any = cr.counts.some((n) => n > 0);
+      for (let i = 0; i < c.selections.length; i++) tbl.append(el("tr", {}, el("th", { scope: "row", text: c.selections[i].title }),
+        el("td", { text: t(weighted ? "results.weightedVotes" : "results.votes", { n: cr.counts[i] }) }), el("td", { class: "pct", text: any ? fmtPct(pcts[i]) : "–" })));
       sec.append(tbl);
       $("#charts").append(sec);
     }
