@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,7 +19,7 @@ import (
 // itself, for an operator checking that it makes blocks with its peers.
 var nodeStatusCommand = &cli.Command{
 	Name:      "status",
-	Usage:     "print a running node's chain, height, genesis fingerprint, peers and validator set",
+	Usage:     "print a running node's chain, height, genesis fingerprint, peers, validator set and the voting power it sees in its current round",
 	UsageText: "evote node status --node RPC_URL [--json]",
 	Description: "RPC_URL is the node's CometBFT RPC address (http://127.0.0.1:26657 on its own machine by\n" +
 		"default) or its public web address; the public address does not name the node's peers.\n" +
@@ -42,6 +45,62 @@ type nodeStatusInfo struct {
 	OwnPower      int64     `json:"voting_power"`
 	// Peers is nil when the address does not name them (the public port).
 	Peers []string `json:"peers"`
+	// Votes is the voting power this node sees voting in its current round
+	// (nil when the address does not give the consensus state).
+	Votes *votesSeen `json:"votes_seen,omitempty"`
+}
+
+// votesSeen is the voting power whose votes a node has in its current
+// consensus round: the prevotes and precommits it received, its own
+// included. Blocks need more than 2/3 of the total.
+type votesSeen struct {
+	Height     int64 `json:"height"`
+	Round      int   `json:"round"`
+	Prevotes   int64 `json:"prevote_power"`
+	Precommits int64 `json:"precommit_power"`
+	Total      int64 `json:"total_power"`
+}
+
+// bitArrayPower reads CometBFT's vote bit array summary, "BA{4:x_x_} 20/40
+// = 0.50", as the power that voted.
+var bitArrayPower = regexp.MustCompile(`\} (\d+)/(\d+) =`)
+
+// readVotesSeen reads the votes of the current round from a
+// /consensus_state answer.
+func readVotesSeen(raw []byte) (*votesSeen, error) {
+	var rs struct {
+		HRS  string `json:"height/round/step"`
+		Sets []struct {
+			Round      int    `json:"round"`
+			Prevotes   string `json:"prevotes_bit_array"`
+			Precommits string `json:"precommits_bit_array"`
+		} `json:"height_vote_set"`
+	}
+	if err := json.Unmarshal(raw, &rs); err != nil {
+		return nil, err
+	}
+	var v votesSeen
+	if _, err := fmt.Sscanf(rs.HRS, "%d/%d/", &v.Height, &v.Round); err != nil {
+		return nil, fmt.Errorf("height/round/step %q: %w", rs.HRS, err)
+	}
+	for _, set := range rs.Sets {
+		if set.Round != v.Round {
+			continue
+		}
+		for _, f := range []struct {
+			s   string
+			out *int64
+		}{{set.Prevotes, &v.Prevotes}, {set.Precommits, &v.Precommits}} {
+			m := bitArrayPower.FindStringSubmatch(f.s)
+			if m == nil {
+				return nil, fmt.Errorf("vote bit array %q", f.s)
+			}
+			*f.out, _ = strconv.ParseInt(m[1], 10, 64)
+			v.Total, _ = strconv.ParseInt(m[2], 10, 64)
+		}
+		return &v, nil
+	}
+	return nil, fmt.Errorf("no votes of round %d", v.Round)
 }
 
 func nodeStatus(c *cli.Context) error {
@@ -76,6 +135,9 @@ func nodeStatus(c *cli.Context) error {
 			info.Peers = append(info.Peers, fmt.Sprintf("%s (%s)", p.NodeInfo.Moniker, p.NodeInfo.DefaultNodeID))
 		}
 	}
+	if cs, err := cl.ConsensusState(ctx); err == nil {
+		info.Votes, _ = readVotesSeen(cs.RoundState)
+	}
 	if c.Bool("json") {
 		b, err := jsonout.MarshalIndent(info, "  ")
 		if err != nil {
@@ -105,6 +167,14 @@ func printNodeStatus(w io.Writer, s nodeStatusInfo, now time.Time) {
 		fmt.Fprintln(w, "peers:            none connected")
 	default:
 		fmt.Fprintf(w, "peers:            %d connected: %s\n", len(s.Peers), strings.Join(s.Peers, ", "))
+	}
+	if v := s.Votes; v != nil {
+		need := v.Total*2/3 + 1
+		fmt.Fprintf(w, "votes seen:       height %d round %d: prevotes of power %d, precommits of power %d, of %d (a block needs more than 2/3: %d)\n",
+			v.Height, v.Round, v.Prevotes, v.Precommits, v.Total, need)
+		if v.Round > 0 && v.Prevotes < need {
+			fmt.Fprintf(w, "warning:          round %d without enough votes: this node hears too few validators (only power %d of %d); check that the others run and that this node reaches them\n", v.Round, v.Prevotes, v.Total)
+		}
 	}
 	if s.Validators > 1 && s.Peers != nil && len(s.Peers) == 0 {
 		fmt.Fprintln(w, "warning:          no peer connected: this node alone cannot make blocks (see its /healthz and log for why)")

@@ -171,6 +171,9 @@ func TestTallyCommand(t *testing.T) {
 				t.Errorf("node status --node %s: no %q in\n%s", addr, want, sout)
 			}
 		}
+		if addr == rpc && !regexp.MustCompile(`votes seen:       height \d+ round \d+: prevotes of power \d+, precommits of power \d+, of 10 \(a block needs more than 2/3: 7\)`).MatchString(sout) {
+			t.Errorf("node status --node %s gives no votes seen:\n%s", addr, sout)
+		}
 		wantPeers := map[bool]string{true: "peers:            none connected", false: "peers:            not named through this address"}[addr == rpc]
 		if !strings.Contains(sout, wantPeers) {
 			t.Errorf("node status --node %s: no %q in\n%s", addr, wantPeers, sout)
