@@ -19,8 +19,8 @@ import (
 	"github.com/evote/evote/wire"
 )
 
-// rpcPlaceholder is the word the pages' and help texts' commands hold for
-// an authority node's RPC address ("command.rpc" in i18n.js).
+// rpcPlaceholder is the word the help texts' commands hold for an
+// authority node's RPC address; the pages name their own node instead.
 const rpcPlaceholder = "RPC_URL"
 
 // shownCommands runs, with the built evote binary and against the
@@ -32,15 +32,15 @@ const rpcPlaceholder = "RPC_URL"
 //     button saved the file, under the name the command gives;
 //   - the results page's `evote verify …`, read from the page once the
 //     election is tallied;
-//   - both again with --record DIR in place of --node RPC_URL, as the
-//     pages' hint says;
+//   - both as shown (they name the page's own node), again against a
+//     node's RPC address, and with --record DIR in place of --node and the
+//     address, as the pages' hint says;
 //   - every usage line of `evote verify --help`, `evote verify-audit
 //     --help` and `evote record export --help`, and verify-audit with its
 //     options after FILE.
 //
-// RPC_URL, the one value the pages cannot know (docs/ui.md), becomes a
-// node's RPC address, and for the pages' commands also the page's own node
-// address; everything else runs as shown, and each must exit 0.
+// In the help texts RPC_URL becomes a node's RPC address; everything else
+// runs as shown, and each must exit 0.
 // c must hold pausedElection open with voters 0 and 1 cast (first
 // choices) and voter 2 unused.
 func (c *cluster) shownCommands(t *testing.T, h *harness) {
@@ -65,8 +65,11 @@ func (c *cluster) shownCommands(t *testing.T, h *harness) {
 		chromedp.Evaluate(`document.querySelector("#step-audit .hint").textContent`, &hint),
 		chromedp.Click("#audit-save"))
 	h.shot(t, "audit-command")
-	if !strings.Contains(hint, rpcPlaceholder) || !strings.Contains(hint, "--record DIR") {
-		t.Errorf("the audit step does not say what %s is: %q", rpcPlaceholder, hint)
+	if !strings.Contains(hint, "this page's node") || !strings.Contains(hint, "--record DIR") {
+		t.Errorf("the audit step does not say what its command's address is: %q", hint)
+	}
+	if want := "--node " + c.httpURL(2) + " "; !strings.Contains(auditCmd, want) {
+		t.Errorf("the audit command %q does not name the page's node (%s)", auditCmd, want)
 	}
 	words := strings.Fields(auditCmd)
 	file := words[len(words)-1]
@@ -100,13 +103,13 @@ func (c *cluster) shownCommands(t *testing.T, h *harness) {
 		}
 		return out
 	}
-	// The pages' commands, with RPC_URL filled in and, as the hint says,
-	// with --record DIR in its place.
+	// The pages' commands as shown: they name the page's node, which
+	// serves the read-only RPC an observer needs (web/publicrpc.go); and,
+	// as the hint says, with a node's RPC address instead.
+	pageNode := map[string]string{c.httpURL(2): rpc(1), c.httpURL(3): rpc(1)}
 	for _, cmd := range []string{auditCmd, resultCmd} {
-		c.runCommand(ctx, t, downloads, fill(cmd, map[string]string{rpcPlaceholder: rpc(1)}))
-		// As the hint says too: the address of the page's node, which
-		// serves the read-only RPC an observer needs (web/publicrpc.go).
-		c.runCommand(ctx, t, downloads, fill(cmd, map[string]string{rpcPlaceholder: c.httpURL(2)}))
+		c.runCommand(ctx, t, downloads, strings.Fields(cmd))
+		c.runCommand(ctx, t, downloads, fill(cmd, pageNode))
 	}
 	// The help texts' usage lines, in order (record export first: the
 	// record is what --record DIR reads).
@@ -131,7 +134,10 @@ func (c *cluster) shownCommands(t *testing.T, h *harness) {
 		}
 	}
 	for _, cmd := range []string{auditCmd, resultCmd} {
-		c.runCommand(ctx, t, downloads, fill(strings.Replace(cmd, "--node "+rpcPlaceholder, "--record DIR", 1), vals))
+		for _, u := range []string{c.httpURL(2), c.httpURL(3)} {
+			cmd = strings.Replace(cmd, "--node "+u, "--record DIR", 1)
+		}
+		c.runCommand(ctx, t, downloads, fill(cmd, vals))
 	}
 	// The README's download of the whole record from a node's public
 	// address, literally: curl -O, tar xf, evote verify --record.

@@ -231,7 +231,7 @@ func (h *harness) tallyAndResults(t *testing.T) {
 	}
 	// The command is run against real nodes by TestPausedNode
 	// (shownCommands).
-	if !strings.Contains(status, "checked the decryption proofs of trustees") || command != "evote verify --node RPC_URL --election-id "+id || bars != want || ballots != "3 ballots counted." {
+	if !strings.Contains(status, "checked the decryption proofs of trustees") || command != "evote verify --node "+h.b.url+" --election-id "+id || bars != want || ballots != "3 ballots counted." {
 		t.Fatalf("results: %q, %q, command %q, %d bars, want %d", status, ballots, command, bars, want)
 	}
 	h.axeCheck(t, "results")

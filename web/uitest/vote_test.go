@@ -44,7 +44,7 @@ func TestBrowser(t *testing.T) {
 		// (shownCommands); here: it names the file the page saves.
 		var explain, command string
 		h.run(t, "audit text", chromedp.Text("#audit-explain", &explain), chromedp.Text("#audit-command", &command), chromedp.WaitVisible(`#audit-chain`))
-		if file := "audit-" + audited + ".json"; !strings.Contains(explain, file) || command != "evote verify-audit --node RPC_URL "+file {
+		if file := "audit-" + audited + ".json"; !strings.Contains(explain, file) || command != "evote verify-audit --node "+h.a.url+" "+file {
 			t.Errorf("the audit step does not explain evote verify-audit with the saved file %s: %q, %q", file, explain, command)
 		}
 		// The audit is published: the ballot is spoiled on the chain.

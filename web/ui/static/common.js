@@ -35,12 +35,14 @@
     for (const c of kids) if (c != null) n.append(c);
     return n;
   };
-  // The commands the pages show (docs/ui.md). Each runs as shown once
-  // RPC_URL is replaced by an authority node's CometBFT RPC address (see
-  // "command.rpc"); web/uitest's TestShownCommands runs them.
+  // The commands the pages show (docs/ui.md). They name this page's node,
+  // whose address serves the read-only RPC the evote program needs, so each
+  // runs as shown (see "command.rpc"); web/uitest's TestPausedNode runs
+  // them.
+  const origin = () => location.origin;
   E.commands = {
-    verifyAudit: (file) => "evote verify-audit --node RPC_URL " + file,
-    verify: (id) => "evote verify --node RPC_URL --election-id " + id,
+    verifyAudit: (file) => "evote verify-audit --node " + origin() + " " + file,
+    verify: (id) => "evote verify --node " + origin() + " --election-id " + id,
   };
   E.show = function (el, text, cls) { el.textContent = text; if (cls !== undefined) el.className = cls; };
 

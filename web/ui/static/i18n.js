@@ -145,7 +145,7 @@ window.EVOTE_STRINGS = {
     "explorer.show": "Show",
     "explorer.block": "Block {height}",
     "explorer.signers": "Signed by {n} of {total} authorities.",
-    "command.rpc": "Replace RPC_URL by the address of this page's node without the path (for example https://vote.example.org), or the RPC address of one of the election's authority nodes (on a node's own machine it is http://127.0.0.1:26657 by default). With the election record the authorities publish (evote record export), write --record DIR, the record's folder, in place of --node RPC_URL.",
+    "command.rpc": "The command asks this page's node. To check against others as well, add --node with the address of another authority node's page, or its CometBFT RPC address (on a node's own machine http://127.0.0.1:26657 by default). With the election record the authorities publish (evote record export, or the record.tar download), write --record DIR, the record's folder, in place of --node and the address.",
     "common.retry": "Try again",
     "common.election": "Election"
   }
