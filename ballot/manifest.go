@@ -238,6 +238,16 @@ func (m *Manifest) BallotStyles() []Style {
 	return []Style{{ID: DefaultStyleID, Contests: ids}}
 }
 
+// StyleIDs returns the ids of BallotStyles, in order: the styles a
+// credential roll of the election lists (docs/credentials.md §4).
+func (m *Manifest) StyleIDs() []string {
+	var ids []string
+	for _, s := range m.BallotStyles() {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
 // StyleContests returns the contests of ballot style id, in manifest order.
 func (m *Manifest) StyleContests(id string) ([]*Contest, error) {
 	for _, s := range m.BallotStyles() {

@@ -59,21 +59,15 @@ func (s *MemState) AppHash() []byte { return s.appHash }
 // Scan calls fn for every key of bucket that starts with prefix, in
 // ascending key order, with the key without the prefix.
 func (s *MemState) Scan(bucket string, prefix []byte, fn func(key, value []byte)) {
-	p := memKey(bucket, prefix)
-	var ks []string
-	for k := range s.m {
-		if strings.HasPrefix(k, p) {
-			ks = append(ks, k)
-		}
-	}
-	sort.Strings(ks)
-	for _, k := range ks {
-		fn([]byte(k[len(p):]), s.m[k])
-	}
+	_ = s.ScanFrom(bucket, prefix, nil, func(k, v []byte) error {
+		fn(k[len(prefix):], v)
+		return nil
+	})
 }
 
-// ScanFrom implements Scanner: Scan from the key start on, until fn
-// returns an error.
+// ScanFrom implements Scanner: the keys of bucket with the prefix that are
+// not before start, in ascending order, whole (the prefix included), until
+// fn returns an error.
 func (s *MemState) ScanFrom(bucket string, prefix, start []byte, fn func(key, value []byte) error) error {
 	p := memKey(bucket, prefix)
 	from := memKey(bucket, start)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/wire"
 )
@@ -35,7 +34,7 @@ func (x *exec) credentialRoll(tx *wire.CredentialRoll) ([]Event, error) {
 	if rs := ec.Manifest.Voters.RollSize; rs > 0 && hdr.Count > rs {
 		return nil, reject(wire.CodeRoll, "credential-roll: %d credentials, the election's roll size is %d", hdr.Count, rs)
 	}
-	if styles := styleIDs(ec.Manifest); !slices.Equal(hdr.Styles, styles) {
+	if styles := ec.Manifest.StyleIDs(); !slices.Equal(hdr.Styles, styles) {
 		return nil, reject(wire.CodeRoll, "credential-roll: the roll's ballot styles %q are not the election's %q", hdr.Styles, styles)
 	}
 	if rec.RollHeader != nil && !bytes.Equal(rec.RollHeader, tx.Header) {
@@ -145,14 +144,4 @@ func (x *exec) checkChunkOrder(id string, idx uint64, entries []byte) error {
 		return reject(wire.CodeRoll, "credential-roll: the last key of chunk %d is not before the first key of chunk %d: a roll lists its keys in ascending order", idx, idx+1)
 	}
 	return nil
-}
-
-// styleIDs returns the ids of the manifest's ballot styles, in order: the
-// styles a roll of the election lists.
-func styleIDs(m *ballot.Manifest) []string {
-	var ids []string
-	for _, s := range m.BallotStyles() {
-		ids = append(ids, s.ID)
-	}
-	return ids
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"sync"
 )
 
@@ -47,17 +46,8 @@ func GenerateEntries(ctx context.Context, electionID string, params KDFParams, s
 		return nil, nil, err
 	}
 	// The styles and weights are checked before the slow derivations.
-	var total uint64
-	for i, v := range voters {
-		switch {
-		case !slices.Contains(styles, v.Style):
-			return nil, nil, fmt.Errorf("credential: voter %d has ballot style %q, which is not one of the election's styles %q", i, v.Style, styles)
-		case v.Weight < 1:
-			return nil, nil, fmt.Errorf("credential: voter %d has weight 0; a weight is at least 1", i)
-		case v.Weight > MaxTotalWeight-total:
-			return nil, nil, fmt.Errorf("credential: the voters' total weight is more than %d, the largest a tally can count", uint64(MaxTotalWeight))
-		}
-		total += v.Weight
+	if _, _, err := checkStylesAndWeights(styles, voters, func(i int) string { return fmt.Sprintf("voter %d", i) }, "the voters' total weight"); err != nil {
+		return nil, nil, err
 	}
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)

@@ -347,25 +347,19 @@ func NewRoll(electionID string, params KDFParams, keys []ed25519.PublicKey) (*Ro
 // 0, naming the index in entries, and a total weight over MaxTotalWeight.
 func BuildRoll(electionID string, params KDFParams, styles []string, entries []Entry) (*Roll, error) {
 	h := Header{ElectionID: electionID, KDF: params, Count: len(entries), Styles: styles}
-	idx := make(map[string]int, len(styles))
-	for i, s := range styles {
-		idx[s] = i
+	for i, e := range entries {
+		if len(e.Key) != PublicKeySize {
+			return nil, fmt.Errorf("credential: roll: the key at index %d is %d bytes, want %d", i, len(e.Key), PublicKeySize)
+		}
 	}
+	index, total, err := checkStylesAndWeights(styles, entries, func(i int) string { return fmt.Sprintf("roll: the entry at index %d", i) }, "roll: the total weight")
+	if err != nil {
+		return nil, err
+	}
+	h.TotalWeight = total
 	flat := make([]byte, 0, len(entries)*EntrySize)
 	for i, e := range entries {
-		st, ok := idx[e.Style]
-		switch {
-		case len(e.Key) != PublicKeySize:
-			return nil, fmt.Errorf("credential: roll: the key at index %d is %d bytes, want %d", i, len(e.Key), PublicKeySize)
-		case !ok:
-			return nil, fmt.Errorf("credential: roll: the entry at index %d has ballot style %q, which is not one of the election's styles %q", i, e.Style, styles)
-		case e.Weight < 1:
-			return nil, fmt.Errorf("credential: roll: the entry at index %d has weight 0; a weight is at least 1", i)
-		case e.Weight > MaxTotalWeight-h.TotalWeight:
-			return nil, fmt.Errorf("credential: roll: the total weight is more than %d, the largest a tally can count", uint64(MaxTotalWeight))
-		}
-		h.TotalWeight += e.Weight
-		flat = AppendEntry(flat, e.Key, st, e.Weight)
+		flat = AppendEntry(flat, e.Key, index[i], e.Weight)
 	}
 	if err := h.Validate(); err != nil {
 		return nil, err
@@ -375,6 +369,32 @@ func BuildRoll(electionID string, params KDFParams, styles []string, entries []E
 		return nil, err
 	}
 	return newRoll(h, sorted)
+}
+
+// checkStylesAndWeights checks that each entry's style is one of styles
+// and its weight at least 1, and that the weights add up to at most
+// MaxTotalWeight. It returns each entry's style index and the total weight.
+// Its errors name entry i as what(i), and the sum as total.
+func checkStylesAndWeights(styles []string, entries []Entry, what func(i int) string, total string) ([]int, uint64, error) {
+	idx := make(map[string]int, len(styles))
+	for i, s := range styles {
+		idx[s] = i
+	}
+	index := make([]int, len(entries))
+	var sum uint64
+	for i, e := range entries {
+		st, ok := idx[e.Style]
+		switch {
+		case !ok:
+			return nil, 0, fmt.Errorf("credential: %s has ballot style %q, which is not one of the election's styles %q", what(i), e.Style, styles)
+		case e.Weight < 1:
+			return nil, 0, fmt.Errorf("credential: %s has weight 0; a weight is at least 1", what(i))
+		case e.Weight > MaxTotalWeight-sum:
+			return nil, 0, fmt.Errorf("credential: %s is more than %d, the largest a tally can count", total, uint64(MaxTotalWeight))
+		}
+		index[i], sum = st, sum+e.Weight
+	}
+	return index, sum, nil
 }
 
 // sortEntries returns the entries of flat in ascending order of their keys,

@@ -71,11 +71,7 @@ func NewWith(tb testing.TB, chainID, id string, m *ballot.Manifest, voters []cre
 	if e.Ceremony, err = trustee.NewCeremony(m); err != nil {
 		tb.Fatal(err)
 	}
-	var styles []string
-	for _, s := range m.BallotStyles() {
-		styles = append(styles, s.ID)
-	}
-	if e.Codes, e.Roll, err = credential.GenerateEntries(context.Background(), id, CheapKDF, styles, voters, rand.Reader, 2, nil); err != nil {
+	if e.Codes, e.Roll, err = credential.GenerateEntries(context.Background(), id, CheapKDF, m.StyleIDs(), voters, rand.Reader, 2, nil); err != nil {
 		tb.Fatal(err)
 	}
 	for _, c := range e.Codes {

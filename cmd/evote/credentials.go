@@ -151,10 +151,7 @@ func credentialsGenerate(c *cli.Context) error {
 		if a == nil {
 			return &exitError{code: 1, msg: fmt.Sprintf("credentials generate: %s names a credential roll already (voters.credential_roll); give roll_size and, for several ballot styles or weights, voters.styles or voters.voter_list", c.String("config"))}
 		}
-		id, vs, styles = m.ElectionID, a.Voters, nil
-		for _, st := range m.BallotStyles() {
-			styles = append(styles, st.ID)
-		}
+		id, vs, styles = m.ElectionID, a.Voters, m.StyleIDs()
 	case id == "":
 		return credUsageError(c, "--config, or --election-id and --count, are required")
 	case !c.IsSet("count"):
@@ -235,15 +232,7 @@ func credentialsGenerate(c *cli.Context) error {
 	out := c.App.Writer
 	fmt.Fprintf(out, "Generated %d credentials for election %q (KDF %s) in %s.\n", n, id, params, time.Since(start).Round(time.Millisecond))
 	if hdr := roll.Header(); len(styles) > 1 || hdr.Weighted() {
-		by := map[string]int{}
-		for _, v := range vs {
-			by[v.Style]++
-		}
-		var parts []string
-		for _, st := range styles {
-			parts = append(parts, fmt.Sprintf("%s %d", st, by[st]))
-		}
-		fmt.Fprintf(out, "Ballot styles:     %s; total weight %d\n", strings.Join(parts, ", "), hdr.TotalWeight)
+		fmt.Fprintf(out, "Ballot styles:     %s; total weight %d\n", votersByStyle(styles, vs), hdr.TotalWeight)
 	}
 	fmt.Fprintf(out, "Roll hash:         %s\n", hex.EncodeToString(h[:]))
 	fmt.Fprintf(out, "roll.json SHA-256: %x (credential_roll sha256 in the election configuration)\n", rollSum.Sum(nil))

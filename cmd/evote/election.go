@@ -254,14 +254,6 @@ func duration(d time.Duration) string {
 // total weight: "36 from voter-lists/x.csv; glenmore 20, ardvane 16; total
 // weight 36".
 func describeAssignment(m *ballot.Manifest, a *config.Assignment) string {
-	by := map[string]int{}
-	for _, v := range a.Voters {
-		by[v.Style]++
-	}
-	var parts []string
-	for _, st := range m.BallotStyles() {
-		parts = append(parts, fmt.Sprintf("%s %d", st.ID, by[st.ID]))
-	}
 	from := ""
 	if a.ListFile != "" {
 		from = " from " + a.ListFile
@@ -270,5 +262,19 @@ func describeAssignment(m *ballot.Manifest, a *config.Assignment) string {
 	if !a.Weighted {
 		w = "every weight 1"
 	}
-	return fmt.Sprintf("%d%s; %s; %s", len(a.Voters), from, strings.Join(parts, ", "), w)
+	return fmt.Sprintf("%d%s; %s; %s", len(a.Voters), from, votersByStyle(m.StyleIDs(), a.Voters), w)
+}
+
+// votersByStyle says how many of vs have each of the ballot styles, in
+// order: "glenmore 20, ardvane 16".
+func votersByStyle(styles []string, vs []config.Voter) string {
+	by := map[string]int{}
+	for _, v := range vs {
+		by[v.Style]++
+	}
+	parts := make([]string, len(styles))
+	for i, st := range styles {
+		parts[i] = fmt.Sprintf("%s %d", st, by[st])
+	}
+	return strings.Join(parts, ", ")
 }

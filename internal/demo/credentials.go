@@ -50,11 +50,7 @@ func (d *Demo) Credentials(ctx context.Context, entries []credential.Entry) ([]v
 		vs[i] = voters.Voter{Credential: c, Style: entries[i].Style, Weight: entries[i].Weight}
 		rollEntries[i] = credential.Entry{Key: c.PublicKey(), Style: entries[i].Style, Weight: entries[i].Weight}
 	}
-	var styles []string
-	for _, s := range d.Manifest.BallotStyles() {
-		styles = append(styles, s.ID)
-	}
-	roll, err := credential.BuildRoll(id, credential.DefaultKDF, styles, rollEntries)
+	roll, err := credential.BuildRoll(id, credential.DefaultKDF, d.Manifest.StyleIDs(), rollEntries)
 	if err != nil {
 		return nil, nil, err
 	}
