@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/internal/filekind"
 )
 
 // Errors a FileError wraps, for errors.Is.
@@ -51,24 +52,13 @@ func kindOf(dir, sub string) string {
 		return ""
 	}
 	m := fi.Mode()
-	switch {
-	case m&os.ModeSymlink != 0:
+	if m&os.ModeSymlink != 0 {
 		if t, err := os.Readlink(filepath.Join(dir, filepath.FromSlash(sub))); err == nil {
 			return fmt.Sprintf("a symbolic link (to %s)", t)
 		}
-		return "a symbolic link"
-	case m&os.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&os.ModeCharDevice != 0:
-		return "a character device"
-	case m&os.ModeDevice != 0:
-		return "a block device"
-	case m&os.ModeSocket != 0:
-		return "a socket"
-	case m.IsDir():
-		return "a directory"
-	case m.IsRegular():
-		return "a regular file"
+	}
+	if name, ok := filekind.Of(m); ok {
+		return name
 	}
 	return "not a regular file"
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/credential"
+	"github.com/evote/evote/internal/filekind"
 	"gopkg.in/yaml.v3"
 )
 
@@ -341,21 +342,11 @@ func pathErrorText(err error) string {
 // fileKind names what a file that is not a regular file is, or "" for a
 // regular file.
 func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsRegular():
+	if m.IsRegular() {
 		return ""
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe (FIFO)"
-	case m&fs.ModeCharDevice != 0:
-		return "a character device"
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
+	}
+	if name, ok := filekind.Of(m); ok {
+		return name
 	}
 	return "a special file"
 }
