@@ -419,9 +419,14 @@ func (s storeScanner) ScanFrom(bucket string, prefix, start []byte, fn func(k, v
 }
 
 // RollChunk returns the entries of a loaded chunk of an election's roll;
-// ok is false if the chunk is not loaded.
+// ok is false if the chunk is not loaded. An unknown election is a
+// rejection with CodeUnknownElection.
 func (a *App) RollChunk(ctx context.Context, id string, chunk uint64) ([]byte, bool, error) {
-	return rules.RollChunk(a.committedView(ctx), id, chunk)
+	st := a.committedView(ctx)
+	if _, err := rules.Record(st, id); err != nil {
+		return nil, false, err
+	}
+	return rules.RollChunk(st, id, chunk)
 }
 
 // Election returns the committed election's parsed manifest and, once its

@@ -67,14 +67,10 @@ func (s *Server) rollChunk(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := reqCtx(r)
 	defer cancel()
-	if _, err := s.app.ElectionRecord(ctx, id); err != nil {
-		chainError(w, r, err)
-		return
-	}
 	b, ok, err := s.app.RollChunk(ctx, id, i)
 	switch {
 	case err != nil:
-		writeError(w, r, http.StatusInternalServerError, wire.CodeInternal, "web: internal error reading the state")
+		chainError(w, r, err)
 		return
 	case !ok:
 		writeError(w, r, http.StatusNotFound, wire.CodeNotFound, fmt.Sprintf("chunk %d of the roll of %q is not loaded", i, id))
