@@ -227,37 +227,12 @@ func writeKAT(t *testing.T) {
 		t.Fatal(err)
 	}
 	add(wire.Encode(&wire.Totals{ElectionID: id, Ciphertexts: crypto.EncodeCiphertexts(totals)}))
-	var shares []crypto.DecryptionShare
-	var shareTxs [][]byte
-	for _, tk := range e.Trustees[:2] {
-		sh, sig, err := tk.Decrypt(be.BaseHash, totals)
-		if err != nil {
-			t.Fatal(err)
-		}
-		shares = append(shares, sh)
-		shareTxs = append(shareTxs, wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(sh.Trustee), Share: sh.Encode(), Signature: sig.Encode()}))
-	}
-	add(shareTxs...)
 	rec, err := rules.Record(st, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	vks, err := rules.VerificationKeys(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	points, err := crypto.Combine(be.BaseHash, m.Trustees.Threshold, vks, totals, shares)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := crypto.NewDlogTable(rec.WeightCounted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts, err := table.SolveMany(points, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shareTxs, counts := e.Decrypt(t, be, rec, totals)
+	add(shareTxs...)
 	add(wire.Encode(&wire.Result{ElectionID: id, Counts: counts}))
 	b, _ := json.MarshalIndent(k, "", " ")
 	if err := os.WriteFile(katFile, append(b, '\n'), 0o644); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
+	"github.com/evote/evote/rules"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/wire"
 )
@@ -178,4 +179,40 @@ func (e *Election) Cast(tb testing.TB, be *ballot.Election, i int, p *ballot.Pla
 		tb.Fatal(err)
 	}
 	return wire.Encode(&wire.Ballot{ElectionID: e.Manifest.ElectionID, Cast: c.Encode()}), b
+}
+
+// Decrypt has the first k trustees decrypt totals, as a tally does: it
+// returns their decryption-share transactions and the counts the shares
+// give, each solved up to rec's weight of the counted ballots. rec is the
+// election's record after close (its verification keys).
+func (e *Election) Decrypt(tb testing.TB, be *ballot.Election, rec *rules.ElectionRecord, totals []crypto.Ciphertext) ([][]byte, []uint64) {
+	tb.Helper()
+	k := e.Manifest.Trustees.Threshold
+	var shares []crypto.DecryptionShare
+	var txs [][]byte
+	for _, tk := range e.Trustees[:k] {
+		sh, sig, err := tk.Decrypt(be.BaseHash, totals)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		shares = append(shares, sh)
+		txs = append(txs, wire.Encode(&wire.Share{ElectionID: e.Manifest.ElectionID, Trustee: uint64(sh.Trustee), Share: sh.Encode(), Signature: sig.Encode()}))
+	}
+	vks, err := rules.VerificationKeys(rec)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	points, err := crypto.Combine(be.BaseHash, k, vks, totals, shares)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	table, err := crypto.NewDlogTable(max(rec.WeightCounted, 1))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	counts, err := table.SolveMany(points, 1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return txs, counts
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/crypto"
-	"github.com/evote/evote/rules"
 	"github.com/evote/evote/web/webtest"
 	"github.com/evote/evote/wire"
 )
@@ -247,15 +246,6 @@ func (h *harness) weightedResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.Commit(t, wire.Encode(&wire.Totals{ElectionID: id, Ciphertexts: crypto.EncodeCiphertexts(totals)}))
-	var shares []crypto.DecryptionShare
-	for _, k := range e.Trustees[:e.Manifest.Trustees.Threshold] {
-		s, sig, err := k.Decrypt(env.Ballot.BaseHash, totals)
-		if err != nil {
-			t.Fatal(err)
-		}
-		shares = append(shares, s)
-		env.Commit(t, wire.Encode(&wire.Share{ElectionID: id, Trustee: uint64(s.Trustee), Share: s.Encode(), Signature: sig.Encode()}))
-	}
 	rec, err := env.App.ElectionRecord(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -263,22 +253,8 @@ func (h *harness) weightedResults(t *testing.T) {
 	if rec.Counted() != 2 || rec.WeightCounted != 13 {
 		t.Fatalf("%d ballots counted of weight %d, want 2 of 13", rec.Counted(), rec.WeightCounted)
 	}
-	vks, err := rules.VerificationKeys(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	points, err := crypto.Combine(env.Ballot.BaseHash, e.Manifest.Trustees.Threshold, vks, totals, shares)
-	if err != nil {
-		t.Fatal(err)
-	}
-	table, err := crypto.NewDlogTable(rec.WeightCounted)
-	if err != nil {
-		t.Fatal(err)
-	}
-	counts, err := table.SolveMany(points, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shareTxs, counts := e.Decrypt(t, env.Ballot, rec, totals)
+	env.Commit(t, shareTxs...)
 	if counts[0] != 13 { // contest 1, in both styles: both voters chose its first selection
 		t.Fatalf("contest 1, selection 1: %d weighted votes, want 13", counts[0])
 	}
