@@ -415,7 +415,7 @@ func TestSubscriptionLimits(t *testing.T) {
 		if closed.Load() == 0 {
 			t.Fatal("no flooding connection was closed")
 		}
-		honestCast(t, env, dial(t, ts2, nil), 1)
+		honestCast(t, env, dialAfterFlood(t, ts2), 1)
 	})
 }
 

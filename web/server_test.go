@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,33 @@ func dial(t *testing.T, ts *httptest.Server, h http.Header) *client {
 	}
 	t.Cleanup(func() { ws.Close() })
 	return &client{t: t, ws: ws}
+}
+
+// dialAfterFlood dials like dial, but waits out a 429 (the per-address
+// connection count or new-connection rate that a flood from the same
+// loopback address used up), as the server's Retry-After asks.
+func dialAfterFlood(t *testing.T, ts *httptest.Server) *client {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ws, resp, err := websocket.DefaultDialer.Dial(wsURL(ts), nil)
+		if err == nil {
+			t.Cleanup(func() { ws.Close() })
+			return &client{t: t, ws: ws}
+		}
+		if resp == nil || resp.StatusCode != http.StatusTooManyRequests || time.Now().After(deadline) {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			t.Fatalf("dial: %v (HTTP %d)", err, status)
+		}
+		wait := time.Second
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			wait = time.Duration(s) * time.Second
+		}
+		time.Sleep(wait)
+	}
 }
 
 func (c *client) send(m any) {
