@@ -92,13 +92,13 @@ func readFile(path string) ([]byte, error) {
 // positions only. It returns the manifest, valid by
 // (*ballot.Manifest).Validate, or a *Problems error listing every problem.
 func Parse(filename string, data []byte) (*ballot.Manifest, error) {
-	m, _, err := parse(filename, data)
+	m, _, _, err := parse(filename, data)
 	return m, err
 }
 
 // parse is Parse, returning also what the voters section says about who gets
-// which ballot style (for LoadAssignment).
-func parse(filename string, data []byte) (m *ballot.Manifest, spec *votersSpec, err error) {
+// which ballot style (for LoadAssignment) and what the cards say (LoadCards).
+func parse(filename string, data []byte) (m *ballot.Manifest, spec *votersSpec, cards *Cards, err error) {
 	d := &decoder{
 		file:  filename,
 		nodes: map[string]*yaml.Node{},
@@ -108,15 +108,15 @@ func parse(filename string, data []byte) (m *ballot.Manifest, spec *votersSpec, 
 		// yaml.v3 has panicked on malformed input in the past; a file must
 		// never crash the caller.
 		if r := recover(); r != nil {
-			m, spec = nil, nil
+			m, spec, cards = nil, nil, nil
 			err = &Problems{List: []Problem{{File: filename, Line: 1, Col: 1, Msg: fmt.Sprintf("cannot read the file as YAML (%v)", r)}}}
 		}
 	}()
 	m = d.parse(data)
 	if len(d.probs) > 0 {
-		return nil, nil, d.problems()
+		return nil, nil, nil, d.problems()
 	}
-	return m, &d.spec, nil
+	return m, &d.spec, d.cardSettings, nil
 }
 
 // decoder walks the YAML tree of one file.
@@ -133,6 +133,8 @@ type decoder struct {
 	bad map[string]bool
 	// spec is the voters section's assignment of ballot styles.
 	spec votersSpec
+	// cardSettings is what the voters' cards say (cards.go).
+	cardSettings *Cards
 }
 
 func (d *decoder) errorf(n *yaml.Node, format string, args ...any) {
@@ -450,7 +452,7 @@ func (d *decoder) time(n *yaml.Node, path, what string) time.Time {
 
 func (d *decoder) manifest(root *yaml.Node) *ballot.Manifest {
 	top := d.mapping(root, "", "the election configuration",
-		[]string{"election_id", "title", "description", "start", "end", "contests", "styles", "trustees", "authorities", "officials", "voters"},
+		[]string{"election_id", "title", "description", "start", "end", "contests", "styles", "trustees", "authorities", "officials", "voters", "time_zone", "cards"},
 		[]string{"election_id", "title", "start", "end", "contests", "trustees", "authorities", "officials", "voters"})
 	if top == nil {
 		return nil
@@ -481,6 +483,7 @@ func (d *decoder) manifest(root *yaml.Node) *ballot.Manifest {
 		m.Officials = append(m.Officials, d.official(n, fmt.Sprintf("officials[%d]", i), i))
 	}
 	m.Voters = d.voters(top["voters"], m)
+	d.cards(top["time_zone"], top["cards"], m)
 	return m
 }
 

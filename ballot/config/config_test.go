@@ -189,8 +189,8 @@ func TestParse(t *testing.T) {
 		{"minimal", minimal, nil},
 		{"empty", "", []string{"f.yaml:1:1: file is empty: expected an election configuration (docs/election-config.md)"}},
 		{"comment only", "# nothing\n", []string{"f.yaml:1:1: file is empty: expected an election configuration (docs/election-config.md)"}},
-		{"scalar", "hello\n", []string{`f.yaml:1:1: the election configuration must be a mapping of keys (election_id, title, description, start, end, contests, styles, trustees, authorities, officials, voters), not "hello"`}},
-		{"list", "- a\n", []string{"f.yaml:1:1: the election configuration must be a mapping of keys (election_id, title, description, start, end, contests, styles, trustees, authorities, officials, voters), not a list"}},
+		{"scalar", "hello\n", []string{`f.yaml:1:1: the election configuration must be a mapping of keys (election_id, title, description, start, end, contests, styles, trustees, authorities, officials, voters, time_zone, cards), not "hello"`}},
+		{"list", "- a\n", []string{"f.yaml:1:1: the election configuration must be a mapping of keys (election_id, title, description, start, end, contests, styles, trustees, authorities, officials, voters, time_zone, cards), not a list"}},
 		{"two documents", minimal + "---\nx: 1\n", []string{`f.yaml:22:1: file holds more than one YAML document (after "---"); put one election in each file`}},
 		{"alias", strings.Replace(minimal, "title: Tiny", "title: &t Tiny\ndescription: *t", 1), []string{
 			"f.yaml:3:14: YAML alias *t is not supported here; write the value out"}},

@@ -89,7 +89,7 @@ func LoadAssignment(path string) (*ballot.Manifest, *Assignment, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	m, spec, err := parse(path, data)
+	m, spec, _, err := parse(path, data)
 	if err != nil {
 		return nil, nil, err
 	}
