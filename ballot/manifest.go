@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -61,6 +62,13 @@ type Contest struct {
 	Title       string
 	Description string // optional
 	Rule        Rule
+	// CountBlank asks for the number of blank ballots of the contest (no
+	// selection marked) to be counted, encrypted: each ballot then carries
+	// one more ciphertext, 1 iff it is blank, with its proofs
+	// (docs/spec-ballot.md §3). It needs a rule that allows a blank ballot
+	// (min 0), and is for contests whose blank count cannot be derived from
+	// the counts (see BlankDerivable).
+	CountBlank bool
 	// Selections in ballot order. Each is marked 0 or 1.
 	Selections []Selection
 }
@@ -139,6 +147,35 @@ func (c *Contest) MaxSelections() int {
 		return len(c.Selections)
 	}
 	return 0
+}
+
+// BlankSlots is 1 for a contest that counts its blank ballots (CountBlank),
+// else 0: the number of values the contest has in the totals besides one
+// per selection.
+func (c *Contest) BlankSlots() int {
+	if c.CountBlank {
+		return 1
+	}
+	return 0
+}
+
+// OnEveryStyle reports whether every ballot style holds contest id, so
+// that every counted ballot carries it.
+func (m *Manifest) OnEveryStyle(id string) bool {
+	for _, s := range m.BallotStyles() {
+		if !slices.Contains(s.Contests, id) {
+			return false
+		}
+	}
+	return true
+}
+
+// BlankDerivable reports whether the blank count of contest c follows from
+// the counts without a ciphertext of its own: its rule allows a blank ballot
+// and at most one mark, and every counted ballot carries it, so that the
+// blank count is the weight counted less the sum of its counts.
+func (m *Manifest) BlankDerivable(c *Contest) bool {
+	return c.MinSelections() == 0 && c.MaxSelections() == 1 && m.OnEveryStyle(c.ID)
 }
 
 // Instructions returns the rule in words for the voter, such as
@@ -338,6 +375,7 @@ func (m *Manifest) Validate() error {
 	}
 	v.contests(m.Contests)
 	v.styles(m.Styles, m.Contests)
+	v.countBlank(m)
 	v.trustees(&m.Trustees)
 	v.authorities(m.Authorities)
 	v.officials(m.Officials)
@@ -528,6 +566,27 @@ func (v *validator) rule(p, name string, c *Contest) {
 		v.add(rp+".kind", "%s: rule kind is missing; use exactly, up-to, range or approval", name)
 	default:
 		v.add(rp+".kind", "%s: unknown rule kind %q; use exactly, up-to, range or approval", name, string(r.Kind))
+	}
+}
+
+// countBlank checks that every contest with CountBlank may have blank
+// ballots and needs the encrypted count: one with a rule that forbids blank
+// ballots has none, and one whose blank count is derived from the counts
+// (BlankDerivable) would carry a ciphertext for nothing.
+func (v *validator) countBlank(m *Manifest) {
+	for i := range m.Contests {
+		c := &m.Contests[i]
+		if !c.CountBlank {
+			continue
+		}
+		p := fmt.Sprintf("contests[%d].count_blank", i)
+		name := contestName(c, i)
+		switch {
+		case c.MinSelections() > 0:
+			v.add(p, "%s: count_blank needs a rule that allows a blank ballot (min 0), but rule %q asks for at least %d marks, so no ballot is blank", name, c.Rule.String(), c.MinSelections())
+		case m.BlankDerivable(c):
+			v.add(p, "%s: count_blank is not needed: rule %q allows at most one mark, so the blank count is exact without it (the weight counted less the selections' counts); remove count_blank", name, c.Rule.String())
+		}
 	}
 }
 

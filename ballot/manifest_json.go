@@ -54,7 +54,7 @@ func (m *Manifest) CanonicalJSON() []byte {
 }
 
 // obj is a JSON object of the canonical encoder; values are string, int,
-// []any or obj.
+// bool, []any or obj.
 type obj map[string]any
 
 func (m *Manifest) jsonTree() obj {
@@ -67,6 +67,9 @@ func (m *Manifest) jsonTree() obj {
 		co := obj{"id": c.ID, "title": c.Title, "rule": c.Rule.jsonTree(), "selections": sels}
 		if c.Description != "" {
 			co["description"] = c.Description
+		}
+		if c.CountBlank {
+			co["count_blank"] = true
 		}
 		contests[i] = co
 	}
@@ -195,6 +198,8 @@ func writeJSON(b *bytes.Buffer, v any) {
 		writeJSONString(b, v)
 	case int:
 		b.WriteString(strconv.Itoa(v))
+	case bool:
+		b.WriteString(strconv.FormatBool(v))
 	case []any:
 		b.WriteByte('[')
 		for i, e := range v {
@@ -318,7 +323,7 @@ func readManifest(o *strictjson.Fields) *Manifest {
 	}
 	for _, f := range o.Get("contests").Array() {
 		co := f.Object()
-		c := Contest{ID: co.Get("id").Str(), Title: co.Get("title").Str(), Description: co.Opt("description").Str()}
+		c := Contest{ID: co.Get("id").Str(), Title: co.Get("title").Str(), Description: co.Opt("description").Str(), CountBlank: co.Opt("count_blank").Bool()}
 		ro := co.Get("rule").Object()
 		c.Rule = Rule{Kind: RuleKind(ro.Get("kind").Str()), Count: ro.Opt("count").Int(), Min: ro.Opt("min").Int(), Max: ro.Opt("max").Int()}
 		ro.End()

@@ -411,6 +411,20 @@ func (d *decoder) integer(n *yaml.Node, path, what string) int {
 	return int(v)
 }
 
+// boolean reads true or false; an absent value is false.
+func (d *decoder) boolean(n *yaml.Node, path, what string) bool {
+	if n == nil {
+		return false
+	}
+	var v bool
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" || n.Decode(&v) != nil {
+		d.errorf(n, "%s must be true or false, not %s", what, describe(n))
+		d.bad[path] = true
+		return false
+	}
+	return v
+}
+
 // list reads a list; an empty value is an empty list.
 func (d *decoder) list(n *yaml.Node, path, what string) []*yaml.Node {
 	if n == nil || n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
@@ -496,12 +510,13 @@ func (d *decoder) contest(n *yaml.Node, p string, i int) ballot.Contest {
 			}
 		}
 	}
-	f := d.mapping(n, p, what, []string{"id", "title", "description", "rule", "selections"}, []string{"id", "title", "rule", "selections"})
+	f := d.mapping(n, p, what, []string{"id", "title", "description", "rule", "count_blank", "selections"}, []string{"id", "title", "rule", "selections"})
 	c := ballot.Contest{
 		ID:          d.str(f["id"], p+".id", what+": id"),
 		Title:       d.str(f["title"], p+".title", what+": title"),
 		Description: d.str(f["description"], p+".description", what+": description"),
 		Rule:        d.rule(f["rule"], p+".rule", what),
+		CountBlank:  d.boolean(f["count_blank"], p+".count_blank", what+": count_blank"),
 	}
 	for j, sn := range d.list(f["selections"], p+".selections", what+": selections") {
 		sp := fmt.Sprintf("%s.selections[%d]", p, j)
