@@ -123,6 +123,10 @@ type Identity struct {
 	ValidatorKey string `json:"validator_key"`
 	// ValidatorAddress is the hex address CometBFT derives from the key.
 	ValidatorAddress string `json:"validator_address"`
+	// PeerAddress is NodeID@host:port, what the other nodes list in their
+	// persistent_peers (SetPeers): the node's external address, or its p2p
+	// listening address when that names a host; empty otherwise.
+	PeerAddress string `json:"peer_address,omitempty"`
 }
 
 // ReadIdentity returns the public identity of the node in home.
@@ -145,6 +149,7 @@ func ReadIdentity(home string) (Identity, error) {
 		NodeID:           string(nk.ID()),
 		ValidatorKey:     base64.StdEncoding.EncodeToString(pub.Bytes()),
 		ValidatorAddress: pub.Address().String(),
+		PeerAddress:      peerAddress(nk.ID(), c.P2P.ExternalAddress, c.P2P.ListenAddress),
 	}, nil
 }
 

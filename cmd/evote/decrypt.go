@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -18,11 +20,13 @@ func init() {
 		Usage: "decrypt your share of an election's encrypted totals and publish it, signed, on the chain",
 		Description: "Fetches the encrypted totals from a node, checks that the chain accepted them (the authority\n" +
 			"nodes recompute them from the ballots) and that they belong to the election in your configuration,\n" +
-			"then publishes your partial decryption with its proofs. Any threshold k of the trustees suffice.",
+			"then publishes your partial decryption with its proofs. Any threshold k of the trustees suffice.\n" +
+			"With --wait DURATION it waits that long for the tally service to publish the totals after close.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "election", Required: true, Usage: "the election configuration `FILE` (YAML)"},
 			&cli.StringFlag{Name: "key", Required: true, Usage: "your trustee key `FILE`"},
 			nodeFlag,
+			&cli.DurationFlag{Name: "wait", Usage: "wait up to `DURATION` (e.g. 5m) for the encrypted totals to be published"},
 		},
 		Action: trusteeDecrypt,
 	})
@@ -37,15 +41,26 @@ func trusteeDecrypt(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := commandContext(c)
+	wait := c.Duration("wait")
+	ctx, cancel := context.WithTimeout(c.Context, 2*time.Minute+wait)
 	defer cancel()
 	node, _, err := dialNode(ctx, c.String("node"))
 	if err != nil {
 		return err
 	}
 	var rec rules.ElectionRecord
-	if err := chain.QueryJSON(ctx, node, "election/"+m.ElectionID, &rec); err != nil {
-		return err
+	for deadline := time.Now().Add(wait); ; {
+		if err := chain.QueryJSON(ctx, node, "election/"+m.ElectionID, &rec); err != nil {
+			return err
+		}
+		if rec.TotalsHeight != 0 || !time.Now().Before(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
 	if mh := m.Hash(); string(rec.ManifestHash) != string(mh[:]) {
 		return fmt.Errorf("the chain's election %q differs from %s: do not decrypt until this is explained", m.ElectionID, c.String("election"))
@@ -54,7 +69,7 @@ func trusteeDecrypt(c *cli.Context) error {
 		return fmt.Errorf("your key file holds no share of the key of election %q (finish the key ceremony first)", m.ElectionID)
 	}
 	if rec.TotalsHeight == 0 {
-		return &exitError{3, fmt.Sprintf("election %q: the encrypted totals are not published yet (phase %s); try again after the tally service publishes them", m.ElectionID, rec.Phase)}
+		return &exitError{3, fmt.Sprintf("election %q: the encrypted totals are not published yet (phase %s); try again after the tally service publishes them (or use --wait)", m.ElectionID, rec.Phase)}
 	}
 	var t struct{ Totals []byte }
 	if err := chain.QueryJSON(ctx, node, "totals/"+m.ElectionID, &t); err != nil {

@@ -79,17 +79,29 @@ func init() {
 			},
 			nodeStatusCommand,
 			{
+				Name:      "peers",
+				Usage:     "set the node's persistent peers from the other organisations' identity files",
+				ArgsUsage: "FILE...",
+				Description: "Each FILE is an organisation's identity (`evote node show --json`), the same files the\n" +
+					"genesis was written from; the node's own is skipped. Writes persistent_peers in\n" +
+					"HOME/config/config.toml. The node dials these peers when it starts.",
+				Flags:  []cli.Flag{homeFlag},
+				Action: nodePeers,
+			},
+			{
 				Name:      "genesis",
 				Usage:     "write the chain's genesis from the validators' keys and the officials' keys",
 				ArgsUsage: " ",
 				Description: "Every authority node must use the same genesis file: one person writes it and all copy it\n" +
-					"to HOME/config/genesis.json. Validators are given as NAME=KEY, KEY the validator key\n" +
+					"to HOME/config/genesis.json. Validators are given as the identity files the organisations sent\n" +
+					"(`evote node show --json > org.json`, --identity FILE) or as NAME=KEY, KEY the validator key\n" +
 					"that `evote node show` prints. It prints the genesis fingerprint (SHA-256 of its canonical JSON,\n" +
 					"docs/spec-verify.md) that everyone compares: `node show` on each node, `verify --genesis-sha256`.",
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "out", Required: true, Usage: "the genesis `FILE` to write"},
 					&cli.StringFlag{Name: "chain-id", Required: true, Usage: "the chain's `ID`, e.g. evote-city-2027"},
-					&cli.StringSliceFlag{Name: "validator", Required: true, Usage: "a validator `NAME=KEY`, repeatable"},
+					&cli.StringSliceFlag{Name: "identity", Usage: "a validator's identity `FILE` (evote node show --json), repeatable"},
+					&cli.StringSliceFlag{Name: "validator", Usage: "a validator `NAME=KEY`, repeatable"},
 					officialKeyFlag(true),
 					&cli.TimestampFlag{Name: "time", Layout: time.RFC3339, Usage: "genesis `TIME` (RFC 3339); nodes make no block before it (default now)"},
 				},
@@ -154,9 +166,10 @@ func nodeInit(c *cli.Context) error {
 	w := c.App.Writer
 	fmt.Fprintf(w, "initialised node %q in %s\n", id.Moniker, home)
 	printIdentity(w, id)
-	fmt.Fprintln(w, "Next: send the node id and validator key to whoever writes the genesis (evote node genesis),")
-	fmt.Fprintf(w, "copy the genesis to %s, set persistent_peers in %s, and run evote node start.\n",
-		filepath.Join(home, "config", "genesis.json"), filepath.Join(home, "config", "config.toml"))
+	fmt.Fprintf(w, "Next: send this identity (evote node show --home %s --json > %s.json) to whoever writes the genesis\n", home, id.Moniker)
+	fmt.Fprintf(w, "(evote node genesis --identity …); copy the genesis to %s, set the peers from the others'\n",
+		filepath.Join(home, "config", "genesis.json"))
+	fmt.Fprintln(w, "identity files (evote node peers --home … FILE...), and run evote node start.")
 	fmt.Fprintf(w, "Back up %s and %s: they are the node's identity.\n",
 		filepath.Join(home, "config", "priv_validator_key.json"), filepath.Join(home, "config", "node_key.json"))
 	return nil
@@ -196,6 +209,11 @@ func nodeShow(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	printIdentity(w, id)
+	if id.PeerAddress != "" {
+		fmt.Fprintf(w, "peer address:      %s\n", id.PeerAddress)
+	} else {
+		fmt.Fprintln(w, "peer address:      none (the p2p address listens on every interface: init with --external-address HOST:PORT)")
+	}
 	switch {
 	case gen == nil:
 		fmt.Fprintf(w, "genesis SHA-256:   none yet (no %s)\n", genFile)
@@ -226,8 +244,51 @@ func homeGenesis(home string) (string, *record.GenesisInfo, error) {
 	return file, &gen, nil
 }
 
+// readIdentities reads the identity files named by the command's
+// arguments or flag values.
+func readIdentities(files []string) ([]node.Identity, error) {
+	var ids []node.Identity
+	for _, f := range files {
+		id, err := node.ReadIdentityFile(f)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+func nodePeers(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return &exitError{2, "node peers: name the identity files of the other nodes (evote node show --json of each)"}
+	}
+	ids, err := readIdentities(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	peers, err := node.SetPeers(c.String("home"), ids)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "%s: %d persistent peers\n", c.String("home"), len(peers))
+	for _, p := range peers {
+		fmt.Fprintf(c.App.Writer, "  %s\n", p)
+	}
+	return nil
+}
+
 func nodeGenesis(c *cli.Context) error {
 	var vals []node.GenesisValidator
+	ids, err := readIdentities(c.StringSlice("identity"))
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		vals = append(vals, node.GenesisValidator{Name: id.Moniker, Key: id.ValidatorKey})
+	}
+	if len(vals)+len(c.StringSlice("validator")) == 0 {
+		return &exitError{2, "node genesis: name the validators with --identity FILE or --validator NAME=KEY"}
+	}
 	for _, v := range c.StringSlice("validator") {
 		name, key, ok := strings.Cut(v, "=")
 		if !ok || name == "" || key == "" {

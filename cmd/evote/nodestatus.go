@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,13 +21,16 @@ import (
 var nodeStatusCommand = &cli.Command{
 	Name:      "status",
 	Usage:     "print a running node's chain, height, genesis fingerprint, peers, validator set and the voting power it sees in its current round",
-	UsageText: "evote node status --node RPC_URL [--json]",
+	UsageText: "evote node status --node RPC_URL [--wait DURATION] [--json]",
 	Description: "RPC_URL is the node's CometBFT RPC address (http://127.0.0.1:26657 on its own machine by\n" +
 		"default) or its public web address; the public address does not name the node's peers.\n" +
-		"Compare the genesis fingerprint with every other node's (and with `evote node genesis`).",
+		"Compare the genesis fingerprint with every other node's (and with `evote node genesis`).\n" +
+		"With --wait it waits, up to DURATION, until the node answers and has made a block\n" +
+		"(and is not catching up), for scripts that start nodes; exit status 1 if it has not.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "node", Required: true, EnvVars: []string{"EVOTE_NODE"}, Usage: "the node's `RPC_URL`"},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+		&cli.DurationFlag{Name: "wait", Usage: "wait up to `DURATION` (e.g. 60s) for the node to answer and make blocks"},
 	},
 	Action: nodeStatus,
 }
@@ -104,23 +108,62 @@ func readVotesSeen(raw []byte) (*votesSeen, error) {
 }
 
 func nodeStatus(c *cli.Context) error {
-	ctx, cancel := commandContext(c)
+	wait := c.Duration("wait")
+	ctx, cancel := context.WithTimeout(c.Context, 2*time.Minute+wait)
 	defer cancel()
-	cl, _, err := dialNode(ctx, c.String("node"))
+	deadline := time.Now().Add(wait)
+	var info nodeStatusInfo
+	var err error
+	for {
+		info, err = readNodeStatus(ctx, c.String("node"))
+		if wait == 0 || (err == nil && info.Height > 0 && !info.CatchingUp) {
+			break
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("node status: the node did not answer within %v: %w", wait, err)
+			}
+			printNodeStatus(c.App.ErrWriter, info, time.Now())
+			return fmt.Errorf("node status: the node made no block (or is still catching up) within %v; see the warnings above and its log", wait)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 	if err != nil {
 		return err
+	}
+	if c.Bool("json") {
+		b, err := jsonout.MarshalIndent(info, "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(c.App.Writer, string(b))
+		return nil
+	}
+	printNodeStatus(c.App.Writer, info, time.Now())
+	return nil
+}
+
+// readNodeStatus asks the node at url what node status prints.
+func readNodeStatus(ctx context.Context, url string) (nodeStatusInfo, error) {
+	cl, _, err := dialNode(ctx, url)
+	if err != nil {
+		return nodeStatusInfo{}, err
 	}
 	st, err := cl.Status(ctx)
 	if err != nil {
-		return err
+		return nodeStatusInfo{}, err
 	}
 	gen, err := cl.Genesis(ctx)
 	if err != nil {
-		return fmt.Errorf("node status: genesis: %w", err)
+		return nodeStatusInfo{}, fmt.Errorf("node status: genesis: %w", err)
 	}
 	fp, err := record.GenesisFingerprint(gen.Genesis)
 	if err != nil {
-		return err
+		return nodeStatusInfo{}, err
 	}
 	info := nodeStatusInfo{ChainID: st.NodeInfo.Network, Moniker: st.NodeInfo.Moniker, NodeID: string(st.NodeInfo.DefaultNodeID),
 		Height: st.SyncInfo.LatestBlockHeight, BlockTime: st.SyncInfo.LatestBlockTime, CatchingUp: st.SyncInfo.CatchingUp,
@@ -138,16 +181,7 @@ func nodeStatus(c *cli.Context) error {
 	if cs, err := cl.ConsensusState(ctx); err == nil {
 		info.Votes, _ = readVotesSeen(cs.RoundState)
 	}
-	if c.Bool("json") {
-		b, err := jsonout.MarshalIndent(info, "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(c.App.Writer, string(b))
-		return nil
-	}
-	printNodeStatus(c.App.Writer, info, time.Now())
-	return nil
+	return info, nil
 }
 
 func printNodeStatus(w io.Writer, s nodeStatusInfo, now time.Time) {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"time"
 
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/urfave/cli/v2"
@@ -75,9 +76,14 @@ func init() {
 		})
 	}
 	registerSub("election", &cli.Command{
-		Name:   "status",
-		Usage:  "show an election's state on the chain",
-		Flags:  []cli.Flag{nodeFlag, idFlag},
+		Name:  "status",
+		Usage: "show an election's state on the chain",
+		Description: "With --wait PHASE it waits until the election has reached PHASE (ceremony, ready, open,\n" +
+			"closed or tallied) or a later one, up to --timeout, for scripts; exit status 1 if it has not.",
+		Flags: []cli.Flag{nodeFlag, idFlag,
+			&cli.StringFlag{Name: "wait", Usage: "wait until the election reaches `PHASE` (e.g. tallied)"},
+			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "how long --wait waits (`DURATION`)"},
+		},
 		Action: electionStatus,
 	})
 	registerSub("credentials", &cli.Command{
@@ -168,15 +174,35 @@ func electionOpenClose(action string) cli.ActionFunc {
 }
 
 func electionStatus(c *cli.Context) error {
-	ctx, cancel := commandContext(c)
+	var want wire.Phase
+	if w := c.String("wait"); w != "" {
+		if err := want.UnmarshalText([]byte(w)); err != nil {
+			return &exitError{2, fmt.Sprintf("election status: --wait %q: name a phase: ceremony, ready, open, closed or tallied", w)}
+		}
+	}
+	timeout := c.Duration("timeout")
+	ctx, cancel := context.WithTimeout(c.Context, 2*time.Minute+timeout)
 	defer cancel()
 	node, _, err := dialNode(ctx, c.String("node"))
 	if err != nil {
 		return err
 	}
 	var rec rules.ElectionRecord
-	if err := chain.QueryJSON(ctx, node, "election/"+c.String("election-id"), &rec); err != nil {
-		return err
+	for deadline := time.Now().Add(timeout); ; {
+		if err := chain.QueryJSON(ctx, node, "election/"+c.String("election-id"), &rec); err != nil {
+			return err
+		}
+		if rec.Phase >= want {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("election %s: still %s after %v, not %s", c.String("election-id"), rec.Phase, timeout, want)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "election %s: %s (defined at height %d)\n", c.String("election-id"), rec.Phase, rec.DefinedHeight)
