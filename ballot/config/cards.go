@@ -125,7 +125,6 @@ func (d *decoder) cards(zone, section *yaml.Node, m *ballot.Manifest) {
 	for i, n := range d.list(f["urls"], "cards.urls", "cards: urls") {
 		if i == MaxCardURLs {
 			d.errorf(n, "cards: urls lists more than %d addresses; a card has room for %d", MaxCardURLs, MaxCardURLs)
-			break
 		}
 		if u := d.cardURL(n, fmt.Sprintf("cards.urls[%d]", i)); u != "" {
 			c.URLs = append(c.URLs, u)
@@ -176,8 +175,11 @@ func (d *decoder) cardURL(n *yaml.Node, path string) string {
 		return bad(fmt.Sprintf("is %d bytes long, more than %d (a voter types it from the card)", len(s), MaxCardURL))
 	}
 	for _, r := range s {
-		if r <= ' ' || r >= 0x7f {
+		switch {
+		case r <= ' ' || r >= 0x7f:
 			return bad("holds a space, a control or a non-ASCII character; write a host name in its ASCII (xn--) form and escape the rest with %XX")
+		case strings.ContainsRune(`<>"\^`+"`"+`{|}`, r):
+			return bad(fmt.Sprintf("holds %q, which a URL does not (RFC 3986); escape it as %%%02X", r, r))
 		}
 	}
 	u, err := url.Parse(s)
