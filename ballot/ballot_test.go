@@ -120,35 +120,7 @@ func TestTamper(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc := b.Encode()
-	header := 3*8 + len(b.ElectionID) + len(b.StyleID) + ballot.CredentialSize // three length-prefixed fields
-	layers := map[string]int{}
-	for off := header - 32; off+32 <= len(enc); off += 32 { // the credential, then every field
-		for _, flip := range []struct {
-			at  int
-			bit byte
-		}{{0, 1}, {31, 0x80}, {13, 0x10}} {
-			mut := slices.Clone(enc)
-			mut[off+flip.at] ^= flip.bit
-			encErr := validateEncoded(e, mut)
-			d, err := e.Decode(mut)
-			if !ballot.IsProofError(encErr) || errors.Is(encErr, ballot.ErrMalformed) || (err != nil && err.Error() != encErr.Error()) {
-				t.Fatalf("offset %d bit %x: decoding says %v, the encoded path says %v", off+flip.at, flip.bit, err, encErr)
-			}
-			if err != nil {
-				var pe *ballot.ProofError
-				if !errors.As(err, &pe) || pe.Contest == "" || errors.Is(err, ballot.ErrMalformed) {
-					t.Fatalf("offset %d: decode error %v is not a proof error naming its contest", off, err)
-				}
-				layers["decode"]++
-				continue
-			}
-			errBatch, errEach := e.Validate(d), e.ValidateEach(d)
-			if !ballot.IsProofError(errBatch) || !ballot.IsProofError(errEach) {
-				t.Fatalf("offset %d bit %x: mutation accepted or misclassified: batch %v, each %v", off+flip.at, flip.bit, errBatch, errEach)
-			}
-			layers["proof"]++
-		}
-	}
+	layers := tamperAll(t, e, b)
 	if layers["decode"] == 0 || layers["proof"] == 0 {
 		t.Fatalf("tamper suite did not exercise both layers: %v", layers)
 	}
@@ -192,6 +164,51 @@ func TestTamper(t *testing.T) {
 	if err := e2.Validate(b); !ballot.IsProofError(err) {
 		t.Errorf("ballot replayed under another election key: %v", err)
 	}
+}
+
+// tamperAll flips bits in the credential and every 32-byte field after it
+// of b's encoding and checks that each mutation is rejected: at decoding if
+// the bytes are no longer canonical, otherwise by the proofs, with the
+// batch, the one-by-one and the encoded validators agreeing. It counts the
+// mutations by layer ("decode", "proof") and by the ballot part that the
+// error names when it is a blank part (ballot.BlankSelection,
+// ballot.BlankRangeSelection).
+func tamperAll(t *testing.T, e *ballot.Election, b *ballot.Ballot) map[string]int {
+	t.Helper()
+	enc := b.Encode()
+	header := 3*8 + len(b.ElectionID) + len(b.StyleID) + ballot.CredentialSize // three length-prefixed fields
+	layers := map[string]int{}
+	for off := header - 32; off+32 <= len(enc); off += 32 { // the credential, then every field
+		for _, flip := range []struct {
+			at  int
+			bit byte
+		}{{0, 1}, {31, 0x80}, {13, 0x10}} {
+			mut := slices.Clone(enc)
+			mut[off+flip.at] ^= flip.bit
+			encErr := validateEncoded(e, mut)
+			d, err := e.Decode(mut)
+			if !ballot.IsProofError(encErr) || errors.Is(encErr, ballot.ErrMalformed) || (err != nil && err.Error() != encErr.Error()) {
+				t.Fatalf("offset %d bit %x: decoding says %v, the encoded path says %v", off+flip.at, flip.bit, err, encErr)
+			}
+			var pe *ballot.ProofError
+			if errors.As(encErr, &pe) && (pe.Selection == ballot.BlankSelection || pe.Selection == ballot.BlankRangeSelection) {
+				layers[pe.Selection]++
+			}
+			if err != nil {
+				if !errors.As(err, &pe) || pe.Contest == "" || errors.Is(err, ballot.ErrMalformed) {
+					t.Fatalf("offset %d: decode error %v is not a proof error naming its contest", off, err)
+				}
+				layers["decode"]++
+				continue
+			}
+			errBatch, errEach := e.Validate(d), e.ValidateEach(d)
+			if !ballot.IsProofError(errBatch) || !ballot.IsProofError(errEach) {
+				t.Fatalf("offset %d bit %x: mutation accepted or misclassified: batch %v, each %v", off+flip.at, flip.bit, errBatch, errEach)
+			}
+			layers["proof"]++
+		}
+	}
+	return layers
 }
 
 // validateEncoded checks an encoded ballot through the byte-based batch path.

@@ -69,6 +69,12 @@ func selectionContext(ballotCtx crypto.Context, contest, selection string) crypt
 	return ballotCtx.Derive("selection", []byte(contest), []byte(selection))
 }
 
+// blankContext narrows a ballot's context to the blank part of one contest
+// (count_blank): the blank ciphertext's 0/1 proof and the blank range proof.
+func blankContext(ballotCtx crypto.Context, contest string) crypto.Context {
+	return ballotCtx.Derive("blank", []byte(contest))
+}
+
 // contestContext narrows a ballot's context to one contest's range proof.
 func contestContext(ballotCtx crypto.Context, contest string) crypto.Context {
 	return ballotCtx.Derive("contest", []byte(contest))

@@ -54,11 +54,46 @@ func (e *Election) Encrypt(rand io.Reader, credential []byte, p *Plaintext) (*Ba
 			rsum.Add(rsum, r)
 			count += m
 		}
+		var blank uint64
+		var rb crypto.Scalar
+		if c.CountBlank {
+			if count == 0 {
+				blank = 1
+			}
+			if ec.Blank, rb, err = encryptBlank(rand, e.Key, blankContext(ctx, c.ID), blank); err != nil {
+				return nil, nil, err
+			}
+		}
 		ec.Range, err = crypto.ProveRange(rand, crypto.TagRange, contestContext(ctx, c.ID), e.Key, sum, count, rsum, uint64(c.MinSelections()), uint64(c.MaxSelections()))
 		if err != nil {
 			return nil, nil, fmt.Errorf("ballot: contest %q: %w", c.ID, err)
 		}
+		if c.CountBlank {
+			// Σ + f·B encrypts count + f·blank with randomness R + f·r_B.
+			lo, f := blankRange(c)
+			r := crypto.NewScalar().Mul(rb, crypto.ScalarFromUint64(f))
+			r.Add(r, rsum)
+			ec.Blank.Range, err = crypto.ProveRange(rand, TagBlankRange, blankContext(ctx, c.ID), e.Key, sum.Add(ec.Blank.Ciphertext.Scale(f)), count+f*blank, r, lo, f)
+			if err != nil {
+				return nil, nil, fmt.Errorf("ballot: contest %q: blank range proof: %w", c.ID, err)
+			}
+		}
 		b.Contests[i] = ec
 	}
 	return b, sec, nil
+}
+
+// encryptBlank encrypts a contest's blank mark b (1 iff no selection is
+// marked) with its 0/1 proof; the caller adds the blank range proof. It
+// returns the randomness, which the blank range proof needs.
+func encryptBlank(rand io.Reader, key crypto.Point, ctx crypto.Context, b uint64) (*EncryptedBlank, crypto.Scalar, error) {
+	ct, r, err := crypto.Encrypt(rand, key, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	proof, err := crypto.ProveZeroOne(rand, ctx, key, ct, b, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &EncryptedBlank{Ciphertext: ct, Proof: proof}, r, nil
 }

@@ -30,6 +30,46 @@ type EncryptedContest struct {
 	// Range proves that the sum of Selections encrypts a value in
 	// [MinSelections, MaxSelections] of the contest.
 	Range crypto.RangeProof
+	// Blank is the blank part of a contest that counts its blank ballots
+	// (Contest.CountBlank), nil for any other contest.
+	Blank *EncryptedBlank
+}
+
+// EncryptedBlank is the blank part of an encrypted contest of a contest
+// with CountBlank: B, an encryption of 1 if no selection is marked and of 0
+// otherwise, its 0/1 proof, and the range proof that the sum of the
+// selections plus (max+1)·B encrypts a value in [1, max+1], which with the
+// contest's range proof (sum in [0, max]) makes B = 1 exactly when the sum
+// is 0 (docs/spec-ballot.md §3.2).
+type EncryptedBlank struct {
+	Ciphertext crypto.Ciphertext
+	Proof      crypto.RangeProof
+	Range      crypto.RangeProof
+}
+
+// TagBlankRange is the Fiat-Shamir tag of the blank range proof of a
+// contest with CountBlank.
+const TagBlankRange = "evote/v1/proof/blank-range"
+
+// Names of the blank part of a contest where a selection id stands in
+// errors and in the totals' positions; neither is a valid id.
+const (
+	// BlankSelection names the blank ciphertext (its 0/1 proof, its place in
+	// the totals).
+	BlankSelection = "(blank)"
+	// BlankRangeSelection names the blank range proof.
+	BlankRangeSelection = "(blank range)"
+)
+
+// blankRange returns the range [1, max+1] of a blank range proof, whose
+// upper end is also the factor of B in the sum it is about.
+func blankRange(c *Contest) (lo, hi uint64) { return 1, uint64(c.MaxSelections()) + 1 }
+
+// blankSum returns Σ selections + (max+1)·B, the ciphertext of the blank
+// range proof, as parts to sum: the selections and (max+1)·B.
+func blankSum(c *Contest, sels []crypto.Ciphertext, b crypto.Ciphertext) []crypto.Ciphertext {
+	_, f := blankRange(c)
+	return append(append(make([]crypto.Ciphertext, 0, len(sels)+1), sels...), b.Scale(f))
 }
 
 // EncryptedSelection is one encrypted selection mark with its 0/1 proof.
@@ -50,8 +90,9 @@ var (
 
 // Encode returns the ballot's canonical encoding (docs/spec-ballot.md):
 // LP(election id) ‖ LP(style id) ‖ LP(credential) ‖ for each contest, each
-// selection's ciphertext and 0/1 proof, then the contest's range proof.
-// Every size after the three prefixed fields is fixed by the manifest.
+// selection's ciphertext and 0/1 proof, (count_blank) the blank ciphertext
+// and its 0/1 proof, the contest's range proof, (count_blank) the blank range
+// proof. Every size after the three prefixed fields is fixed by the manifest.
 func (b *Ballot) Encode() []byte {
 	t := crypto.NewTranscript(b.ElectionID) // LP(election id)
 	t.AppendString(b.StyleID).AppendBytes(b.Credential)
@@ -61,7 +102,14 @@ func (b *Ballot) Encode() []byte {
 			out = append(out, s.Ciphertext.Encode()...)
 			out = append(out, s.Proof.Encode()...)
 		}
+		if c.Blank != nil {
+			out = append(out, c.Blank.Ciphertext.Encode()...)
+			out = append(out, c.Blank.Proof.Encode()...)
+		}
 		out = append(out, c.Range.Encode()...)
+		if c.Blank != nil {
+			out = append(out, c.Blank.Range.Encode()...)
+		}
 	}
 	return out
 }
@@ -196,6 +244,19 @@ func (e *Election) Decode(data []byte) (*Ballot, error) {
 			rest = rest[crypto.ZeroOneProofSize:]
 			ec.Selections[k] = EncryptedSelection{SelectionID: s.ID, Ciphertext: ct, Proof: p}
 		}
+		if c.CountBlank {
+			ct, err := crypto.DecodeCiphertext(rest[:crypto.CiphertextSize])
+			if err != nil {
+				return nil, &ProofError{Contest: c.ID, Selection: BlankSelection, Err: err}
+			}
+			rest = rest[crypto.CiphertextSize:]
+			p, err := crypto.DecodeRangeProof(rest[:crypto.ZeroOneProofSize], 0, 1)
+			if err != nil {
+				return nil, &ProofError{Contest: c.ID, Selection: BlankSelection, Err: err}
+			}
+			rest = rest[crypto.ZeroOneProofSize:]
+			ec.Blank = &EncryptedBlank{Ciphertext: ct, Proof: p}
+		}
 		lo, hi := uint64(c.MinSelections()), uint64(c.MaxSelections())
 		n := int(hi-lo+1) * crypto.RangeBranchSize
 		p, err := crypto.DecodeRangeProof(rest[:n], lo, hi)
@@ -204,6 +265,14 @@ func (e *Election) Decode(data []byte) (*Ballot, error) {
 		}
 		rest = rest[n:]
 		ec.Range = p
+		if c.CountBlank {
+			lo, hi := blankRange(c)
+			n := int(hi-lo+1) * crypto.RangeBranchSize
+			if ec.Blank.Range, err = crypto.DecodeRangeProof(rest[:n], lo, hi); err != nil {
+				return nil, &ProofError{Contest: c.ID, Selection: BlankRangeSelection, Err: err}
+			}
+			rest = rest[n:]
+		}
 		b.Contests[i] = ec
 	}
 	return b, nil
@@ -269,15 +338,28 @@ func HashEncoding(encoding []byte) [32]byte { return crypto.Hash(tagBallot, enco
 func encodedContestsSize(contests []*Contest) int {
 	n := 0
 	for _, c := range contests {
-		n += len(c.Selections) * (crypto.CiphertextSize + crypto.ZeroOneProofSize)
-		n += (c.MaxSelections() - c.MinSelections() + 1) * crypto.RangeBranchSize
+		n += (len(c.Selections) + c.BlankSlots()) * (crypto.CiphertextSize + crypto.ZeroOneProofSize)
+		n += rangeProofsSize(c)
 	}
 	return n
 }
 
-// CiphertextBytes returns the encodings of a ballot's selection ciphertexts,
-// in ballot order, sliced out of its canonical encoding: 64 bytes per
-// selection. Keeping them costs no re-encoding.
+// rangeProofsSize is the size of a contest's range proofs: its own and,
+// with count_blank, the blank range proof.
+func rangeProofsSize(c *Contest) int {
+	n := (c.MaxSelections() - c.MinSelections() + 1) * crypto.RangeBranchSize
+	if c.CountBlank {
+		lo, hi := blankRange(c)
+		n += int(hi-lo+1) * crypto.RangeBranchSize
+	}
+	return n
+}
+
+// CiphertextBytes returns the encodings of a ballot's selection ciphertexts
+// and blank ciphertexts (each contest's selections, then its blank
+// ciphertext if it counts blank ballots), in ballot order, sliced out of its
+// canonical encoding: 64 bytes each, one per totals position of the ballot
+// (TotalsPositions). Keeping them costs no re-encoding.
 func (e *Election) CiphertextBytes(encoding []byte) ([]byte, error) {
 	h, err := e.parseHeader(encoding)
 	if err != nil {
@@ -286,28 +368,31 @@ func (e *Election) CiphertextBytes(encoding []byte) ([]byte, error) {
 	rest := h.rest
 	var out []byte
 	for _, c := range h.contests {
-		for range c.Selections {
+		for range len(c.Selections) + c.BlankSlots() {
 			out = append(out, rest[:crypto.CiphertextSize]...)
 			rest = rest[crypto.CiphertextSize+crypto.ZeroOneProofSize:]
 		}
-		rest = rest[(c.MaxSelections()-c.MinSelections()+1)*crypto.RangeBranchSize:]
+		rest = rest[rangeProofsSize(c):]
 	}
 	return out, nil
 }
 
-// TotalsLayout returns, for every contest of the manifest in order, the
-// number of selections: encrypted totals and results list one value per
-// selection of every contest, in this order, whatever the ballot styles.
+// TotalsLayout returns, for every contest of the manifest in order, its
+// number of totals positions: one per selection and, for a contest that
+// counts its blank ballots, one more for them, last. Encrypted totals and
+// results list one value per position of every contest, in this order,
+// whatever the ballot styles.
 func (m *Manifest) TotalsLayout() []int {
 	out := make([]int, len(m.Contests))
 	for i, c := range m.Contests {
-		out[i] = len(c.Selections)
+		out[i] = len(c.Selections) + c.BlankSlots()
 	}
 	return out
 }
 
-// TotalsPositions maps each selection of a ballot of the given style, in
-// ballot order, to its position in the manifest's totals layout.
+// TotalsPositions maps each ciphertext of a ballot of the given style, in
+// ballot order (CiphertextBytes), to its position in the manifest's totals
+// layout.
 func (m *Manifest) TotalsPositions(style string) ([]int, error) {
 	contests, err := m.StyleContests(style)
 	if err != nil {
@@ -317,11 +402,11 @@ func (m *Manifest) TotalsPositions(style string) ([]int, error) {
 	n := 0
 	for _, c := range m.Contests {
 		offset[c.ID] = n
-		n += len(c.Selections)
+		n += len(c.Selections) + c.BlankSlots()
 	}
 	var out []int
 	for _, c := range contests {
-		for k := range c.Selections {
+		for k := range len(c.Selections) + c.BlankSlots() {
 			out = append(out, offset[c.ID]+k)
 		}
 	}

@@ -9,14 +9,22 @@ import (
 
 // ProofError names the part of a ballot whose proof failed.
 type ProofError struct {
-	Contest   string
-	Selection string // empty for a contest's range proof
+	Contest string
+	// Selection is empty for a contest's range proof, BlankSelection for
+	// the blank ciphertext (count_blank) and BlankRangeSelection for the
+	// blank range proof.
+	Selection string
 	Err       error
 }
 
 func (e *ProofError) Error() string {
-	if e.Selection == "" {
+	switch e.Selection {
+	case "":
 		return fmt.Sprintf("ballot: contest %q: range proof: %v", e.Contest, e.Err)
+	case BlankSelection:
+		return fmt.Sprintf("ballot: contest %q: blank ciphertext: 0/1 proof: %v", e.Contest, e.Err)
+	case BlankRangeSelection:
+		return fmt.Sprintf("ballot: contest %q: blank range proof: %v", e.Contest, e.Err)
 	}
 	return fmt.Sprintf("ballot: contest %q, selection %q: 0/1 proof: %v", e.Contest, e.Selection, e.Err)
 }
@@ -65,6 +73,30 @@ func (e *Election) CheckStructure(b *Ballot) error {
 		if want := c.MaxSelections() - c.MinSelections() + 1; len(ec.Range.Branches) != want {
 			return fmt.Errorf("%w: contest %q: range proof has %d branches, want %d", ErrMalformed, c.ID, len(ec.Range.Branches), want)
 		}
+		if err := checkBlankStructure(c, ec.Blank); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBlankStructure checks that an encrypted contest has a blank part iff
+// its contest counts blank ballots, and the part's shape.
+func checkBlankStructure(c *Contest, b *EncryptedBlank) error {
+	switch {
+	case b == nil && !c.CountBlank:
+		return nil
+	case b == nil:
+		return fmt.Errorf("%w: contest %q counts blank ballots, but the ballot has no blank ciphertext", ErrMalformed, c.ID)
+	case !c.CountBlank:
+		return fmt.Errorf("%w: contest %q does not count blank ballots, but the ballot has a blank ciphertext", ErrMalformed, c.ID)
+	case b.Ciphertext.Alpha == nil || b.Ciphertext.Beta == nil || b.Ciphertext.Alpha.IsIdentity():
+		return fmt.Errorf("%w: contest %q: blank ciphertext with α = O", ErrMalformed, c.ID)
+	case len(b.Proof.Branches) != 2:
+		return fmt.Errorf("%w: contest %q: blank 0/1 proof has %d branches", ErrMalformed, c.ID, len(b.Proof.Branches))
+	}
+	if lo, hi := blankRange(c); len(b.Range.Branches) != int(hi-lo+1) {
+		return fmt.Errorf("%w: contest %q: blank range proof has %d branches, want %d", ErrMalformed, c.ID, len(b.Range.Branches), hi-lo+1)
 	}
 	return nil
 }
@@ -111,7 +143,14 @@ func (e *Election) AddToBatch(batch *crypto.Batch, b *Ballot) (*BatchEntry, erro
 			entry.add(batch.AddZeroOne(selectionContext(ctx, c.ID, s.SelectionID), e.Key, s.Ciphertext, s.Proof), c.ID, s.SelectionID)
 			parts[k] = s.Ciphertext
 		}
+		if ec.Blank != nil {
+			entry.add(batch.AddZeroOne(blankContext(ctx, c.ID), e.Key, ec.Blank.Ciphertext, ec.Blank.Proof), c.ID, BlankSelection)
+		}
 		entry.add(batch.AddRangeSum(crypto.TagRange, contestContext(ctx, c.ID), e.Key, parts, uint64(c.MinSelections()), uint64(c.MaxSelections()), ec.Range), c.ID, "")
+		if ec.Blank != nil {
+			lo, hi := blankRange(c)
+			entry.add(batch.AddRangeSum(TagBlankRange, blankContext(ctx, c.ID), e.Key, blankSum(c, parts, ec.Blank.Ciphertext), lo, hi, ec.Blank.Range), c.ID, BlankRangeSelection)
+		}
 	}
 	return entry, nil
 }
@@ -144,14 +183,40 @@ func (e *Election) AddToBatchEncoded(batch *crypto.Batch, encoding []byte) (*Bat
 			entry.cts = append(entry.cts, ct)
 			rest = rest[crypto.CiphertextSize+crypto.ZeroOneProofSize:]
 		}
+		sels := entry.cts[first:len(entry.cts):len(entry.cts)]
+		var blank crypto.Ciphertext
+		if c.CountBlank {
+			ct, idx, err := batch.AddRangeEncoded(crypto.TagZeroOne, blankContext(ctx, c.ID), key,
+				rest[:crypto.CiphertextSize], rest[crypto.CiphertextSize:crypto.CiphertextSize+crypto.ZeroOneProofSize], 0, 1)
+			if err != nil {
+				return nil, &ProofError{Contest: c.ID, Selection: BlankSelection, Err: err}
+			}
+			if ct.Alpha.IsIdentity() {
+				return nil, fmt.Errorf("%w: contest %q: blank ciphertext with α = O", ErrMalformed, c.ID)
+			}
+			entry.add(idx, c.ID, BlankSelection)
+			entry.cts = append(entry.cts, ct)
+			blank = ct
+			rest = rest[crypto.CiphertextSize+crypto.ZeroOneProofSize:]
+		}
 		lo, hi := uint64(c.MinSelections()), uint64(c.MaxSelections())
 		n := int(hi-lo+1) * crypto.RangeBranchSize
-		idx, err := batch.AddRangeSumEncoded(crypto.TagRange, contestContext(ctx, c.ID), key, entry.cts[first:], rest[:n], lo, hi)
+		idx, err := batch.AddRangeSumEncoded(crypto.TagRange, contestContext(ctx, c.ID), key, sels, rest[:n], lo, hi)
 		if err != nil {
 			return nil, &ProofError{Contest: c.ID, Err: err}
 		}
 		entry.add(idx, c.ID, "")
 		rest = rest[n:]
+		if c.CountBlank {
+			lo, hi := blankRange(c)
+			n := int(hi-lo+1) * crypto.RangeBranchSize
+			idx, err := batch.AddRangeSumEncoded(TagBlankRange, blankContext(ctx, c.ID), key, blankSum(c, sels, blank), rest[:n], lo, hi)
+			if err != nil {
+				return nil, &ProofError{Contest: c.ID, Selection: BlankRangeSelection, Err: err}
+			}
+			entry.add(idx, c.ID, BlankRangeSelection)
+			rest = rest[n:]
+		}
 	}
 	return entry, nil
 }
@@ -206,8 +271,19 @@ func (e *Election) ValidateEach(b *Ballot) error {
 			}
 			sum = sum.Add(s.Ciphertext)
 		}
+		if ec.Blank != nil {
+			if err := ec.Blank.Proof.VerifyZeroOne(blankContext(ctx, c.ID), e.Key, ec.Blank.Ciphertext); err != nil {
+				return &ProofError{Contest: c.ID, Selection: BlankSelection, Err: err}
+			}
+		}
 		if err := ec.Range.Verify(crypto.TagRange, contestContext(ctx, c.ID), e.Key, sum, uint64(c.MinSelections()), uint64(c.MaxSelections())); err != nil {
 			return &ProofError{Contest: c.ID, Err: err}
+		}
+		if ec.Blank != nil {
+			lo, hi := blankRange(c)
+			if err := ec.Blank.Range.Verify(TagBlankRange, blankContext(ctx, c.ID), e.Key, crypto.SumCiphertexts(blankSum(c, nil, ec.Blank.Ciphertext)).Add(sum), lo, hi); err != nil {
+				return &ProofError{Contest: c.ID, Selection: BlankRangeSelection, Err: err}
+			}
 		}
 	}
 	return nil

@@ -107,3 +107,19 @@ func Districts() *ballot.Manifest {
 	}
 	return m
 }
+
+// Blank returns a manifest whose contests have blank counts of each kind:
+// contest 1 "up-to 2" of 3 counting its blank ballots encrypted
+// (count_blank), contest 2 "exactly 1" of 2 (no blank ballot), contest 3
+// "up-to 1" of 2 (its blank count derived from the counts) and contest 4
+// "approval" of 2 (blank ballots not counted).
+func Blank() *ballot.Manifest {
+	m := Manifest("blank-test", []ballot.Rule{
+		{Kind: ballot.UpTo, Max: 2},
+		{Kind: ballot.Exactly, Count: 1},
+		{Kind: ballot.UpTo, Max: 1},
+		{Kind: ballot.Approval},
+	}, []int{3, 2, 2, 2})
+	m.Contests[0].CountBlank = true
+	return m
+}
