@@ -168,8 +168,27 @@ func UnknownElection(id string) *Rejection {
 }
 
 // Record reads an election's record (without its manifest): a rejection
-// with CodeUnknownElection if there is none.
+// with CodeUnknownElection if there is none. A tallied record's blank counts
+// of count_blank contests are split off their counts (ContestResult.Blank),
+// for which Record reads the manifest.
 func Record(st State, id string) (*ElectionRecord, error) {
+	rec, err := storedRecord(st, id)
+	if err != nil || len(rec.Result) == 0 {
+		return rec, err
+	}
+	raw, err := Manifest(st, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ballot.DecodeManifestJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("rules: stored manifest of %q: %w", id, err)
+	}
+	return rec, rec.splitBlanks(m)
+}
+
+// storedRecord decodes the election's record as stored.
+func storedRecord(st State, id string) (*ElectionRecord, error) {
 	b, ok, err := st.Get(BucketElection, []byte(id))
 	if err != nil {
 		return nil, err
@@ -182,7 +201,16 @@ func Record(st State, id string) (*ElectionRecord, error) {
 
 // Election returns the election's record and its parsed parts as of st.
 func (r *Rules) Election(st State, id string) (*ElectionRecord, *Election, error) {
-	rec, err := Record(st, id)
+	rec, ec, err := r.election(st, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, ec, rec.splitBlanks(ec.Manifest)
+}
+
+// election is Election without the split of the blank counts.
+func (r *Rules) election(st State, id string) (*ElectionRecord, *Election, error) {
+	rec, err := storedRecord(st, id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/wire"
 )
 
@@ -97,10 +98,53 @@ type ElectionRecord struct {
 	WeightCounted uint64 `json:"weight_counted"`
 }
 
-// ContestResult is one contest's decrypted counts, in selection order.
+// ContestResult is one contest's decrypted counts, in selection order, and
+// for a contest that counts its blank ballots encrypted (count_blank) its
+// decrypted blank count. The record's encoding lists a contest's values in
+// its totals order, the selections then the blank count (docs/spec-chain.md
+// §6.2): DecodeElectionRecord leaves them all in Counts, and Record, which
+// has the manifest, splits the blank count off.
 type ContestResult struct {
 	Contest string   `json:"contest"`
 	Counts  []uint64 `json:"counts"`
+	// Blank is nil for a contest without count_blank: see Blanks for every
+	// contest's blank count.
+	Blank *uint64 `json:"blank,omitempty"`
+}
+
+// values returns the contest's values in totals order.
+func (c *ContestResult) values() []uint64 {
+	if c.Blank == nil {
+		return c.Counts
+	}
+	return append(slices.Clone(c.Counts), *c.Blank)
+}
+
+// splitBlanks moves the blank count of every contest of the result that
+// counts its blank ballots from the end of its Counts to Blank.
+func (r *ElectionRecord) splitBlanks(m *ballot.Manifest) error {
+	if len(r.Result) == 0 {
+		return nil
+	}
+	if len(r.Result) != len(m.Contests) {
+		return fmt.Errorf("rules: the stored result has %d contests, the manifest %d", len(r.Result), len(m.Contests))
+	}
+	for i := range r.Result {
+		cr, c := &r.Result[i], &m.Contests[i]
+		n := len(c.Selections)
+		switch {
+		case cr.Contest != c.ID:
+			return fmt.Errorf("rules: the stored result's contest %d is %q, the manifest's %q", i+1, cr.Contest, c.ID)
+		case cr.Blank != nil:
+			continue // split already
+		case len(cr.Counts) != n+c.BlankSlots():
+			return fmt.Errorf("rules: the stored result of contest %q has %d values, want %d", c.ID, len(cr.Counts), n+c.BlankSlots())
+		case c.CountBlank:
+			b := cr.Counts[n]
+			cr.Counts, cr.Blank = cr.Counts[:n:n], &b
+		}
+	}
+	return nil
 }
 
 // Counted returns the number of ballots that count (one per credential).
@@ -246,7 +290,8 @@ func (r *ElectionRecord) Encode() []byte {
 	e.list(len(r.Result), func(e *encoder, i int) {
 		c := r.Result[i]
 		e.bytes([]byte(c.Contest))
-		e.list(len(c.Counts), func(e *encoder, j int) { e.int(int64(c.Counts[j])) })
+		v := c.values()
+		e.list(len(v), func(e *encoder, j int) { e.int(int64(v[j])) })
 	})
 	e.int(int64(r.BallotsCast))
 	e.int(int64(r.BallotsReplaced))
@@ -255,7 +300,9 @@ func (r *ElectionRecord) Encode() []byte {
 	return e.b
 }
 
-// DecodeElectionRecord reads a record's state encoding.
+// DecodeElectionRecord reads a record's state encoding. A contest result's
+// values are all in its Counts, the blank count of a count_blank contest
+// included (Record splits it off with the manifest).
 func DecodeElectionRecord(b []byte) (*ElectionRecord, error) {
 	d := newDecoder(b)
 	r := &ElectionRecord{}

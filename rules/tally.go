@@ -14,7 +14,9 @@ import (
 )
 
 // The rules keep every election's encrypted running totals (one ciphertext
-// per selection of every contest, in manifest order): a counted ballot is
+// per selection of every contest, in manifest order, and after the
+// selections of a contest with count_blank one for its blank ballots,
+// ballot.Manifest.TotalsLayout): a counted ballot is
 // added, the ballot a re-vote replaces is subtracted, an audited ballot
 // never counts. The published totals are checked against them, each
 // trustee's decryption share against them, and the result against the
@@ -176,13 +178,21 @@ func (x *exec) publishTotals(tx *wire.Totals) ([]Event, error) {
 	return []Event{event("totals", "election", tx.ElectionID)}, nil
 }
 
-// Position names the contest and selection of totals position i.
+// Position names the contest and selection of totals position i; the
+// selection of a contest's blank position (count_blank) is
+// ballot.BlankSelection.
 func Position(m *ballot.Manifest, i int) (string, string) {
 	for _, c := range m.Contests {
 		if i < len(c.Selections) {
 			return c.ID, c.Selections[i].ID
 		}
 		i -= len(c.Selections)
+		if c.CountBlank {
+			if i == 0 {
+				return c.ID, ballot.BlankSelection
+			}
+			i--
+		}
 	}
 	return "", ""
 }
@@ -304,7 +314,7 @@ func (x *exec) result(tx *wire.Result) ([]Event, error) {
 		return nil, err
 	}
 	if len(tx.Counts) != len(totals) {
-		return nil, reject(wire.CodeMalformed, "result: %d counts, want %d (one per selection)", len(tx.Counts), len(totals))
+		return nil, reject(wire.CodeMalformed, "result: %d counts, want %d (one per selection, and one for the blank ballots of each contest that counts them)", len(tx.Counts), len(totals))
 	}
 	shares, err := Shares(x.st, rec, tx.ElectionID)
 	if err != nil {
@@ -320,22 +330,38 @@ func (x *exec) result(tx *wire.Result) ([]Event, error) {
 	}
 	var res []ContestResult
 	i := 0
-	for _, c := range ec.Manifest.Contests {
+	// check checks the count of totals position i, named sel.
+	check := func(c *ballot.Contest, sel, what string) (uint64, error) {
+		n := tx.Counts[i]
+		if n > rec.WeightCounted {
+			r := reject(wire.CodeWrongResult, "result: contest %q, %s: %d is more than the total weight %d of the counted ballots", c.ID, what, n, rec.WeightCounted)
+			r.Contest, r.Selection = c.ID, sel
+			return 0, r
+		}
+		if !crypto.BaseMul(crypto.ScalarFromUint64(n)).IsEqual(points[i]) {
+			r := reject(wire.CodeWrongResult, "result: contest %q, %s: %d is not the decrypted total", c.ID, what, n)
+			r.Contest, r.Selection = c.ID, sel
+			return 0, r
+		}
+		i++
+		return n, nil
+	}
+	for ci := range ec.Manifest.Contests {
+		c := &ec.Manifest.Contests[ci]
 		cr := ContestResult{Contest: c.ID}
 		for _, s := range c.Selections {
-			n := tx.Counts[i]
-			if n > rec.WeightCounted {
-				r := reject(wire.CodeWrongResult, "result: contest %q, selection %q: %d is more than the total weight %d of the counted ballots", c.ID, s.ID, n, rec.WeightCounted)
-				r.Contest, r.Selection = c.ID, s.ID
-				return nil, r
-			}
-			if !crypto.BaseMul(crypto.ScalarFromUint64(n)).IsEqual(points[i]) {
-				r := reject(wire.CodeWrongResult, "result: contest %q, selection %q: %d is not the decrypted total", c.ID, s.ID, n)
-				r.Contest, r.Selection = c.ID, s.ID
-				return nil, r
+			n, err := check(c, s.ID, fmt.Sprintf("selection %q", s.ID))
+			if err != nil {
+				return nil, err
 			}
 			cr.Counts = append(cr.Counts, n)
-			i++
+		}
+		if c.CountBlank {
+			n, err := check(c, ballot.BlankSelection, "blank ballots")
+			if err != nil {
+				return nil, err
+			}
+			cr.Blank = &n
 		}
 		res = append(res, cr)
 	}
