@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,7 +36,8 @@ func init() {
 			&cli.StringSliceFlag{Name: "url", Required: true, Usage: "an authority node's HTTP `URL` (repeatable), e.g. http://127.0.0.1:26602"},
 			&cli.StringFlag{Name: "election-id", Required: true, Usage: "the election `ID`"},
 			&cli.StringFlag{Name: "codes", Required: true, Usage: "the private codes `FILE` (codes.csv of evote credentials generate)"},
-			&cli.IntFlag{Name: "voters", Usage: "how many of the voters cast (default: all)"},
+			&cli.StringFlag{Name: "codes-range", Usage: "cast for the codes of rows `FROM-TO` of the codes file only (from 1 after the header, both included; FROM- or -TO for open ends), so that several load processes cast for disjoint voters"},
+			&cli.IntFlag{Name: "voters", Usage: "how many of the voters (of --codes-range) cast (default: all)"},
 			&cli.IntFlag{Name: "clients", Value: 32, Usage: "concurrent websocket clients (voters' connections)"},
 			&cli.IntFlag{Name: "inflight", Value: 1, Usage: "requests in flight per connection"},
 			&cli.Float64Flag{Name: "revote", Value: 0, Usage: "fraction of voters who cast a second ballot"},
@@ -112,41 +112,29 @@ func pinnedValidators(ctx context.Context, url string) (client.Options, error) {
 	return client.Options{ChainID: chainID, Validators: vals}, nil
 }
 
-// readCodes reads codes.csv and derives every voter's credential, on all
-// cores.
-func readCodes(path, electionID string, kdf credential.KDFParams) ([]*credential.Credential, error) {
+// readCodes reads the rows r of a codes file.
+func readCodes(path string, r voters.Range) ([]voters.Code, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(rows) > 0 && (rows[0][0] == "card" || rows[0][0] == "voter") {
-		rows = rows[1:]
-	}
-	creds := make([]*credential.Credential, len(rows))
-	errs := make([]error, len(rows))
+	return voters.ReadCodes(f, path, r)
+}
+
+// deriveCodes derives every voter's credential, on all cores.
+func deriveCodes(codes []voters.Code, electionID string, kdf credential.KDFParams) ([]*credential.Credential, error) {
+	creds := make([]*credential.Credential, len(codes))
+	errs := make([]error, len(codes))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, row := range rows {
+	for i, code := range codes {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if len(row) < 2 {
-				errs[i] = fmt.Errorf("%s: line %d: no code", path, i+2)
-				return
-			}
-			code, err := credential.ParseCode(row[1])
-			if err != nil {
-				errs[i] = fmt.Errorf("%s: line %d: %w", path, i+2, err)
-				return
-			}
-			creds[i], errs[i] = credential.Derive(code, electionID, kdf)
+			creds[i], errs[i] = credential.Derive(code.Code, electionID, kdf)
 		}()
 	}
 	wg.Wait()
@@ -173,16 +161,30 @@ func loadAction(c *cli.Context) error {
 	urls := c.StringSlice("url")
 	id := c.String("election-id")
 	w := c.App.Writer
+	var rows voters.Range
+	if s := c.String("codes-range"); c.IsSet("codes-range") {
+		var err error
+		if rows, err = voters.ParseRange(s); err != nil {
+			return &exitError{2, "load: --codes-range: " + err.Error()}
+		}
+	}
+	codes, err := readCodes(c.String("codes"), rows)
+	if err != nil {
+		return &exitError{2, "load: " + err.Error()}
+	}
+	if n := c.Int("voters"); n < 0 || n > len(codes) {
+		return &exitError{2, fmt.Sprintf("load: --voters %d is not between 0 and the %d codes to cast for", n, len(codes))}
+	}
 	e, hdr, err := electionFromNode(ctx, urls[0], id)
 	if err != nil {
 		return err
 	}
 	t0 := time.Now()
-	creds, err := readCodes(c.String("codes"), id, hdr.KDF)
+	creds, err := deriveCodes(codes, id, hdr.KDF)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "derived %d credentials in %s\n", len(creds), time.Since(t0).Round(time.Millisecond))
+	fmt.Fprintf(w, "derived %d credentials (lines %d to %d of %s) in %s\n", len(creds), codes[0].Line, codes[len(codes)-1].Line, c.String("codes"), time.Since(t0).Round(time.Millisecond))
 	t0 = time.Now()
 	roll, err := client.FetchRoll(ctx, nil, urls[0], id)
 	if err != nil {
@@ -192,7 +194,7 @@ func loadAction(c *cli.Context) error {
 	for i, cr := range creds {
 		en, ok := roll.Lookup(cr.PublicKey())
 		if !ok {
-			return fmt.Errorf("load: the credential of line %d of %s is not on the roll of %q", i+2, c.String("codes"), id)
+			return fmt.Errorf("load: the credential of line %d of %s is not on the roll of %q", codes[i].Line, c.String("codes"), id)
 		}
 		vs[i] = voters.Voter{Credential: cr, Style: en.Style, Weight: en.Weight}
 	}

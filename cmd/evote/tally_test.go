@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"crypto/ed25519"
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
@@ -11,13 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cometbft/cometbft/types"
-
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
-	"github.com/evote/evote/chain/node"
-	"github.com/evote/evote/chain/store/pebblestore"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/web"
 	"github.com/evote/evote/wire"
@@ -31,49 +25,8 @@ func TestTallyCommand(t *testing.T) {
 	now := time.Now().Truncate(time.Second)
 	const chainID, id = "evote-cli-tally", "cli-tally"
 	e := chaintest.New(t, chainID, id, 3, now.Add(-time.Hour), now.Add(time.Hour))
-	infos, err := node.GenerateTestnet(t.TempDir(), node.TestnetOptions{
-		Nodes: 1, ChainID: chainID, IdleBlockInterval: 100 * time.Millisecond,
-		Officials: []string{ballot.FormatEd25519Key(e.Official.Public().(ed25519.PublicKey))},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := pebblestore.New(t.Context(), pebblestore.Config{Dir: filepath.Join(infos[0].Home, node.StateDir)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app, err := chain.NewApp(st, chain.AppOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Start(t.Context(), node.Config{Home: infos[0].Home, App: app})
-	if err != nil {
-		st.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		n.Stop()
-		st.Close()
-	})
-	c := n.Client()
-	submit := func(txs ...[]byte) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-		defer cancel()
-		for _, tx := range txs {
-			if _, err := chain.Submit(ctx, c, tx, false); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for _, tx := range txs {
-			if _, err := chain.WaitTx(ctx, c, types.Tx(tx).Hash()); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	for _, block := range e.SetupBlocks(t) {
-		submit(block...)
-	}
+	on := startOneNode(t, e)
+	app, c, submit := on.app, on.c, func(txs ...[]byte) { t.Helper(); on.submit(t, txs...) }
 	be := e.BallotElection(t)
 	vote := func(choices ...string) *ballot.Plaintext {
 		p := &ballot.Plaintext{StyleID: ballot.DefaultStyleID, Choices: map[string][]string{}}
@@ -91,7 +44,7 @@ func TestTallyCommand(t *testing.T) {
 	submit(v0again) // committed before the close, which could otherwise be ordered first
 	submit(wire.Encode(chain.CloseTx(chainID, id, e.Official)))
 
-	rpc := "http://" + infos[0].RPCAddr
+	rpc := on.rpc
 	data := filepath.Join(t.TempDir(), "tally")
 	args := []string{"tally", "--node", rpc, "--election-id", id, "--data", data, "--once"}
 	out := mustEvote(t, args...)
@@ -156,7 +109,7 @@ func TestTallyCommand(t *testing.T) {
 	}
 	// node status, on the RPC address and on the public one, gives the
 	// genesis fingerprint node show gives.
-	show := mustEvote(t, "node", "show", "--home", infos[0].Home)
+	show := mustEvote(t, "node", "show", "--home", on.home)
 	fp := regexp.MustCompile(`genesis SHA-256: +([0-9a-f]{64})`).FindStringSubmatch(show)
 	if fp == nil {
 		t.Fatalf("node show gives no genesis fingerprint:\n%s", show)
