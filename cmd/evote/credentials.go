@@ -140,6 +140,7 @@ func credentialsGenerate(c *cli.Context) error {
 	id, dir := c.String("election-id"), c.String("out")
 	styles := []string{credential.DefaultStyle}
 	var vs []config.Voter
+	settings := &config.Cards{Instructions: config.DefaultInstructions(false)}
 	switch {
 	case c.IsSet("config") && (c.IsSet("election-id") || c.IsSet("count")):
 		return credUsageError(c, "give --config, or --election-id and --count, not both")
@@ -150,6 +151,10 @@ func credentialsGenerate(c *cli.Context) error {
 		}
 		if a == nil {
 			return &exitError{code: 1, msg: fmt.Sprintf("credentials generate: %s names a credential roll already (voters.credential_roll); give roll_size and, for several ballot styles or weights, voters.styles or voters.voter_list", c.String("config"))}
+		}
+		// The file is read again for the cards section (Parse checked it).
+		if _, settings, err = config.LoadCards(c.String("config")); err != nil {
+			return &exitError{code: 1, msg: fmt.Sprintf("credentials generate: %v", err)}
 		}
 		id, vs, styles = m.ElectionID, a.Voters, m.StyleIDs()
 	case id == "":
@@ -224,7 +229,7 @@ func credentialsGenerate(c *cli.Context) error {
 	if err := writeFileAtomic(paths[codesCSVFile], 0o600, force, func(w io.Writer) error { return writeCodesCSV(w, cards) }); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(paths[codesHTMLFile], 0o600, force, func(w io.Writer) error { return writeCodesHTML(w, id, len(styles), cards) }); err != nil {
+	if err := writeFileAtomic(paths[codesHTMLFile], 0o600, force, func(w io.Writer) error { return writeCodesHTML(w, id, settings, len(styles), cards) }); err != nil {
 		return err
 	}
 
@@ -385,22 +390,25 @@ var codesHTMLHead = template.Must(template.New("head").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>Credential codes: {{.}} (PRIVATE)</title>
+<title>Credential codes: {{with .Cards.Title}}{{.}} ({{end}}{{.Election}}{{if .Cards.Title}}){{end}} (PRIVATE)</title>
 <style>
   @page { size: auto; margin: 12mm; }
   * { box-sizing: border-box; }
   body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0; color: #000; }
   .warning { border: 2px solid #000; padding: 4mm; margin-bottom: 6mm; font-weight: bold; }
-  .card { border: 1px dashed #555; padding: 6mm 8mm; height: 64mm; margin: 0 0 4mm 0;
+  .card { border: 1px dashed #555; padding: 5mm 8mm; min-height: 78mm; margin: 0 0 3mm 0;
           break-inside: avoid; page-break-inside: avoid; position: relative; }
-  .card:nth-of-type(4n) { break-after: page; page-break-after: always; }
-  .card .head { display: flex; justify-content: space-between; font-size: 10pt; }
-  .card .label { margin: 5mm 0 1mm 0; font-size: 11pt; }
+  .card:nth-of-type(3n) { break-after: page; page-break-after: always; }
+  .card .head { display: flex; justify-content: space-between; gap: 4mm; font-size: 11pt; }
+  .card .number { white-space: nowrap; }
+  .card .id, .card .who { font-size: 9pt; margin: 1mm 0 0 0; }
+  .card .label { margin: 3mm 0 1mm 0; font-size: 11pt; }
   .card .code { font-family: "DejaVu Sans Mono", "Consolas", "Courier New", monospace;
                 font-variant-numeric: slashed-zero; font-size: 22pt; font-weight: bold;
-                letter-spacing: 0.08em; white-space: nowrap; margin: 0 0 4mm 0; }
-  .card .how { font-size: 9pt; line-height: 1.35; margin: 0; }
-  .card .who { font-size: 10pt; margin: 2mm 0 0 0; }
+                letter-spacing: 0.08em; white-space: nowrap; margin: 0 0 3mm 0; }
+  .card .where, .card .when { font-size: 10pt; margin: 0 0 2mm 0; }
+  .card .url { font-family: "DejaVu Sans Mono", "Consolas", "Courier New", monospace; font-weight: bold; overflow-wrap: anywhere; }
+  .card .how { font-size: 9pt; line-height: 1.35; margin: 0 0 1.5mm 0; white-space: pre-line; }
   .scissors { position: absolute; top: -3mm; left: 4mm; font-size: 9pt; background: #fff; }
   @media print { .warning { display: none; } }
 </style>
@@ -412,29 +420,47 @@ cut along the dashed lines, hand each voter their own card, then destroy this fi
 
 var codesHTMLCard = template.Must(template.New("card").Parse(`<section class="card">
 <span class="scissors">&#9986;</span>
-<div class="head"><span>Election <strong>{{.Election}}</strong></span><span>Card {{.Number}}</span></div>
-{{if .Voter}}<p class="who">For: {{.Voter}}</p>
+<div class="head"><strong class="title">{{with .Cards.Title}}{{.}}{{else}}Election {{$.Election}}{{end}}</strong><span class="number">Card {{.Number}}</span></div>
+{{if .Cards.Title}}<p class="id">Election {{.Election}}</p>
+{{end}}{{if .Voter}}<p class="who">For: {{.Voter}}</p>
 {{end}}{{if .Style}}<p class="who">Ballot: {{.Style}}</p>
 {{end}}{{if .Weight}}<p class="who">Your vote counts {{.Weight}} times (weight {{.Weight}}).</p>
 {{end}}<p class="label">Your voting credential code:</p>
 <p class="code">{{.Code}}</p>
-<p class="how">Type this code on the voting page when it asks for your credential.
-Capital or small letters, with or without the dashes: all the same.
-Keep it secret: anyone who has it can vote in your name.
+{{with .Cards.URLs}}<p class="where">Vote at {{range $i, $u := .}}{{if $i}} or {{end}}<span class="url">{{$u}}</span>{{end}}</p>
+{{end}}{{with .Period}}<p class="when">Voting is open {{.}}.</p>
+{{end}}<p class="how">{{.Cards.Instructions}}</p>
+<p class="how">Capital or small letters, with or without the dashes: all the same.
+Keep this code secret: anyone who has it can vote in your name.
 You may vote again with it until voting closes; only your last ballot counts.</p>
 </section>
 `))
 
-// writeCodesHTML writes the printable sheet, one card per voter (four to a
-// page), streaming.
-// A card names the voter's ballot style when the election has several, and
-// the weight when it is not 1.
-func writeCodesHTML(w io.Writer, electionID string, styles int, cards []card) error {
-	if err := codesHTMLHead.Execute(w, electionID); err != nil {
+// cardPage is what the head of the sheet and every card share.
+type cardPage struct {
+	Election string
+	Cards    *config.Cards
+	Period   string // the voting period, "" without a configuration
+}
+
+// writeCodesHTML writes the printable sheet, one card per voter (three to a
+// page), streaming. A card gives the election's title, where and when to
+// vote, and the instructions of settings; it names the voter's ballot style
+// when the election has several, and the weight when it is not 1. Every
+// text is escaped by html/template.
+func writeCodesHTML(w io.Writer, electionID string, settings *config.Cards, styles int, cards []card) error {
+	page := cardPage{Election: electionID, Cards: settings}
+	if !settings.Start.IsZero() {
+		page.Period = settings.Period()
+	}
+	if err := codesHTMLHead.Execute(w, page); err != nil {
 		return err
 	}
 	for _, c := range cards {
-		card := struct{ Election, Code, Number, Voter, Style, Weight string }{Election: electionID, Code: c.Code.Text(), Number: c.Number, Voter: c.Voter.Label}
+		card := struct {
+			cardPage
+			Code, Number, Voter, Style, Weight string
+		}{cardPage: page, Code: c.Code.Text(), Number: c.Number, Voter: c.Voter.Label}
 		if styles > 1 {
 			card.Style = c.Voter.Style
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"fmt"
+	stdhtml "html"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -260,5 +261,84 @@ func TestCredentialsGenerateWeighted(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCredentialsCardsSay: a card gives the election's title, the voting
+// addresses, the voting period in the election's time zone and the
+// instructions of the configuration, every hostile character of them
+// escaped in codes.html and read back literally.
+func TestCredentialsCardsSay(t *testing.T) {
+	for _, c := range []struct {
+		cfg, period string
+	}{
+		{"hostile-names.yaml", "from Friday 1 January 2027 09:00 to Saturday 2 January 2027 09:00 JST (UTC+9)"},
+		{"general-assembly-weighted.yaml", "from Monday 1 March 2027 09:00 to Monday 15 March 2027 18:00 CET (UTC+1)"},
+	} {
+		t.Run(c.cfg, func(t *testing.T) {
+			path := filepath.Join("..", "..", "election-configs", c.cfg)
+			m, settings, err := config.LoadCards(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := settings.Period(); got != c.period {
+				t.Fatalf("period %q, want %q", got, c.period)
+			}
+			dir := filepath.Join(t.TempDir(), "out")
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"evote", "credentials", "generate", "--config", path, "--out", dir, "--kdf-memory", "64", "--kdf-time", "1"}, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			data, _ := os.ReadFile(filepath.Join(dir, "codes.html"))
+			page := string(data)
+			// What the page shows, each part read back as text.
+			texts := func(re string) []string {
+				var out []string
+				for _, sm := range regexp.MustCompile(re).FindAllStringSubmatch(page, -1) {
+					if strings.ContainsAny(sm[1], `<>"'`) {
+						t.Errorf("unescaped markup or quote in %q", sm[1])
+					}
+					out = append(out, stdhtml.UnescapeString(sm[1]))
+				}
+				return out
+			}
+			sections := regexp.MustCompile(`(?s)<section class="card">.*?</section>`).FindAllString(page, -1)
+			if len(sections) != m.Voters.RollSize {
+				t.Fatalf("%d cards, want %d", len(sections), m.Voters.RollSize)
+			}
+			want := map[string][]string{
+				`<title>(.*?)</title>`:                           {"Credential codes: " + m.Title + " (" + m.ElectionID + ") (PRIVATE)"},
+				`<strong class="title">(.*?)</strong>`:           {m.Title},
+				`<span class="url">(.*?)</span>`:                 settings.URLs,
+				`<p class="when">(.*?)</p>`:                      {"Voting is open " + c.period + "."},
+				`(?s)<p class="how">(.*?)</p>\s*<p class="how">`: {settings.Instructions},
+			}
+			for re, parts := range want {
+				got := texts(re)
+				if len(got) != len(parts)*len(sections) && !(re == `<title>(.*?)</title>` && len(got) == 1) {
+					t.Fatalf("%s: %d matches, want %d per card", re, len(got), len(parts))
+				}
+				for i, g := range got {
+					if w := parts[i%len(parts)]; g != w {
+						t.Errorf("%s: shows %q, want %q", re, g, w)
+					}
+				}
+			}
+			if len(settings.URLs) == 0 || len(settings.Instructions) == 0 {
+				t.Fatalf("the example gives no addresses or no instructions: %+v", settings)
+			}
+		})
+	}
+	// Without a configuration a card has the default instructions and no
+	// period or address.
+	dir := filepath.Join(t.TempDir(), "out")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"evote", "credentials", "generate", "--election-id", "demo-2026", "--count", "1", "--out", dir, "--kdf-memory", "64", "--kdf-time", "1"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "codes.html"))
+	if page := string(data); !strings.Contains(page, stdhtml.EscapeString(config.DefaultInstructions(false))) ||
+		strings.Contains(page, `class="when"`) || strings.Contains(page, `class="url"`) || !strings.Contains(page, `<strong class="title">Election demo-2026</strong>`) {
+		t.Errorf("card without a configuration:\n%s", page)
 	}
 }
