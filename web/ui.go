@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/web/ui"
 	"github.com/evote/evote/wire"
 )
@@ -106,6 +107,10 @@ type ElectionSummary struct {
 	Phase         wire.Phase `json:"phase"`
 	DefinedHeight int64      `json:"defined_height"`
 	Counted       int        `json:"counted"`
+	// Start and End are the manifest's voting window (RFC 3339, UTC),
+	// for the pages' list of the chain's elections.
+	Start string `json:"start,omitempty"`
+	End   string `json:"end,omitempty"`
 }
 
 // electionsHandler lists the elections defined on the chain, most recent
@@ -129,8 +134,11 @@ func (s *Server) electionsHandler(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		e := ElectionSummary{Election: id, Phase: rec.Phase, DefinedHeight: rec.DefinedHeight, Counted: rec.Counted()}
-		if _, be, err := s.app.Election(ctx, id); err == nil && be != nil {
-			e.Title = be.Manifest.Title
+		// The manifest, which is there from the definition on (the
+		// ballot election only once the key ceremony is over).
+		if m, _, err := s.app.Election(ctx, id); err == nil && m != nil {
+			e.Title = m.Title
+			e.Start, e.End = ballot.FormatTime(m.Start), ballot.FormatTime(m.End)
 		}
 		out = append(out, e)
 	}
