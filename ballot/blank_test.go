@@ -286,7 +286,7 @@ func TestBlankManifest(t *testing.T) {
 		styles  bool
 		want    string
 	}{
-		{1, false, `contests[1].count_blank: contest "contest-2": count_blank needs a rule that allows a blank ballot (min 0), but rule "exactly 1" asks for at least 1 marks`},
+		{1, false, `contests[1].count_blank: contest "contest-2": count_blank needs a rule that allows a blank ballot (min 0), but rule "exactly 1" asks for at least one mark`},
 		{2, false, `contests[2].count_blank: contest "contest-3": count_blank is not needed: rule "up-to 1" allows at most one mark`},
 		{2, true, ""}, // not on every style: the blank count is not derived, count_blank counts it
 	} {

@@ -583,7 +583,11 @@ func (v *validator) countBlank(m *Manifest) {
 		name := contestName(c, i)
 		switch {
 		case c.MinSelections() > 0:
-			v.add(p, "%s: count_blank needs a rule that allows a blank ballot (min 0), but rule %q asks for at least %d marks, so no ballot is blank", name, c.Rule.String(), c.MinSelections())
+			marks := fmt.Sprintf("%d marks", c.MinSelections())
+			if c.MinSelections() == 1 {
+				marks = "one mark"
+			}
+			v.add(p, "%s: count_blank needs a rule that allows a blank ballot (min 0), but rule %q asks for at least %s, so no ballot is blank", name, c.Rule.String(), marks)
 		case m.BlankDerivable(c):
 			v.add(p, "%s: count_blank is not needed: rule %q allows at most one mark, so the blank count is exact without it (the weight counted less the selections' counts); remove count_blank", name, c.Rule.String())
 		}

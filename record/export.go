@@ -353,8 +353,9 @@ func (d *Deriver) roll() []byte {
 	return out.Bytes()
 }
 
-// MakeResult lays out counts (one per selection of every contest, manifest
-// order) by contest and selection.
+// MakeResult lays out counts (one per totals position of every contest,
+// manifest order: its selections, then its blank ballots with count_blank)
+// by contest and selection.
 func MakeResult(m *ballot.Manifest, height int64, counts []uint64) (*Result, bool) {
 	r := &Result{ElectionID: m.ElectionID, Height: height}
 	i := 0
@@ -365,6 +366,14 @@ func MakeResult(m *ballot.Manifest, height int64, counts []uint64) (*Result, boo
 				return nil, false
 			}
 			cr.Selections = append(cr.Selections, SelectionResult{Selection: s.ID, Count: counts[i]})
+			i++
+		}
+		if c.CountBlank {
+			if i >= len(counts) {
+				return nil, false
+			}
+			n := counts[i]
+			cr.Blank = &n
 			i++
 		}
 		r.Contests = append(r.Contests, cr)

@@ -166,10 +166,13 @@ type Result struct {
 	Contests   []ContestResult `json:"contests"`
 }
 
-// ContestResult is one contest's counts, in selection order.
+// ContestResult is one contest's counts, in selection order, and the
+// decrypted blank count of a contest with count_blank (absent otherwise:
+// see rules.Blanks for the other contests' blank counts).
 type ContestResult struct {
 	Contest    string            `json:"contest"`
 	Selections []SelectionResult `json:"selections"`
+	Blank      *uint64           `json:"blank,omitempty"`
 }
 
 // SelectionResult is one selection's count.

@@ -87,7 +87,7 @@ func (s *Service) act(ctx context.Context, latest int64) (bool, error) {
 func resultCounts(rec *rules.ElectionRecord) []uint64 {
 	var out []uint64
 	for _, c := range rec.Result {
-		out = append(out, c.Counts...)
+		out = append(out, c.Values()...)
 	}
 	return out
 }

@@ -131,11 +131,17 @@ type SelectionResult struct {
 	Count uint64 `json:"count"`
 }
 
-// ContestResult is one contest's counts.
+// ContestResult is one contest's counts and its count of blank ballots.
 type ContestResult struct {
 	ID         string            `json:"id"`
 	Title      string            `json:"title"`
 	Selections []SelectionResult `json:"selections"`
+	// Blank is the weighted number of blank ballots (no selection marked),
+	// null when they are not counted apart (BlankKind "not-counted").
+	Blank *uint64 `json:"blank"`
+	// BlankKind says how (rules.BlankKind): "encrypted", "derived",
+	// "impossible" or "not-counted".
+	BlankKind rules.BlankKind `json:"blank_kind"`
 }
 
 // Result is the election's result as the chain holds it, checked by the
@@ -159,9 +165,13 @@ func (s *Service) Result() (Result, bool) {
 		return Result{}, false
 	}
 	rec := s.s.rec
+	blanks, err := rules.Blanks(s.s.m, rec)
+	if err != nil {
+		return Result{}, false // the rules accepted this result: not reached
+	}
 	r := Result{Election: s.id, Height: rec.ResultHeight, Counted: rec.Counted(), Weight: rec.WeightCounted}
 	for ci, c := range s.s.m.Contests {
-		cr := ContestResult{ID: c.ID, Title: c.Title}
+		cr := ContestResult{ID: c.ID, Title: c.Title, Blank: blanks[ci].Count, BlankKind: blanks[ci].Kind}
 		for k, sel := range c.Selections {
 			cr.Selections = append(cr.Selections, SelectionResult{ID: sel.ID, Title: sel.Title, Count: rec.Result[ci].Counts[k]})
 		}

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/crypto"
 	"github.com/evote/evote/record"
@@ -77,18 +79,19 @@ func (e *engine) finish() {
 	}
 }
 
-// verifiedResult is the checked counts with the manifest's titles.
+// verifiedResult is the checked counts with the manifest's titles, and
+// every contest's blank count as the rules define it (rules.Blanks),
+// recomputed from the re-executed state.
 func (e *engine) verifiedResult() *VerifiedResult {
 	r := &VerifiedResult{Title: e.manifest.Title, Height: e.rec.ResultHeight, Ballots: e.rec.Counted(), Weight: e.rec.WeightCounted}
-	i := 0
-	for _, c := range e.manifest.Contests {
-		vc := VerifiedContest{Contest: c.ID, Title: c.Title}
-		for _, s := range c.Selections {
-			if i >= len(e.counts) {
-				return nil
-			}
-			vc.Selections = append(vc.Selections, VerifiedSelection{Selection: s.ID, Title: s.Title, Count: e.counts[i]})
-			i++
+	blanks, err := rules.Blanks(e.manifest, e.rec)
+	if err != nil {
+		return nil
+	}
+	for i, c := range e.manifest.Contests {
+		vc := VerifiedContest{Contest: c.ID, Title: c.Title, Blank: blanks[i].Count, BlankKind: blanks[i].Kind}
+		for k, s := range c.Selections {
+			vc.Selections = append(vc.Selections, VerifiedSelection{Selection: s.ID, Title: s.Title, Count: e.rec.Result[i].Counts[k]})
 		}
 		r.Contests = append(r.Contests, vc)
 	}
@@ -458,6 +461,15 @@ func (e *engine) compareResult() {
 				e.fileFailure(CheckCounts, record.ResultFile, &Failure{Contest: c.Contest, Selection: s.Selection,
 					Message: fmt.Sprintf("count %d, the result on the chain says %d", g.Selections[k].Count, s.Count)})
 			}
+		}
+		if show := func(b *uint64) string {
+			if b == nil {
+				return "none"
+			}
+			return strconv.FormatUint(*b, 10)
+		}; show(g.Blank) != show(c.Blank) {
+			e.fileFailure(CheckCounts, record.ResultFile, &Failure{Contest: c.Contest, Selection: ballot.BlankSelection,
+				Message: fmt.Sprintf("blank count %s, the result on the chain says %s", show(g.Blank), show(c.Blank))})
 		}
 	}
 }

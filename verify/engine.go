@@ -371,7 +371,7 @@ func (e *engine) load() bool {
 	}
 	if rec.Phase == wire.PhaseTallied {
 		for _, cr := range rec.Result {
-			e.counts = append(e.counts, cr.Counts...)
+			e.counts = append(e.counts, cr.Values()...)
 		}
 	}
 	return true

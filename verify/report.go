@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/evote/evote/internal/jsonout"
+	"github.com/evote/evote/rules"
 )
 
 // Status is a check's outcome.
@@ -200,11 +201,15 @@ type VerifiedResult struct {
 	Contests []VerifiedContest `json:"contests"`
 }
 
-// VerifiedContest is one contest's checked counts.
+// VerifiedContest is one contest's checked counts and blank count.
 type VerifiedContest struct {
 	Contest    string              `json:"contest"`
 	Title      string              `json:"title"`
 	Selections []VerifiedSelection `json:"selections"`
+	// Blank is the weighted number of blank ballots, null when they are not
+	// counted apart; BlankKind says how it is counted (rules.BlankKind).
+	Blank     *uint64         `json:"blank"`
+	BlankKind rules.BlankKind `json:"blank_kind"`
 }
 
 // VerifiedSelection is one selection's checked count.
@@ -283,6 +288,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			for _, s := range c.Selections {
 				fmt.Fprintf(&b, "    %s: %s\n", s.Title, thousands(int64(s.Count)))
 			}
+			fmt.Fprintf(&b, "    %s\n", blankLine(c))
 		}
 	}
 	if failed == 0 {
@@ -292,6 +298,19 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// blankLine says a verified contest's blank count and how it is counted.
+func blankLine(c VerifiedContest) string {
+	if c.Blank == nil {
+		return "blank ballots: not counted separately (the contest has no count_blank)"
+	}
+	how := map[rules.BlankKind]string{
+		rules.BlankEncrypted:  "encrypted on every ballot and decrypted with the counts",
+		rules.BlankDerived:    "the weight counted less the counts",
+		rules.BlankImpossible: "the rule asks for at least one mark",
+	}[c.BlankKind]
+	return fmt.Sprintf("blank ballots: %s (%s)", thousands(int64(*c.Blank)), how)
 }
 
 // thousands formats n with commas: 1204320 → "1,204,320".

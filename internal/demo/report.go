@@ -10,16 +10,21 @@ import (
 	"github.com/evote/evote/rules"
 )
 
-// Report prints the published counts of every contest, marking each that
-// differs from what the simulated voters of plan chose, and the verdict
-// line. It reports whether the demo passed: the counts match and
+// Report prints the published counts of every contest and its blank count
+// (rules.Blanks, where the contest counts it), marking each that differs
+// from what the simulated voters of plan chose, and the verdict line. It reports whether the demo passed: the counts match and
 // verification passed.
 func (d *Demo) Report(rec *rules.ElectionRecord, plan *voters.Plan, verified bool) bool {
-	want := plan.Expected(d.Manifest)
+	want, wantBlank := plan.Expected(d.Manifest), plan.ExpectedBlank(d.Manifest)
 	fmt.Fprintln(d.cfg.Out)
 	tw := tabwriter.NewWriter(d.cfg.Out, 0, 4, 2, ' ', 0)
 	match := true
-	for _, cr := range rec.Result {
+	blanks, err := rules.Blanks(d.Manifest, rec)
+	if err != nil {
+		fmt.Fprintf(d.cfg.Out, "the blank counts: %v\n", err)
+		match = false
+	}
+	for i, cr := range rec.Result {
 		c, _ := d.Manifest.Contest(cr.Contest)
 		fmt.Fprintf(tw, "%s (%s)\n", c.Title, c.Instructions())
 		for k, n := range cr.Counts {
@@ -29,6 +34,19 @@ func (d *Demo) Report(rec *rules.ElectionRecord, plan *voters.Plan, verified boo
 				match = false
 			}
 			fmt.Fprintf(tw, "  %s\t%d%s\n", c.Selections[k].Title, n, mark)
+		}
+		if i >= len(blanks) {
+			continue
+		}
+		if b := blanks[i]; b.Count == nil {
+			fmt.Fprintf(tw, "  (blank ballots)\tnot counted separately\n")
+		} else {
+			mark := ""
+			if *b.Count != wantBlank[cr.Contest] {
+				mark = fmt.Sprintf("  ← the voters left %d blank", wantBlank[cr.Contest])
+				match = false
+			}
+			fmt.Fprintf(tw, "  (blank ballots)\t%d, %s%s\n", *b.Count, b.Kind, mark)
 		}
 	}
 	tw.Flush()

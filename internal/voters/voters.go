@@ -282,6 +282,26 @@ func (p *Plan) Expected(m *ballot.Manifest) map[string][]uint64 {
 	return out
 }
 
+// ExpectedBlank returns, by contest id, the weight of the final ballots
+// that carry the contest and mark none of its selections: what every
+// counted blank count (rules.Blanks) must equal.
+func (p *Plan) ExpectedBlank(m *ballot.Manifest) map[string]uint64 {
+	out := map[string]uint64{}
+	for v, pt := range p.Final {
+		w := uint64(1)
+		if v < len(p.Weights) {
+			w = p.Weights[v]
+		}
+		cs, _ := m.StyleContests(pt.StyleID)
+		for _, c := range cs {
+			if len(pt.Choices[c.ID]) == 0 {
+				out[c.ID] += w
+			}
+		}
+	}
+	return out
+}
+
 // Stats summarise a run.
 type Stats struct {
 	Sent, Committed, Rejected, Unexpected int
