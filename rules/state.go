@@ -112,8 +112,9 @@ type ContestResult struct {
 	Blank *uint64 `json:"blank,omitempty"`
 }
 
-// values returns the contest's values in totals order.
-func (c *ContestResult) values() []uint64 {
+// Values returns the contest's values in totals order: its counts, then its
+// blank count if it has one.
+func (c *ContestResult) Values() []uint64 {
 	if c.Blank == nil {
 		return c.Counts
 	}
@@ -290,7 +291,7 @@ func (r *ElectionRecord) Encode() []byte {
 	e.list(len(r.Result), func(e *encoder, i int) {
 		c := r.Result[i]
 		e.bytes([]byte(c.Contest))
-		v := c.values()
+		v := c.Values()
 		e.list(len(v), func(e *encoder, j int) { e.int(int64(v[j])) })
 	})
 	e.int(int64(r.BallotsCast))
