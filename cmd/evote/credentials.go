@@ -396,19 +396,20 @@ var codesHTMLHead = template.Must(template.New("head").Parse(`<!DOCTYPE html>
   * { box-sizing: border-box; }
   body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 0; color: #000; }
   .warning { border: 2px solid #000; padding: 4mm; margin-bottom: 6mm; font-weight: bold; }
-  .card { border: 1px dashed #555; padding: 5mm 8mm; min-height: 78mm; margin: 0 0 3mm 0;
+  .card { border: 1px dashed #555; padding: 4mm 7mm; min-height: 70mm; margin: 0 0 3mm 0;
           break-inside: avoid; page-break-inside: avoid; position: relative; }
   .card:nth-of-type(3n) { break-after: page; page-break-after: always; }
   .card .head { display: flex; justify-content: space-between; gap: 4mm; font-size: 11pt; }
   .card .number { white-space: nowrap; }
   .card .id, .card .who { font-size: 9pt; margin: 1mm 0 0 0; }
-  .card .label { margin: 3mm 0 1mm 0; font-size: 11pt; }
+  .card .label { margin: 2mm 0 0.5mm 0; font-size: 11pt; }
   .card .code { font-family: "DejaVu Sans Mono", "Consolas", "Courier New", monospace;
                 font-variant-numeric: slashed-zero; font-size: 22pt; font-weight: bold;
-                letter-spacing: 0.08em; white-space: nowrap; margin: 0 0 3mm 0; }
-  .card .where, .card .when { font-size: 10pt; margin: 0 0 2mm 0; }
+                letter-spacing: 0.08em; white-space: nowrap; margin: 0 0 2mm 0; }
+  .card .where, .card .when { font-size: 10pt; margin: 0 0 1.5mm 0; }
   .card .url { font-family: "DejaVu Sans Mono", "Consolas", "Courier New", monospace; font-weight: bold; overflow-wrap: anywhere; }
-  .card .how { font-size: 9pt; line-height: 1.35; margin: 0 0 1.5mm 0; white-space: pre-line; }
+  .card .how { font-size: 9pt; line-height: 1.3; margin: 0 0 1mm 0; white-space: pre-line; }
+  .card .keep { font-size: 9pt; line-height: 1.3; margin: 0; }
   .scissors { position: absolute; top: -3mm; left: 4mm; font-size: 9pt; background: #fff; }
   @media print { .warning { display: none; } }
 </style>
@@ -430,7 +431,7 @@ var codesHTMLCard = template.Must(template.New("card").Parse(`<section class="ca
 {{with .Cards.URLs}}<p class="where">Vote at {{range $i, $u := .}}{{if $i}} or {{end}}<span class="url">{{$u}}</span>{{end}}</p>
 {{end}}{{with .Period}}<p class="when">Voting is open {{.}}.</p>
 {{end}}<p class="how">{{.Cards.Instructions}}</p>
-<p class="how">Capital or small letters, with or without the dashes: all the same.
+<p class="keep">Capital or small letters, with or without the dashes: all the same.
 Keep this code secret: anyone who has it can vote in your name.
 You may vote again with it until voting closes; only your last ballot counts.</p>
 </section>

@@ -311,7 +311,7 @@ func TestCredentialsCardsSay(t *testing.T) {
 				`<strong class="title">(.*?)</strong>`:           {m.Title},
 				`<span class="url">(.*?)</span>`:                 settings.URLs,
 				`<p class="when">(.*?)</p>`:                      {"Voting is open " + c.period + "."},
-				`(?s)<p class="how">(.*?)</p>\s*<p class="how">`: {settings.Instructions},
+				`(?s)<p class="how">(.*?)</p>`: {settings.Instructions},
 			}
 			for re, parts := range want {
 				got := texts(re)
