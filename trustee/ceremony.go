@@ -305,7 +305,12 @@ func containsInt(xs []int, x int) bool {
 // waiting returns ErrWaiting naming the trustees whose kind messages are
 // missing, or nil.
 func (c *Ceremony) waiting(kind string, have []int) error {
-	miss := c.missing(have)
+	return c.waitingFor(kind, c.missing(have))
+}
+
+// waitingFor returns ErrWaiting naming the trustees miss whose kind
+// messages are missing, or nil if there are none.
+func (c *Ceremony) waitingFor(kind string, miss []int) error {
 	if len(miss) == 0 {
 		return nil
 	}
@@ -462,22 +467,80 @@ func (c *Ceremony) Justify(k *Key, t *Transcript) (*Message, []dkg.Justification
 	return msg, js, err
 }
 
-// Resolve runs the deterministic end of the ceremony over the transcript. It
-// needs every round's messages unless force is set (after the deadline, a
-// trustee that sent nothing is disqualified). Anyone can run it: it uses
-// public data only.
+// Resolve runs the deterministic end of the ceremony over the transcript.
+// Unless force is set (after the deadline, a trustee that sent nothing is
+// disqualified), it needs every trustee's dealing and complaints message,
+// and the justifications message of every trustee that a complaint names:
+// only those decide anything (docs/spec-threshold.md §6), so the result is
+// the one the chain reaches once every trustee's message is in. Anyone can
+// run it: it uses public data only.
 func (c *Ceremony) Resolve(t *Transcript, force bool) (*dkg.Result, error) {
 	if !force {
 		for _, r := range []struct {
 			kind string
 			have []int
-		}{{KindDealing, t.DealtBy}, {KindComplaints, t.ComplainedBy}, {KindJustifications, t.JustifiedBy}} {
+		}{{KindDealing, t.DealtBy}, {KindComplaints, t.ComplainedBy}} {
 			if err := c.waiting(r.kind, r.have); err != nil {
 				return nil, err
 			}
 		}
+		var unanswered []int
+		for _, l := range c.accused(t) {
+			if !containsInt(t.JustifiedBy, l) {
+				unanswered = append(unanswered, l)
+			}
+		}
+		if len(unanswered) > 0 {
+			return nil, c.waitingFor(KindJustifications, unanswered)
+		}
 	}
 	return dkg.Resolve(c.Context, c.Params, t.Dealings, t.Complaints, t.Justifications)
+}
+
+// accused lists the trustees that a complaint of t names, in order.
+func (c *Ceremony) accused(t *Transcript) []int {
+	var out []int
+	for l := 1; l <= c.Params.N; l++ {
+		for _, cp := range t.Complaints {
+			if cp.Accused == l {
+				out = append(out, l)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ErrAccused is returned by NoJustification when complaints name the
+// trustee: it must answer them (Justify).
+var ErrAccused = errors.New("trustee: complaints name this trustee")
+
+// NoJustification is round 3 for a trustee that no complaint names: once
+// every complaints message is in, it returns k's empty justifications
+// message, which closes the round for k without anything to answer. It
+// returns nil if k has sent its justifications message already, and an
+// error wrapping ErrAccused, naming the accusers, if complaints name k.
+func (c *Ceremony) NoJustification(k *Key, t *Transcript) (*Message, error) {
+	_, me, err := c.dealerSecret(k)
+	if err != nil {
+		return nil, err
+	}
+	if containsInt(t.JustifiedBy, me) {
+		return nil, nil
+	}
+	if err := c.waiting(KindComplaints, t.ComplainedBy); err != nil {
+		return nil, err
+	}
+	var accusers []string
+	for _, cp := range t.Complaints {
+		if cp.Accused == me {
+			accusers = append(accusers, c.Name(cp.Accuser))
+		}
+	}
+	if len(accusers) > 0 {
+		return nil, fmt.Errorf("%w: %s complained about the share you dealt them", ErrAccused, joinAnd(accusers))
+	}
+	return c.sign(k, KindJustifications, nil)
 }
 
 // Finish resolves the ceremony and computes k's secret share of the

@@ -136,6 +136,61 @@ func TestCeremonyThroughFiles(t *testing.T) {
 	}
 }
 
+// TestNoJustification: with no complaint, round 3 needs nothing from the
+// trustees: each closes it with an empty message and finishes at once,
+// without waiting for the others' messages, with the key that the whole
+// transcript gives (the chain's).
+func TestNoJustification(t *testing.T) {
+	c, keys, dir := setup(t)
+	for _, k := range keys {
+		m, err := c.Register(k)
+		write(t, dir, m, err)
+	}
+	for _, k := range keys {
+		m, err := c.Deal(k, load(t, c, dir))
+		write(t, dir, m, err)
+	}
+	m, _, err := c.Check(keys[0], load(t, c, dir))
+	write(t, dir, m, err)
+	if _, err := c.NoJustification(keys[0], load(t, c, dir)); !errors.Is(err, ErrWaiting) || !strings.Contains(err.Error(), "no complaints message yet from trustee 2 (Grace) and trustee 3 (Edsger)") {
+		t.Fatalf("NoJustification before every check: %v", err)
+	}
+	for _, k := range keys[1:] {
+		m, _, err := c.Check(k, load(t, c, dir))
+		write(t, dir, m, err)
+	}
+	var joint crypto.Point
+	for i, k := range keys {
+		tr := load(t, c, dir)
+		if len(tr.JustifiedBy) != i {
+			t.Fatalf("%d justifications messages before trustee %d's", len(tr.JustifiedBy), i+1)
+		}
+		m, err := c.NoJustification(k, tr)
+		if err != nil || m.Kind != KindJustifications || len(m.Payload) != 0 {
+			t.Fatalf("NoJustification: %+v, %v", m, err)
+		}
+		write(t, dir, m, err)
+		tr = load(t, c, dir)
+		if again, err := c.NoJustification(k, tr); again != nil || err != nil {
+			t.Fatalf("NoJustification once sent: %+v, %v", again, err)
+		}
+		res, err := c.Finish(k, tr, false)
+		if err != nil {
+			t.Fatalf("%s finishes before the others' round 3: %v", k.Name, err)
+		}
+		if joint == nil {
+			joint = res.PublicKey
+		} else if !joint.IsEqual(res.PublicKey) {
+			t.Fatal("trustees disagree on the joint key")
+		}
+	}
+	// What the chain does once every message is in.
+	res, err := c.Resolve(load(t, c, dir), true)
+	if err != nil || !res.PublicKey.IsEqual(joint) || len(res.Qualified) != 3 {
+		t.Fatalf("the whole transcript: %v, qualified %v", err, res.Qualified)
+	}
+}
+
 func TestTamperedMessageIsNamed(t *testing.T) {
 	c, keys, dir := setup(t)
 	runRounds(t, c, keys, dir)
@@ -199,12 +254,20 @@ func TestCheatingDealerIsNamed(t *testing.T) {
 	if len(tr.Complaints) != 1 || tr.Complaints[0].Accuser != 1 || tr.Complaints[0].Accused != 3 {
 		t.Fatalf("complaints: %+v", tr.Complaints)
 	}
+	// The accused cannot skip round 3; the others can, and the end waits
+	// for the accused only.
+	if _, err := c.NoJustification(keys[2], tr); !errors.Is(err, ErrAccused) || !strings.Contains(err.Error(), "trustee 1 (Ada) complained about the share you dealt them") {
+		t.Fatalf("NoJustification of the accused: %v", err)
+	}
+	if _, err := c.Resolve(tr, false); !errors.Is(err, ErrWaiting) || !strings.HasSuffix(err.Error(), "no justifications message yet from trustee 3 (Edsger)") {
+		t.Fatalf("Resolve before the accused answered: %v", err)
+	}
 	// The cheater does not justify (it cannot: its justification would be
 	// checked against its commitments); the others send empty messages.
-	for _, k := range keys[:2] {
-		m, _, err := c.Justify(k, tr)
-		write(t, dir, m, err)
-	}
+	m, _, err := c.Justify(keys[0], tr)
+	write(t, dir, m, err)
+	m, err = c.NoJustification(keys[1], tr)
+	write(t, dir, m, err)
 	empty, err := c.sign(keys[2], KindJustifications, nil)
 	write(t, dir, empty, err)
 	res, err := c.Resolve(load(t, c, dir), false)
