@@ -86,22 +86,28 @@ func ProveRangeWithRandomness(tag string, ctx Context, pk Point, ct Ciphertext, 
 	real := make([]int, n)
 	simSum := NewScalar()
 	zero := NewScalar()
+	mScalar := ScalarFromUint64(m)
 	for i := range n {
 		j := lo + uint64(i)
 		real[i] = subtle.ConstantTimeEq(int32(j), int32(m)) & subtle.ConstantTimeEq(int32(j>>32), int32(m>>32))
 		nc := nonces[i]
-		// Simulated branch: a = v·G − c·α, b = v·K − c·(β − j·G).
-		simA := BaseMul(nc.V)
-		simA.Add(simA, NewPoint().Neg(NewPoint().Mul(ct.Alpha, nc.C)))
-		shifted := NewPoint().Add(ct.Beta, NewPoint().Neg(BaseMul(ScalarFromUint64(j))))
-		simB := NewPoint().Mul(pk, nc.V)
-		simB.Add(simB, NewPoint().Neg(NewPoint().Mul(shifted, nc.C)))
-		// Real branch: a = w·G, b = w·K.
-		realA := BaseMul(nc.W)
-		realB := NewPoint().Mul(pk, nc.W)
-		branches[i].A = NewPoint().CSelect(real[i], realA, simA)
-		branches[i].B = NewPoint().CSelect(real[i], realB, simB)
-		simSum.Add(simSum, NewScalar().CSelect(real[i], zero, nc.C))
+		// The real branch is a = w·G, b = w·K; a simulated one is
+		// a = v·G − c·α, b = v·K − c·(β − j·G). The prover knows r and m,
+		// with α = r·G and β − j·G = r·K + (m − j)·G, so both are
+		//
+		//	a = t·G,  b = t·K + u·G,  t = s − e·r,  u = e·(j − m),
+		//
+		// with (s, e) = (w, 0) for the real branch and (v, c) otherwise:
+		// the same two fixed-base multiplications by G and one by K
+		// (fixedBase) for every branch, whichever is real.
+		s := NewScalar().CSelect(real[i], nc.W, nc.V)
+		e := NewScalar().CSelect(real[i], zero, nc.C)
+		t := NewScalar().Sub(s, NewScalar().Mul(e, r))
+		u := NewScalar().Mul(e, NewScalar().Sub(ScalarFromUint64(j), mScalar))
+		branches[i].A = BaseMul(t)
+		b := mulKey(pk, t)
+		branches[i].B = b.Add(b, BaseMul(u))
+		simSum.Add(simSum, e)
 	}
 	c := rangeChallenge(tag, ctx, pk, ct, lo, hi, branches)
 	realC := NewScalar().Sub(c, simSum)

@@ -26,7 +26,7 @@ func ZeroCiphertext() Ciphertext { return Ciphertext{NewPoint(), NewPoint()} }
 // for known-answer tests and for Benaloh audits, which reveal r.
 func EncryptWithRandomness(pk Point, m uint64, r Scalar) Ciphertext {
 	alpha := BaseMul(r)
-	beta := NewPoint().Mul(pk, r)
+	beta := mulKey(pk, r)
 	beta.Add(beta, BaseMul(ScalarFromUint64(m)))
 	return Ciphertext{Alpha: alpha, Beta: beta}
 }
