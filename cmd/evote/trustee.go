@@ -77,19 +77,18 @@ func init() {
 				Action:    trusteeShowKey,
 			},
 			{
-				Name:  "ceremony",
-				Usage: "run the key ceremony, round by round, through a shared folder",
-				Description: "Every trustee runs, in order: register, deal, check, justify, finish. Each round waits\n" +
-					"until every trustee has sent the previous round's message. Anyone can run status and result.",
+				Name:        "ceremony",
+				Usage:       "run the key ceremony, round by round, on the chain (or through a shared folder)",
+				Description: ceremonyHelp,
 				Subcommands: []*cli.Command{
 					{Name: "register", Usage: "round 0: publish your share-encryption key", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindRegister)},
 					{Name: "deal", Usage: "round 1: publish your commitments and encrypted shares", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindDealing)},
 					{Name: "check", Usage: "round 2: check the shares dealt to you and publish complaints, if any", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindComplaints)},
-					{Name: "justify", Usage: "round 3: answer complaints against you, if any", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindJustifications)},
-					{Name: "finish", Usage: "compute your share of the election key and store it in your key file",
+					{Name: "justify", Usage: "round 3: answer the complaints against you (only if finish says some name you)", Flags: append(ceremonyFlags(true), kdfFlags...), Action: ceremonyRound(trustee.KindJustifications)},
+					{Name: "finish", Usage: "close round 3 if no complaint names you, compute your share of the election key and store it in your key file",
 						Flags:  append(append(ceremonyFlags(true), &cli.BoolFlag{Name: "force", Usage: "go on without trustees that sent nothing (after the deadline)"}), kdfFlags...),
 						Action: ceremonyFinish},
-					{Name: "status", Usage: "show which messages are in the shared folder", Flags: ceremonyFlags(false), Action: ceremonyStatus},
+					{Name: "status", Usage: "show which messages are on the chain (or in the shared folder)", Flags: ceremonyFlags(false), Action: ceremonyStatus},
 					{Name: "result", Usage: "re-derive the election key from the transcript and write it (anyone can run this)",
 						Flags: append(ceremonyFlags(false),
 							&cli.StringFlag{Name: "out", Usage: "write the election key `FILE` (JSON)"},
@@ -279,6 +278,52 @@ func printFaults(c *cli.Context, cer *trustee.Ceremony, faults []dkg.Fault) {
 	}
 }
 
+// ceremonyHelp is the help of evote trustee ceremony: the chain first.
+const ceremonyHelp = `The trustees make the election key together, in rounds, each on their own
+machine with their own key file (evote trustee init). Every trustee runs, in
+order:
+
+   register   round 0: publish your share-encryption key
+   deal       round 1: publish your commitments and the shares you deal the
+              others, each encrypted to its trustee
+   check      round 2: check the shares dealt to you; publish the complaints,
+              if any
+   finish     compute your share of the election key and keep it in your key
+              file; it first closes round 3 for you with an empty message when
+              no complaint names you
+
+Each round waits until every trustee's message of the previous round is in:
+a command run too early exits with status 3 and names the trustees it waits
+for; run it again later. A trustee that a complaint names is told so by
+finish (exit status 1) and answers with justify (round 3) before finish; a
+cheating trustee is named with the evidence.
+
+On the chain (the usual way). After the official has published the election
+(evote election publish), every command takes --node URL, an authority
+node's CometBFT RPC address, with --election FILE, the configuration the
+official published (its manifest hash is checked against the chain's), and
+--key FILE, your key file:
+
+   evote trustee ceremony register --election cfg.yaml --node http://NODE:26657 --key my.key
+   evote trustee ceremony deal     --election cfg.yaml --node http://NODE:26657 --key my.key
+   evote trustee ceremony check    --election cfg.yaml --node http://NODE:26657 --key my.key
+   evote trustee ceremony finish   --election cfg.yaml --node http://NODE:26657 --key my.key
+
+Each message is a transaction that every node checks (its trustee's
+signature, its content, one message of each kind per trustee). Once every
+trustee's round 3 message is on the chain, the nodes derive the election key
+and the election is ready for its roll and its opening.
+
+Offline, through a shared folder. Give --dir FOLDER instead of --node: each
+message is a file KIND-FROM.json in a folder the trustees share (a network
+share, a medium passed from hand to hand), with the same content as on the
+chain (docs/spec-threshold.md §11). The chain is not involved and does not
+learn the key: an election on the chain needs its ceremony on the chain. The
+folder is for rehearsals and tests.
+
+Anyone can run status (which messages are in) and result (re-derive the
+election key from the messages, and write it with --out).`
+
 func ceremonyFinish(c *cli.Context) error {
 	cer, t, err := loadCeremony(c)
 	if err != nil {
@@ -287,6 +332,24 @@ func ceremonyFinish(c *cli.Context) error {
 	k, pass, err := loadKey(c)
 	if err != nil {
 		return err
+	}
+	// Round 3 is for answering complaints: with none against this trustee,
+	// finish sends its empty message itself.
+	msg, err := cer.NoJustification(k, t)
+	switch {
+	case errors.Is(err, trustee.ErrAccused):
+		return &exitError{1, fmt.Sprintf("%v: answer with evote trustee ceremony justify, then run finish again", err)}
+	case err != nil:
+		return waitingExit(err)
+	case msg != nil:
+		path, err := sendMessage(c, msg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "%s: no complaint names you; closed round 3 in %s\n", cer.Name(msg.From), path)
+		if cer, t, err = loadCeremony(c); err != nil {
+			return err
+		}
 	}
 	res, err := cer.Finish(k, t, c.Bool("force"))
 	if res != nil {
