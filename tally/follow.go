@@ -3,6 +3,7 @@ package tally
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -132,7 +133,7 @@ func (s *Service) processBlock(ctx context.Context, b *chainBlock) error {
 	}
 	if rec != nil && (!bytes.Equal(rec.ManifestHash, bind.ManifestHash) || rec.JointKey != nil && !bytes.Equal(rec.JointKey, bind.JointKey)) {
 		return &AlarmError{Height: h, Item: "election " + s.id,
-			Detail: fmt.Sprintf("by the rules, its manifest hash is %X and its key %X; the chain's record, to which the service is bound, says %X and %X", rec.ManifestHash, rec.JointKey, bind.ManifestHash, bind.JointKey)}
+			Detail: fmt.Sprintf("by the rules, its manifest hash is %x and its key %s; the chain's record, to which the service is bound, says %x and %s", rec.ManifestHash, base64.StdEncoding.EncodeToString(rec.JointKey), bind.ManifestHash, base64.StdEncoding.EncodeToString(bind.JointKey))}
 	}
 	ch, err := st.changes(cur.appHash, h, p)
 	if err != nil {

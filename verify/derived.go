@@ -2,6 +2,7 @@ package verify
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -106,7 +107,7 @@ func (e *engine) notes() {
 	c := e.v.check(CheckCeremony)
 	c.add("messages", int64(len(e.msgs)))
 	if rec.JointKey != nil {
-		c.note("joint key %x, base hash %x, qualified trustees %v (height %d)", rec.JointKey, rec.BaseHash, rec.Qualified, rec.KeyHeight)
+		c.note("joint key %s, base hash %x, qualified trustees %v (height %d)", base64.StdEncoding.EncodeToString(rec.JointKey), rec.BaseHash, rec.Qualified, rec.KeyHeight)
 	}
 	for _, f := range rec.Faults {
 		c.note("fault: %s", f)

@@ -307,11 +307,11 @@ func TestCredentialsCardsSay(t *testing.T) {
 				t.Fatalf("%d cards, want %d", len(sections), m.Voters.RollSize)
 			}
 			want := map[string][]string{
-				`<title>(.*?)</title>`:                           {"Credential codes: " + m.Title + " (" + m.ElectionID + ") (PRIVATE)"},
-				`<strong class="title">(.*?)</strong>`:           {m.Title},
-				`<span class="url">(.*?)</span>`:                 settings.URLs,
-				`<p class="when">(.*?)</p>`:                      {"Voting is open " + c.period + "."},
-				`(?s)<p class="how">(.*?)</p>`: {settings.Instructions},
+				`<title>(.*?)</title>`:                 {"Credential codes: " + m.Title + " (" + m.ElectionID + ") (PRIVATE)"},
+				`<strong class="title">(.*?)</strong>`: {m.Title},
+				`<span class="url">(.*?)</span>`:       settings.URLs,
+				`<p class="when">(.*?)</p>`:            {"Voting is open " + c.period + "."},
+				`(?s)<p class="how">(.*?)</p>`:         {settings.Instructions},
 			}
 			for re, parts := range want {
 				got := texts(re)

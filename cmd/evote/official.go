@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -207,7 +208,7 @@ func electionStatus(c *cli.Context) error {
 	w := c.App.Writer
 	fmt.Fprintf(w, "election %s: %s (defined at height %d)\n", c.String("election-id"), rec.Phase, rec.DefinedHeight)
 	if rec.JointKey != nil {
-		fmt.Fprintf(w, "election key: %s (qualified trustees %v)\n", hex.EncodeToString(rec.JointKey), rec.Qualified)
+		fmt.Fprintf(w, "election key: %s (qualified trustees %v)\n", base64.StdEncoding.EncodeToString(rec.JointKey), rec.Qualified)
 	}
 	for _, f := range rec.Faults {
 		fmt.Fprintf(w, "ceremony fault: %s\n", f)

@@ -2,7 +2,7 @@ package demo
 
 import (
 	"context"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -98,6 +98,6 @@ func (d *Demo) Ceremony(ctx context.Context) error {
 	if string(rec.JointKey) != string(jk[:]) {
 		return errors.New("demo: the chain's election key differs from the trustees'")
 	}
-	d.donef("election key %s…, trustees qualified %v", hex.EncodeToString(jk[:6]), rec.Qualified)
+	d.donef("election key %s…, trustees qualified %v", base64.StdEncoding.EncodeToString(jk[:])[:8], rec.Qualified)
 	return nil
 }
