@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -121,6 +123,7 @@ func TestLoadCodesRange(t *testing.T) {
 	srv := web.New(web.Config{}, on.app, on.c, chainID)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()
+	checkElectionKeyEncoding(t, on, ts.URL, id)
 	for _, r := range []string{"1-2", "3-"} {
 		out := mustEvote(t, "load", "--url", ts.URL, "--election-id", id, "--codes", codes, "--codes-range", r, "--clients", "2")
 		lines := map[string]string{"1-2": "derived 2 credentials (lines 2 to 3 of ", "3-": "derived 4 credentials (lines 4 to 7 of "}[r]
@@ -136,5 +139,32 @@ func TestLoadCodesRange(t *testing.T) {
 	}
 	if rec.BallotsCast != 6 || rec.BallotsReplaced != 0 {
 		t.Errorf("the chain has %d ballots, %d replaced; want 6 voters' ballots, none replaced", rec.BallotsCast, rec.BallotsReplaced)
+	}
+}
+
+// checkElectionKeyEncoding: the election key is printed by election status
+// in the encoding the web API and the record serve (base64, docs/record.md).
+func checkElectionKeyEncoding(t *testing.T, on *oneNode, webURL, id string) {
+	t.Helper()
+	var info web.ElectionInfo
+	if err := getJSON(t.Context(), webURL+"/api/elections/"+id, &info); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(info.Record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served struct {
+		JointKey string `json:"joint_key"`
+	}
+	if err := json.Unmarshal(raw, &served); err != nil || len(served.JointKey) != 44 {
+		t.Fatalf("the web API serves joint_key %q, %v", served.JointKey, err)
+	}
+	if want := base64.StdEncoding.EncodeToString(info.Record.JointKey); served.JointKey != want {
+		t.Fatalf("joint_key %q is not the base64 of the key (%s)", served.JointKey, want)
+	}
+	out := mustEvote(t, "election", "status", "--node", on.rpc, "--election-id", id)
+	if !strings.Contains(out, "election key: "+served.JointKey+" (") {
+		t.Errorf("election status does not print the key as the API serves it, %s:\n%s", served.JointKey, out)
 	}
 }
