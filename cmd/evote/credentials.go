@@ -51,18 +51,22 @@ on all cores and writes, in the folder --out (made if missing):
                 and weight (docs/credentials.md, section 4)
    codes.csv    PRIVATE: card number, code, voter (the voter list's label),
                 ballot style and weight, one card per line
-   codes.html   PRIVATE: a printable sheet, one cut-out card per voter, with
-                the voter's label, ballot style and weight where they apply
+   codes.html   PRIVATE: a printable sheet, one cut-out card per voter, three
+                to a page: the election's title, the code, the voter's label,
+                ballot style and weight where they apply, the voting
+                addresses, the voting period in the election's time zone and
+                the instructions (time_zone and cards of the configuration;
+                docs/election-config.md, "Cards")
 
 The private files are created with mode 0600. Print the cards, hand each
 voter theirs, and destroy both files after the election: whoever holds a
 code can vote in that voter's name.
 
 Nothing but the code links a card to the public roll: the roll lists the
-keys sorted by value, and a card carries the election id, the code and a
-random card number (ten digits, for printing and mailing; the files list
-the cards in card-number order), none of which tells where the card's key
-is on the roll. A list of which voter got which card number therefore does
+keys sorted by value, and a card carries, besides the text every card of
+the election shares, the code and a random card number (ten digits, for
+printing and mailing; the files list the cards in card-number order), none
+of which tells where the card's key is on the roll. A list of which voter got which card number therefore does
 not reveal any voter's ballots.
 
 Existing files are never overwritten unless --force is given. The summary
