@@ -76,6 +76,20 @@ func runRounds(t *testing.T, c *Ceremony, keys []*Key, dir string) *Transcript {
 	return load(t, c, dir)
 }
 
+// finish runs Finish for k and returns the joint key, which must be joint
+// if that is not nil.
+func finish(t *testing.T, c *Ceremony, k *Key, tr *Transcript, joint crypto.Point) crypto.Point {
+	t.Helper()
+	res, err := c.Finish(k, tr, false)
+	if err != nil {
+		t.Fatalf("%s: %v", k.Name, err)
+	}
+	if joint != nil && !joint.IsEqual(res.PublicKey) {
+		t.Fatal("trustees disagree on the joint key")
+	}
+	return res.PublicKey
+}
+
 func TestCeremonyThroughFiles(t *testing.T) {
 	c, keys, dir := setup(t)
 	// A round cannot start before the previous one is complete.
@@ -90,15 +104,7 @@ func TestCeremonyThroughFiles(t *testing.T) {
 	}
 	var joint crypto.Point
 	for _, k := range keys {
-		res, err := c.Finish(k, tr, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if joint == nil {
-			joint = res.PublicKey
-		} else if !joint.IsEqual(res.PublicKey) {
-			t.Fatal("trustees disagree on the joint key")
-		}
+		joint = finish(t, c, k, tr, joint)
 	}
 	// An observer re-derives the same key from the folder alone.
 	res, err := c.Resolve(load(t, c, dir), false)
@@ -174,15 +180,7 @@ func TestNoJustification(t *testing.T) {
 		if again, err := c.NoJustification(k, tr); again != nil || err != nil {
 			t.Fatalf("NoJustification once sent: %+v, %v", again, err)
 		}
-		res, err := c.Finish(k, tr, false)
-		if err != nil {
-			t.Fatalf("%s finishes before the others' round 3: %v", k.Name, err)
-		}
-		if joint == nil {
-			joint = res.PublicKey
-		} else if !joint.IsEqual(res.PublicKey) {
-			t.Fatal("trustees disagree on the joint key")
-		}
+		joint = finish(t, c, k, tr, joint) // before the others' round 3
 	}
 	// What the chain does once every message is in.
 	res, err := c.Resolve(load(t, c, dir), true)

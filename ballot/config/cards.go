@@ -56,15 +56,20 @@ func DefaultInstructions(withURL bool) string {
 // LoadCards reads the configuration at path and returns its manifest and
 // what its voters' cards say. Problems are a *Problems error, as for Load.
 func LoadCards(path string) (*ballot.Manifest, *Cards, error) {
-	data, err := readFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, _, cards, err := parse(path, data)
+	m, _, cards, err := loadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	return m, cards, nil
+}
+
+// loadFile reads the configuration at path and parses it.
+func loadFile(path string) (*ballot.Manifest, *votersSpec, *Cards, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return parse(path, data)
 }
 
 // Period gives the voting period in the cards' time zone, such as "from

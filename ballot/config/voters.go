@@ -85,11 +85,7 @@ type styleCount struct {
 // and a line longer than MaxVoterListLine is skipped. The assignment holds
 // roll_size voters in memory (about 40 bytes each, plus their labels).
 func LoadAssignment(path string) (*ballot.Manifest, *Assignment, error) {
-	data, err := readFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, spec, _, err := parse(path, data)
+	m, spec, _, err := loadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
