@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +29,8 @@ func TestDemo(t *testing.T) {
 		{"weighted", "general-assembly-weighted.yaml", "4"},
 		// Two ballot styles assigned by a voter list.
 		{"voter-list", "municipal-voter-list.yaml", "4"},
+		// Blank ballots counted: encrypted (count_blank), derived, none.
+		{"blank", "council-blank-2027.yaml", "12"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "demo")
@@ -43,10 +47,50 @@ func TestDemo(t *testing.T) {
 				}
 			}
 			// The command the demo prints for checking the record again.
-			if out, code := runBinary(t, exe, "verify", "--record", filepath.Join(dir, "record")); code != 0 || !strings.Contains(out, "all checks passed") {
+			out, code = runBinary(t, exe, "verify", "--record", filepath.Join(dir, "record"))
+			if code != 0 || !strings.Contains(out, "all checks passed") {
 				t.Fatalf("verify --record: exit %d\n%s", code, out)
 			}
+			if c.name == "blank" {
+				checkBlankDemo(t, exe, dir, out)
+			}
 		})
+	}
+}
+
+// checkBlankDemo: the demo of council-blank-2027.yaml checked every
+// contest's blank count, the verifier prints them, and a record whose
+// result.json changes the encrypted blank count fails verification.
+func checkBlankDemo(t *testing.T, exe, dir, verified string) {
+	t.Helper()
+	for _, want := range []string{"blank ballots: not counted separately (the contest has no count_blank)",
+		"(encrypted on every ballot and decrypted with the counts)", "(the weight counted less the counts)", "blank ballots: 0 (the rule asks for at least one mark)"} {
+		if !strings.Contains(verified, want) {
+			t.Errorf("the verified result does not say %q:\n%s", want, verified)
+		}
+	}
+	file := filepath.Join(dir, "record", "result.json")
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Contests []map[string]any `json:"contests"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil || res.Contests[0]["blank"] == nil || res.Contests[1]["blank"] != nil {
+		t.Fatalf("result.json: %s (%v)", raw, err)
+	}
+	n := res.Contests[0]["blank"].(float64)
+	bad := strings.Replace(string(raw), fmt.Sprintf(`"blank": %d`, int(n)), fmt.Sprintf(`"blank": %d`, int(n)+1), 1)
+	if bad == string(raw) {
+		t.Fatalf("result.json has no blank count %v to change:\n%s", n, raw)
+	}
+	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runBinary(t, exe, "verify", "--record", filepath.Join(dir, "record"))
+	if code == 0 || !strings.Contains(out, fmt.Sprintf("blank count %d, the result on the chain says %d", int(n)+1, int(n))) {
+		t.Errorf("verify of a result.json with a wrong blank count: exit %d\n%s", code, out)
 	}
 }
 
