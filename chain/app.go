@@ -211,10 +211,11 @@ func (a *App) FinalizeBlock(ctx context.Context, req *abci.FinalizeBlockRequest)
 		tx, err := wire.Decode(raw)
 		txs[i] = decoded{raw: raw, tx: tx, err: err}
 	}
-	a.preverify(ctx, o, txs)
+	verified := a.preverify(ctx, o, txs)
 	if err := o.failed(); err != nil {
 		return nil, a.halt(fmt.Errorf("chain: finalizing block %d: %w", req.Height, err))
 	}
+	o.prefetch(ctx, txs, verified)
 	blk := r.Block(req.Height, req.Time)
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	for i, d := range txs {

@@ -51,16 +51,20 @@ type decoded struct {
 }
 
 // preverify checks the signatures and proofs of the block's ballots that
-// are not in the cache yet, with one batch verification per election.
-func (a *App) preverify(ctx context.Context, o *overlay, txs []decoded) {
+// are not in the cache yet, with one batch verification per election, and
+// returns the pure checks' result of every ballot it could check (by the
+// transaction's index), for prefetch.
+func (a *App) preverify(ctx context.Context, o *overlay, txs []decoded) map[int]*rules.Verified {
 	type group struct {
 		e     *ballot.Election
 		keys  [][32]byte
 		casts [][]byte
+		txs   []int
 	}
+	out := map[int]*rules.Verified{}
 	groups := map[string]*group{}
 	var order []string
-	for _, d := range txs {
+	for i, d := range txs {
 		b, ok := d.tx.(*wire.Ballot)
 		if !ok {
 			continue
@@ -79,10 +83,11 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs []decoded) {
 			continue
 		}
 		ck := cacheKey(g.e, d.raw)
-		if _, ok := a.verified.get(ck); ok {
+		if v, ok := a.verified.get(ck); ok {
+			out[i] = v
 			continue
 		}
-		g.keys, g.casts = append(g.keys, ck), append(g.casts, b.Cast)
+		g.keys, g.casts, g.txs = append(g.keys, ck), append(g.casts, b.Cast), append(g.txs, i)
 	}
 	for _, id := range order {
 		g := groups[id]
@@ -91,8 +96,10 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs []decoded) {
 		}
 		for i, v := range rules.VerifyBatch(g.e, g.casts, 0) {
 			a.verified.put(g.keys[i], v)
+			out[g.txs[i]] = v
 		}
 	}
+	return out
 }
 
 // abciEvents converts the rules' events, every attribute indexed.

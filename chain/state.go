@@ -26,6 +26,9 @@ type overlay struct {
 	// committedView marks CheckTx's overlays: reads of the last committed
 	// state only, which may use caches keyed by the committed height.
 	committedView bool
+	// pre holds the values read ahead of the block's execution (prefetch),
+	// in the root overlay only; reads find them before the store.
+	pre map[string]prefetched
 	// fault is the first failure of the store under this overlay (shared by
 	// an overlay and its children). Once set, the block being executed has
 	// no defined outcome on this node and must not be committed, whatever a
@@ -53,6 +56,12 @@ func (o *overlay) child() *overlay {
 // store.ErrNotFound is a StorageError, and is remembered: an absent key and a
 // key that could not be read must never be confused.
 func (o *overlay) read(ctx context.Context, bucket string, k []byte) ([]byte, error) {
+	if v, found, ok := o.readAhead(bucket, k); ok {
+		if !found {
+			return nil, store.ErrNotFound
+		}
+		return v, nil
+	}
 	v, err := o.st.Get(ctx, bucket, k)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		se := &StorageError{Op: "read " + bucket, Err: err}

@@ -86,6 +86,21 @@ type Store interface {
 	Close() error
 }
 
+// Key names one key of a bucket.
+type Key struct {
+	Bucket string
+	Key    []byte
+}
+
+// MultiGetter is a Store that reads many keys in one request: a backend
+// across the network (pgstore) implements it so that a block's reads, known
+// in advance, cost one round trip instead of one each. GetMany returns one
+// value per key, in order: nil for an absent key, a non-nil (possibly
+// empty) copy otherwise. It reads the state of the last committed block.
+type MultiGetter interface {
+	GetMany(ctx context.Context, keys []Key) ([][]byte, error)
+}
+
 var bucketName = regexp.MustCompile(`^[a-z0-9_-]{1,32}$`)
 
 // CheckBucket returns ErrBucket (naming the bucket) unless name is valid.

@@ -111,7 +111,7 @@ var migrations = []string{
 // queries are the statements of a Store, with its schema quoted in.
 type queries struct {
 	lastBlock, lastBlockForUpdate, setLastBlock string
-	get, scan, scanToEnd                        string
+	get, getMany, scan, scanToEnd               string
 	upsert, delete                              string
 }
 
@@ -123,8 +123,10 @@ func newQueries(schema string) queries {
 		lastBlockForUpdate: `SELECT height, app_hash FROM ` + lb + ` FOR UPDATE`,
 		setLastBlock:       `UPDATE ` + lb + ` SET height = $1, app_hash = $2`,
 		get:                `SELECT value FROM ` + kv + ` WHERE bucket = $1 AND key = $2`,
-		scan:               `SELECT key, value FROM ` + kv + ` WHERE bucket = $1 AND key >= $2 AND key < $3 ORDER BY key`,
-		scanToEnd:          `SELECT key, value FROM ` + kv + ` WHERE bucket = $1 AND key >= $2 ORDER BY key`,
+		getMany: `SELECT k.i, t.value FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS k(bucket, key, i)
+			JOIN ` + kv + ` AS t ON t.bucket = k.bucket AND t.key = k.key`,
+		scan:      `SELECT key, value FROM ` + kv + ` WHERE bucket = $1 AND key >= $2 AND key < $3 ORDER BY key`,
+		scanToEnd: `SELECT key, value FROM ` + kv + ` WHERE bucket = $1 AND key >= $2 ORDER BY key`,
 		upsert: `INSERT INTO ` + kv + ` (bucket, key, value)
 			SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])
 			ON CONFLICT (bucket, key) DO UPDATE SET value = EXCLUDED.value`,
@@ -332,6 +334,55 @@ func (s *Store) Get(ctx context.Context, bucket string, key []byte) ([]byte, err
 		return nil, fmt.Errorf("pgstore: get %s/%s: %w", bucket, shortKey(key), err)
 	}
 	return nonNil(v), nil
+}
+
+// MaxGetMany bounds the keys of one GetMany; callers split larger reads.
+const MaxGetMany = 1 << 16
+
+var _ store.MultiGetter = (*Store)(nil)
+
+// GetMany implements store.MultiGetter with one query.
+func (s *Store) GetMany(ctx context.Context, keys []store.Key) ([][]byte, error) {
+	if err := s.gate.Begin(); err != nil {
+		return nil, fmt.Errorf("pgstore: get many: %w", err)
+	}
+	defer s.gate.End()
+	if len(keys) > MaxGetMany {
+		return nil, fmt.Errorf("pgstore: get many: %d keys, more than %d", len(keys), MaxGetMany)
+	}
+	buckets := make([]string, len(keys))
+	ks := make([][]byte, len(keys))
+	for i, k := range keys {
+		if err := store.CheckBucket(k.Bucket); err != nil {
+			return nil, fmt.Errorf("pgstore: get many: %w", err)
+		}
+		buckets[i], ks[i] = k.Bucket, nonNil(k.Key)
+	}
+	out := make([][]byte, len(keys))
+	err := s.retry(ctx, func() error {
+		clear(out)
+		rows, err := s.pool.Query(ctx, s.sql.getMany, buckets, ks)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var i int64
+			var v []byte
+			if err := rows.Scan(&i, &v); err != nil {
+				return err
+			}
+			if i < 1 || i > int64(len(out)) {
+				return fmt.Errorf("row %d of %d keys", i, len(out))
+			}
+			out[i-1] = nonNil(v)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: get many (%d keys): %w", len(keys), err)
+	}
+	return out, nil
 }
 
 // Scan calls fn for each key of bucket that starts with prefix, in ascending

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"Closed", testClosed},
 		{"CloseWhileBusy", testCloseWhileBusy},
 		{"Context", testContext},
+		{"GetMany", testGetMany},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1003,5 +1004,47 @@ func testScanFrom(t *testing.T, open Opener) {
 	var n int
 	if err := s.ScanFrom(t.Context(), "b", nil, nil, func(k, v []byte) error { n++; return nil }); err != nil || n != len(keys) {
 		t.Fatalf("ScanFrom(nil, nil): %d keys, %v", n, err)
+	}
+}
+
+// testGetMany: a MultiGetter's GetMany agrees with Get key by key: values
+// in the order asked, nil for absent keys, an empty value distinct from an
+// absent key, the same key twice, keys of several buckets, the last
+// committed block's state; an invalid bucket is refused.
+func testGetMany(t *testing.T, open Opener) {
+	s := openStore(t, open, "getmany")
+	mg, ok := s.(store.MultiGetter)
+	if !ok {
+		t.Skip("the backend reads one key at a time")
+	}
+	ctx := context.Background()
+	commit(t, s, 1, put("a", "k1", "v1"), put("a", "k2", ""), put("b", "k1", "w1"))
+	commit(t, s, 2, put("a", "k1", "v1'"), del("b", "k1"), put("b", "k3", "w3"))
+	keys := []store.Key{{Bucket: "a", Key: []byte("k1")}, {Bucket: "a", Key: []byte("missing")}, {Bucket: "a", Key: []byte("k2")}, {Bucket: "b", Key: []byte("k1")}, {Bucket: "b", Key: []byte("k3")}, {Bucket: "a", Key: []byte("k1")}, {Bucket: "b", Key: nil}}
+	got, err := mg.GetMany(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(keys) {
+		t.Fatalf("%d values for %d keys", len(got), len(keys))
+	}
+	for i, k := range keys {
+		v, err := s.Get(ctx, k.Bucket, k.Key)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if got[i] != nil {
+				t.Errorf("key %d (%s/%s): GetMany %q, Get: absent", i, k.Bucket, k.Key, got[i])
+			}
+		case err != nil:
+			t.Fatal(err)
+		case got[i] == nil || !bytes.Equal(got[i], v):
+			t.Errorf("key %d (%s/%s): GetMany %q (nil: %v), Get %q", i, k.Bucket, k.Key, got[i], got[i] == nil, v)
+		}
+	}
+	if got, err := mg.GetMany(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("no keys: %v, %v", got, err)
+	}
+	if _, err := mg.GetMany(ctx, []store.Key{{Bucket: "Bad Bucket", Key: []byte("k")}}); !errors.Is(err, store.ErrBucket) {
+		t.Errorf("invalid bucket: %v", err)
 	}
 }
