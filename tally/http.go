@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/evote/evote/internal/jsonout"
+	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/rules"
 )
 
@@ -117,6 +118,10 @@ func (s *Service) Totals() (Totals, bool) {
 		ct := ContestTotals{ID: c.ID}
 		for _, sel := range c.Selections {
 			ct.Selections = append(ct.Selections, SelectionTotal{ID: sel.ID, Ciphertext: s.s.totals[i].Encode()})
+			i++
+		}
+		if c.CountBlank {
+			ct.Selections = append(ct.Selections, SelectionTotal{ID: ballot.BlankSelection, Ciphertext: s.s.totals[i].Encode()})
 			i++
 		}
 		t.Contests = append(t.Contests, ct)

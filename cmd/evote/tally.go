@@ -165,6 +165,11 @@ func printTallyStatus(w io.Writer, p tally.Progress, res *tally.Result) {
 		for _, s := range c.Selections {
 			fmt.Fprintf(w, "    %-*s %d\n", width+1, s.Title+":", s.Count)
 		}
+		if c.Blank != nil {
+			fmt.Fprintf(w, "    blank ballots (%s): %d\n", c.BlankKind, *c.Blank)
+		} else if c.BlankKind != "" {
+			fmt.Fprintf(w, "    blank ballots: not counted separately\n")
+		}
 	}
 }
 
