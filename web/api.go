@@ -282,6 +282,38 @@ type ElectionInfo struct {
 	Election string                `json:"election"`
 	Counted  int                   `json:"counted"` // ballots that count: one per credential
 	Record   *rules.ElectionRecord `json:"record"`  // with the manifest (canonical JSON)
+	// Blanks are, once tallied, every contest's blank count in manifest
+	// order (rules.Blanks): omitted before.
+	Blanks []BlankInfo `json:"blanks,omitempty"`
+}
+
+// BlankInfo is one contest's weighted number of blank ballots: Blank is
+// null when they are not counted apart; Kind says how (rules.BlankKind).
+type BlankInfo struct {
+	Contest string          `json:"contest"`
+	Blank   *uint64         `json:"blank"`
+	Kind    rules.BlankKind `json:"blank_kind"`
+}
+
+// blankInfo returns the blank counts of a tallied record with its
+// manifest, nil before the result.
+func blankInfo(rec *rules.ElectionRecord) ([]BlankInfo, error) {
+	if len(rec.Result) == 0 {
+		return nil, nil
+	}
+	m, err := ballot.DecodeManifestJSON(rec.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := rules.Blanks(m, rec)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BlankInfo, len(bs))
+	for i, b := range bs {
+		out[i] = BlankInfo{Contest: b.Contest, Blank: b.Count, Kind: b.Kind}
+	}
+	return out, nil
 }
 
 func (s *Server) election(w http.ResponseWriter, r *http.Request) {
@@ -296,7 +328,12 @@ func (s *Server) election(w http.ResponseWriter, r *http.Request) {
 		chainError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ElectionInfo{Election: id, Counted: rec.Counted(), Record: rec})
+	blanks, err := blankInfo(rec)
+	if err != nil {
+		chainError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ElectionInfo{Election: id, Counted: rec.Counted(), Record: rec, Blanks: blanks})
 }
 
 // BallotInfo is the answer of /api/elections/{id}/ballots/{tracking}.
