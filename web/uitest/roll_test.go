@@ -192,24 +192,29 @@ func TestRoll(t *testing.T) {
 		h.open(t, h.a.url+"/")
 		h.watchRoll(t)
 		good := h.code(south)
+		// Each failure in a plain sentence; what the module or the node
+		// said exactly only under the folded "Technical details".
+		const badChunk = "The part of the roll of voters that holds your code does not match the roll's hash. Do not vote"
 		cases := []struct {
-			fault, want string
+			fault, want, detail string
 		}{
-			{"chunk-bit", "The part of the roll of voters that holds your code does not match the roll's hash (rollcheck: credential: chunk "},
-			{"chunk-short", "The part of the roll of voters that holds your code does not match the roll's hash (rollcheck: credential: chunk "},
-			{"chunk-404", "Part " + fmt.Sprint(chunkOf(south)+1) + " of 3 of the roll of voters, the one your code is in, is not on the election node."},
-			{"index-404", "The election node has no roll of voters for this election yet"},
-			{"index-hash", "The roll of voters the election node sent does not check out (rollcheck: the roll index's header and chunk hashes give the roll hash"},
-			{"index-incomplete", "The roll of voters of this election is not all on the ballot chain yet (1 of 3 parts)"},
-			{"index-500", "The election node refused to send the roll of voters (HTTP 500: web: internal error)."},
-			{"network", "The roll of voters could not be fetched: no election node can be reached."},
+			{"chunk-bit", badChunk, "rollcheck: credential: chunk "},
+			{"chunk-short", badChunk, "rollcheck: credential: chunk "},
+			{"chunk-404", "Part " + fmt.Sprint(chunkOf(south)+1) + " of 3 of the roll of voters, the one your code is in, is not on the election node.", "not loaded"},
+			{"index-404", "The election node has no roll of voters for this election yet", "not loaded"},
+			{"index-hash", "The roll of voters the election node sent does not check out. Do not vote", "rollcheck: the roll index's header and chunk hashes give the roll hash"},
+			{"index-incomplete", "The roll of voters of this election is not all on the ballot chain yet (1 of 3 parts)", ""},
+			{"index-500", "The election node refused to send the roll of voters (HTTP 500).", "web: internal error"},
+			{"network", "The roll of voters could not be fetched: no election node can be reached.", "Failed to fetch"},
 		}
 		for _, tc := range cases {
 			h.eval(t, fmt.Sprintf(`window.rollFault = %q`, tc.fault), nil)
 			h.run(t, "clear", clearCode())
 			msg := h.refusedCode(t, good)
-			if !strings.HasPrefix(msg, tc.want) {
-				t.Errorf("%s: the page says %q, want %q…", tc.fault, msg, tc.want)
+			var detail string
+			h.eval(t, `(d => d && !d.open ? d.querySelector("code").textContent : "")(document.querySelector("#code-status details.tech"))`, &detail)
+			if !strings.HasPrefix(msg, tc.want) || !strings.HasPrefix(detail, tc.detail) || strings.Contains(msg, "rollcheck") {
+				t.Errorf("%s: the page says %q (details %q), want %q… (details %q…)", tc.fault, msg, detail, tc.want, tc.detail)
 			}
 			// The code is not at fault: it stays in the field, to try again.
 			var value string

@@ -5,6 +5,9 @@
   const { t, $, el } = EV;
   const page = () => document.body.dataset.page;
   const alertMsg = (s) => { $("#alert").textContent = s || ""; };
+  // alertErr shows an error (its sentence, and its technical details
+  // folded); nothing for the list of elections, which the page shows.
+  const alertErr = (e) => EV.sayError($("#alert"), e);
 
   async function electionInfo() {
     const id = await EV.electionID();
@@ -16,11 +19,13 @@
   // ---- status
   async function status() {
     await EV.loadNodes();
-    const info = await electionInfo().catch((e) => { alertMsg(e.message); return null; });
+    const info = await electionInfo().catch((e) => { alertErr(e); return null; });
     $("#loading").textContent = "";
+    if (!info && !EV.params.get("election") && $("#election-list")) return; // several elections: the list
     if (info) {
-      const r = info.record;
-      const rows = [["status.phase", r.phase], ["status.ballots", r.ballots_cast], ["status.counted", info.counted],
+      const r = info.record, m = info.manifest;
+      const rows = [["status.phase", t("phase.name." + r.phase)], ["status.opens", EV.fmtTime(m.start)], ["status.closes", EV.fmtTime(m.end)],
+        ["status.ballots", r.ballots_cast], ["status.counted", info.counted],
         ["status.replaced", r.ballots_replaced], ["status.audited", r.audited]];
       for (const [k, v] of rows) $("#election-table").append(el("tr", {}, el("th", { scope: "row", text: t(k) }), el("td", { text: String(v) })));
     }
@@ -39,11 +44,11 @@
       }
     }
     if (latest) $("#election-table").append(el("tr", {}, el("th", { scope: "row", text: t("status.block") }),
-      el("td", {}, el("a", { href: "/explorer?height=" + latest.latest_height, text: String(latest.latest_height) }), " · " + EV.fmtTime(latest.latest_block_time))));
+      el("td", {}, el("a", { href: "/explorer?height=" + latest.latest_height, text: String(latest.latest_height) }), " · " + EV.fmtTime(latest.latest_block_time, true))));
     try {
       const v = await EV.pinValidators();
       $("#validators").textContent = t("status.validators", { hash: v.hash.slice(0, 16), count: v.count, power: v.total });
-    } catch (e) { alertMsg(e.message); }
+    } catch (e) { alertErr(e); }
   }
 
   // ---- lookup
@@ -53,34 +58,37 @@
     const form = $("#lookup-form"), out = $("#lookup-result");
     const q = EV.params.get("code");
     if (q) $("#tracking-code").value = q;
+    // The election first: with several on the chain, the page lists them.
+    try { info = await electionInfo(); } catch (e) { alertErr(e); if (e.listed) return; }
+    const problem = (err) => { const d = el("div", {}); EV.sayError(d, err, "error"); out.append(d); };
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       out.textContent = "";
       alertMsg("");
       const ev = await EV.wasm;
       const n = ev.normalizeTrackingCode($("#tracking-code").value);
-      if (n.error) { out.append(el("p", { class: "error", text: t("lookup.bad", { detail: n.error }) })); $("#tracking-code").focus(); return; }
+      if (n.error) { problem(EV.fail(t("lookup.bad"), n.error)); $("#tracking-code").focus(); return; }
       try {
-        if (!info) {
-          info = await electionInfo();
+        if (!info) info = await electionInfo();
+        if (!handle) {
           const h = ev.loadElection(JSON.stringify(info.manifest), info.record.joint_key || "");
           handle = h.error ? 0 : h.handle;
         }
         if (!EV.validators) await EV.pinValidators();
         const r = await EV.api("/api/elections/" + encodeURIComponent(info.election) + "/ballots/" + n.code);
         if (r.status === 404) { out.append(el("p", { class: "warn", text: t("lookup.notFound", { code: n.code }) })); return; }
-        if (r.status !== 200) { out.append(el("p", { class: "error", text: r.body.error })); return; }
+        if (r.status !== 200) { problem(EV.httpFail(r)); return; }
         const b = r.body;
         out.append(el("p", { text: t("lookup.found", { code: b.tracking_code, height: b.record.height, index: b.record.index }) }));
         out.append(el("p", { text: b.audited ? t("lookup.audited") : b.record.replaced_by ? t("lookup.replaced") : t("lookup.counts") }));
         const v = ev.verifyReceipt(JSON.stringify(b.receipt), EV.validators.json, EV.validators.chainID, handle);
-        const p = el("p", { id: "lookup-verified" });
-        if (v.error || v.trackingCode !== b.tracking_code) { p.className = "error"; p.textContent = t("cast.verifyFailed", { step: v.step || "tracking-code", detail: v.error || "" }); }
+        const p = el("div", { id: "lookup-verified" });
+        if (v.error || v.trackingCode !== b.tracking_code) EV.say(p, t("cast.verifyFailed"), (v.step || "tracking-code") + ": " + (v.error || v.trackingCode), "error");
         else { p.className = "ok"; p.dataset.verified = "true"; p.textContent = t("cast.verified", { code: v.trackingCode, height: v.height, signers: v.signers, validators: v.validators }); }
         out.append(p);
         out.append(el("p", {}, el("a", { href: "/explorer?height=" + b.record.height, text: t("explorer.block", { height: b.record.height }) }), " · ",
           el("a", { id: "lookup-board", href: "/board?q=" + encodeURIComponent(b.tracking_code) + "&election=" + encodeURIComponent(info.election), text: t("lookup.board") })));
-      } catch (err) { alertMsg(err.message); }
+      } catch (err) { alertErr(err); }
     });
     if (q) form.requestSubmit();
   }
@@ -99,7 +107,7 @@
     for (let k = 0; left > 0; k++, left--) out[order[k][1]]++;
     return out.map((x) => x / 10);
   }
-  const fmtPct = (p) => p.toFixed(1) + " %";
+  const fmtPct = (p) => EV.fmtNumber(p, 1) + "\u00a0%";
   function chart(contest, counts) {
     const w = 600, row = 34, left = 190, pad = 6, max = Math.max(1, ...counts);
     const pcts = percents(counts), total = counts.reduce((a, b) => a + b, 0);
@@ -123,10 +131,17 @@
   async function results() {
     await EV.loadNodes();
     let info;
-    try { info = await electionInfo(); } catch (e) { alertMsg(e.message); $("#loading").textContent = ""; return; }
+    try { info = await electionInfo(); } catch (e) { alertErr(e); $("#loading").textContent = ""; return; }
     $("#loading").textContent = "";
     const r = info.record;
-    if (!r.result || !r.result.length) { $("#result-status").textContent = t("results.none") + " " + t("phase." + r.phase, { start: EV.fmtTime(info.manifest.start), end: EV.fmtTime(info.manifest.end) }); return; }
+    if (!r.result || !r.result.length) {
+      const m = info.manifest, now = EV.now();
+      const before = r.phase === "ceremony" || r.phase === "ready";
+      const when = before ? (now < Date.parse(m.start) ? "results.opens" : "phase.late")
+        : r.phase === "open" && now < Date.parse(m.end) ? "results.closes" : "results.ended";
+      $("#result-status").textContent = t("results.none") + " " + t(when, { start: EV.fmtTime(m.start), end: EV.fmtTime(m.end) });
+      return;
+    }
     const members = (info.manifest.trustees && info.manifest.trustees.members) || [];
     const names = (r.shares || []).map((l) => { const m = members.find((x) => x.index === l); return m ? m.name + " (" + l + ")" : String(l); });
     $("#result-status").textContent = t("results.verified", { height: r.result_height, trustees: names.join(", ") });
@@ -162,7 +177,7 @@
   async function board() {
     await EV.loadNodes();
     let info;
-    try { info = await electionInfo(); } catch (e) { alertMsg(e.message); return; }
+    try { info = await electionInfo(); } catch (e) { alertErr(e); return; }
     const body = $("#board-table tbody"), more = $("#board-more"), stat = $("#board-status");
     let query = "", next = "", shown = 0;
     const row = (b) => {
@@ -174,10 +189,11 @@
     const load = async () => {
       alertMsg("");
       const u = "/api/elections/" + encodeURIComponent(info.election) + "/board?limit=100&q=" + encodeURIComponent(query) + (next ? "&after=" + encodeURIComponent(next) : "");
-      const r = await EV.api(u).catch((e) => ({ status: 0, body: { error: e.message } }));
+      let r;
+      try { r = await EV.api(u); } catch (e) { alertErr(e); more.hidden = true; return; }
       if (r.status !== 200) {
-        if (r.status === 400) stat.textContent = t("board.bad", { detail: r.body.error });
-        else alertMsg(r.body.error || "?");
+        if (r.status === 400) EV.say(stat, t("board.bad"), r.body.error);
+        else alertErr(EV.httpFail(r));
         more.hidden = true;
         return;
       }
@@ -209,17 +225,24 @@
     const showBlock = async (height) => {
       const d = $("#block-detail");
       d.textContent = "";
-      const r = await EV.api("/api/blocks/" + encodeURIComponent(height)).catch((e) => ({ status: 0, body: { error: e.message } }));
-      if (r.status !== 200) { d.append(el("p", { class: "error", text: r.body.error || "?" })); return; }
+      let r;
+      try { r = await EV.api("/api/blocks/" + encodeURIComponent(height)); } catch (e) { r = { error: e }; }
+      if (r.status !== 200) {
+        const err = r.error || (r.status === 400 ? EV.fail(t("explorer.badHeight"), r.body.error) : r.status === 404 ? EV.fail(t("explorer.noBlock", { height }), r.body.error) : EV.httpFail(r));
+        const p = el("div", {});
+        EV.sayError(p, err, "error");
+        d.append(p);
+        return;
+      }
       const b = r.body;
       const signed = (b.commit.signatures || []).filter((s) => s.block_id_flag === 2).length;
       d.append(el("h2", { id: "block-title", tabindex: "-1", text: t("explorer.block", { height: b.height }) }),
         el("p", { class: "mono", text: t("explorer.hash") + ": " + b.block_id.hash }),
-        el("p", { text: t("explorer.time") + ": " + EV.fmtTime(b.header.time) + " · " + t("explorer.signers", { n: signed, total: (b.commit.signatures || []).length }) }));
+        el("p", { text: t("explorer.time") + ": " + EV.fmtTime(b.header.time, true) + " · " + t("explorer.signers", { n: signed, total: (b.commit.signatures || []).length }) }));
       const ul = el("ul", { class: "mono", id: "block-txs" });
       for (const [i, tx] of b.txs.entries()) {
         const info = (b.tx_info || [])[i] || { kind: "?" };
-        const li = el("li", {}, el("span", { class: "tx-kind", text: info.kind }), " " + tx.slice(0, 16) + "…");
+        const li = el("li", {}, el("span", { class: "tx-kind", text: t("kind." + info.kind) !== "kind." + info.kind ? t("kind." + info.kind) : info.kind }), " " + tx.slice(0, 16) + "…");
         if (info.tracking_code) li.append(" · ", el("a", { href: "/board?q=" + encodeURIComponent(info.tracking_code) + (info.election ? "&election=" + encodeURIComponent(info.election) : ""), text: t("explorer.ballotCode", { code: info.tracking_code }) }));
         ul.append(li);
       }
@@ -228,14 +251,15 @@
     };
     $("#block-form").addEventListener("submit", (e) => { e.preventDefault(); showBlock($("#block-height").value.trim()); });
     let st;
-    try { st = await EV.api("/api/status"); } catch (e) { alertMsg(e.message); return; }
+    try { st = await EV.api("/api/status"); } catch (e) { alertErr(e); return; }
+    if (st.status !== 200) { alertErr(EV.httpFail(st)); return; }
     const top = st.body.latest_height;
     for (let h = top; h > Math.max(0, top - 10); h--) {
       const r = await EV.api("/api/blocks/" + h).catch(() => null);
       if (!r || r.status !== 200) continue;
       const b = r.body;
       $("#blocks-table").append(el("tr", {}, el("td", {}, el("a", { href: "/explorer?height=" + h, text: String(h) })),
-        el("td", { text: EV.fmtTime(b.header.time) }), el("td", { text: String(b.txs.length) }), el("td", { class: "mono", text: b.block_id.hash.slice(0, 16) + "…" })));
+        el("td", { text: EV.fmtTime(b.header.time, true) }), el("td", { text: String(b.txs.length) }), el("td", { class: "mono", text: b.block_id.hash.slice(0, 16) + "…" })));
     }
     if (EV.params.get("height")) showBlock(EV.params.get("height"));
   }

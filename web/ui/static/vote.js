@@ -14,35 +14,63 @@
     if (h) h.focus();
   }
   function alertMsg(text) { $("#alert").textContent = text || ""; }
+  // showAlert shows err (a sentence, its details folded), with a button to
+  // reload the page when retry is set.
+  function showAlert(err, retry) {
+    EV.sayError($("#alert"), err);
+    if (retry) $("#alert").append(" ", el("button", { type: "button", class: "secondary", text: t("common.retry"), onclick: () => location.reload() }));
+  }
 
   async function init() {
     $("#phase").textContent = t("load.wasm");
     try {
       await EV.loadNodes();
-      try { V.ev = await EV.wasm; } catch (e) { throw new Error(t("err.wasm", { detail: e.message })); }
+      V.ev = await EV.wasm;
       $("#phase").textContent = t("load.election");
       V.id = await EV.electionID();
       V.info = await EV.loadElection(V.id);
     } catch (e) {
       $("#phase").textContent = "";
       $("#phase").hidden = true;
-      alertMsg(e.message);
-      $("#alert").append(" ", el("button", { type: "button", class: "secondary", text: t("common.retry"), onclick: () => location.reload() }));
+      if (!e.listed) showAlert(e, true); // else the page lists the chain's elections
       return;
     }
-    const m = V.info.manifest, rec = V.info.record;
+    const m = V.info.manifest;
     $("#title").textContent = m.title;
     document.title = m.title + " — evote";
     $("#footer-election").textContent = V.id;
-    try { await EV.pinValidators(); } catch (e) { alertMsg(e.message); }
-    if (rec.phase !== "open") {
-      $("#phase").textContent = t("phase." + rec.phase, { start: EV.fmtTime(m.start) });
+    try { await EV.pinValidators(); } catch (e) { showAlert(e); }
+    showPhase();
+  }
+
+  // showPhase says where the election stands. While voting is open (on
+  // the chain, and within its window by the node's clock) it shows the
+  // code step; before, it says when voting opens, and looks again then
+  // (every 5 s once the opening time has passed).
+  function showPhase() {
+    const m = V.info.manifest, rec = V.info.record, now = EV.now();
+    const start = Date.parse(m.start), end = Date.parse(m.end);
+    const times = { start: EV.fmtTime(m.start), end: EV.fmtTime(m.end) };
+    let key = "";
+    if (rec.phase === "closed" || rec.phase === "tallied") key = "phase." + rec.phase;
+    else if (now >= end) key = "phase.ended";
+    else if (now >= start && rec.phase !== "open") key = "phase.late";
+    else if (now < start) key = rec.phase === "ceremony" ? "phase.ceremony" : "phase.notYet";
+    if (key) {
+      $("#phase").textContent = t(key, times);
       $("#phase").className = "alert";
+      if (key === "phase.late" || key === "phase.ceremony" || key === "phase.notYet") {
+        setTimeout(async () => {
+          try { V.info = await EV.loadElection(V.id); } catch (e) { /* look again later */ }
+          showPhase();
+        }, Math.min(Math.max(start - now, 5000), 10 * 60 * 1000));
+      }
       return;
     }
-    $("#phase").textContent = t("phase.open", { end: EV.fmtTime(m.end) });
+    $("#phase").textContent = t("phase.open", times);
+    $("#phase").className = "notice";
     const h = V.ev.loadElection(JSON.stringify(m), rec.joint_key);
-    if (h.error) { alertMsg(h.error); return; }
+    if (h.error) { showAlert(EV.fail(t("err.module"), h.error), true); return; }
     V.election = h.handle;
     go("step-code");
     $("#code").focus();
@@ -85,13 +113,13 @@
     setTimeout(async () => {
       const code = $("#code").value;
       const r = V.ev.deriveCredential(code, V.id, V.info.record.roll_header);
-      if (r.error) { codeRefused(r.error, true); return; }
+      if (r.error) { codeRefused(EV.fail(t("derive.failed"), r.error), true); return; }
       if (V.credential) V.ev.forgetCredential(V.credential);
       V.credential = r.handle;
       const done = t("derive.done", { ms: Math.round(r.ms) });
       $("#derive-status").textContent = done + " " + t("roll.checking");
       let entry;
-      try { entry = await checkRoll(await index); } catch (err) { codeRefused(err.message, !err.notOnRoll); return; }
+      try { entry = await checkRoll(await index); } catch (err) { codeRefused(err, !err.notOnRoll); return; }
       $("#code").value = "";
       $("#derive-progress").hidden = true;
       $("#derive-status").textContent = done;
@@ -102,16 +130,15 @@
     }, 60);
   });
 
-  // codeRefused takes the voter back to the code with message, the code
-  // kept in the field when keep is set (a failure that retyping would not
-  // fix), else cleared to be typed again.
-  function codeRefused(message, keep) {
+  // codeRefused takes the voter back to the code with err's message, the
+  // code kept in the field when keep is set (a failure that retyping would
+  // not fix), else cleared to be typed again.
+  function codeRefused(err, keep) {
     if (V.credential) { V.ev.forgetCredential(V.credential); V.credential = 0; }
     $("#contests").textContent = ""; // no ballot for a refused code
     $("#derive").hidden = true; $("#derive-progress").hidden = true; $("#code-form").hidden = false;
     if (!keep) $("#code").value = "";
-    $("#code-status").textContent = message;
-    $("#code-status").className = "error";
+    EV.sayError($("#code-status"), err, "error");
     $("#code").setAttribute("aria-invalid", keep ? "false" : "true");
     $("#code").focus();
   }
@@ -122,18 +149,17 @@
   const rollPath = () => "/api/elections/" + encodeURIComponent(V.id) + "/roll";
   async function rollGet(path, as, notFound) {
     let r;
-    try { r = await EV.api(path, { as }); } catch (e) { throw new Error(t("roll.unreachable")); }
-    if (r.status === 404) throw new Error(notFound);
-    if (r.status !== 200) throw new Error(t("roll.http", { status: r.status, detail: (r.body && r.body.error) || "" }));
+    try { r = await EV.api(path, { as }); } catch (e) { throw EV.fail(t("roll.unreachable"), e.detail); }
+    if (r.status === 404) throw EV.fail(notFound, r.body && r.body.error);
+    if (r.status !== 200) throw EV.fail(t("roll.http", { status: r.status }), r.body && r.body.error);
     return r.body;
   }
   function fetchRollIndex() { return rollGet(rollPath(), "text", t("roll.notLoaded")); }
   function rollFailure(res) {
     switch (res.step) {
-      case "incomplete": return new Error(t("roll.incomplete", { loaded: res.loaded, chunks: res.chunks }));
-      case "index": return new Error(t("roll.badIndex", { detail: res.error }));
-      case "chunk": return new Error(t("roll.badChunk", { detail: res.error }));
-      default: return new Error(res.error);
+      case "incomplete": return EV.fail(t("roll.incomplete", { loaded: res.loaded, chunks: res.chunks }), res.error);
+      case "chunk": return EV.fail(t("roll.badChunk"), res.error);
+      default: return EV.fail(t("roll.badIndex"), res.error);
     }
   }
   // checkRoll resolves to the key's {style, weight}, or rejects with the
@@ -145,8 +171,8 @@
     const chunk = await rollGet(rollPath() + "/" + c.chunk, "bytes", t("roll.chunkMissing", { chunk: c.chunk + 1, chunks: c.chunks }));
     const l = V.ev.rollLookup(V.credential, c.chunk, chunk);
     if (l.error) throw rollFailure(l);
-    if (!l.onRoll) { const err = new Error(t("roll.notOnRoll")); err.notOnRoll = true; throw err; }
-    if (!contestsOf(l.style)) throw new Error(t("roll.unknownStyle", { style: l.style }));
+    if (!l.onRoll) { const err = EV.fail(t("roll.notOnRoll")); err.notOnRoll = true; throw err; }
+    if (!contestsOf(l.style)) throw EV.fail(t("roll.unknownStyle", { style: l.style }));
     return l;
   }
 
@@ -171,13 +197,14 @@
       default: return [0, n];
     }
   }
+  // ruleText is the contest's rule as a sentence ("Choose up to 3 of 7.").
   function ruleText(c) {
     const n = c.selections.length, r = c.rule;
     switch (r.kind) {
-      case "exactly": return "choose exactly " + r.count + " of " + n;
-      case "up-to": return "choose up to " + r.max + " of " + n;
-      case "range": return r.min === r.max ? "choose exactly " + r.min + " of " + n : "choose from " + r.min + " to " + r.max + " of " + n;
-      default: return "approve any number of the " + n;
+      case "exactly": return t("rule.exactly", { count: r.count, n });
+      case "up-to": return t("rule.upTo", { max: r.max, n });
+      case "range": return r.min === r.max ? t("rule.exactly", { count: r.min, n }) : t("rule.range", { min: r.min, max: r.max, n });
+      default: return t("rule.any", { n });
     }
   }
   // showWeight fills the weight notices (choices, review, receipt): shown
@@ -201,7 +228,7 @@
       const fs = el("fieldset", { id: "contest-" + ci, "aria-describedby": "rule-" + ci + " count-" + ci });
       fs.append(el("legend", { text: c.title }));
       if (c.description) fs.append(el("p", { text: c.description }));
-      fs.append(el("p", { class: "rule", id: "rule-" + ci, text: ruleText(c).replace(/^./, (x) => x.toUpperCase()) + "." }));
+      fs.append(el("p", { class: "rule", id: "rule-" + ci, text: ruleText(c) }));
       c.selections.forEach((s, si) => {
         const id = "sel-" + ci + "-" + si;
         const input = el("input", { type: radio ? "radio" : "checkbox", id, name: "contest-" + ci, value: s.id, "data-contest": c.id });
@@ -262,7 +289,7 @@
       const r = V.ev.encryptBallot(V.election, V.credential, JSON.stringify(V.choices));
       $("#encrypt").disabled = false;
       $("#encrypt-status").textContent = "";
-      if (r.error) { alertMsg(r.error); return; }
+      if (r.error) { showAlert(EV.fail(t("encrypt.failed"), r.error)); return; }
       alertMsg("");
       V.ballot = r;
       $("#tracking").textContent = r.trackingCode;
@@ -274,7 +301,7 @@
   $("#audit").addEventListener("click", () => {
     const a = V.ev.auditBallot(V.ballot.handle, V.credential);
     V.ballot = null;
-    if (a.error) { alertMsg(a.error); return; }
+    if (a.error) { showAlert(EV.fail(t("audit.error"), a.error)); go("step-review"); return; }
     $("#audit-title").textContent = t("audit.title", { code: a.trackingCode });
     const file = "audit-" + a.trackingCode + ".json"; // the name #audit-save saves it under
     $("#audit-explain").textContent = t("audit.explain", { file: file });
@@ -282,7 +309,7 @@
     const v = V.ev.verifyAudit(V.election, a.audit);
     const dl = $("#audit-choices");
     dl.textContent = "";
-    if (v.error) { $("#audit-result").textContent = t("audit.failed", { detail: v.error }); $("#audit-result").className = "error"; }
+    if (v.error) EV.say($("#audit-result"), t("audit.failed"), v.error, "error");
     else {
       $("#audit-result").textContent = t("audit.verified"); $("#audit-result").className = "ok";
       for (const c of styleContests()) {
@@ -299,7 +326,13 @@
     send({ type: "audit", election: V.id, audit: JSON.parse(a.audit) }, (m) => {
       if (m.type === "ack") { $("#audit-chain").textContent = t("audit.sent"); return; }
       if (m.type === "committed") { $("#audit-chain").textContent = t("audit.published", { height: m.receipt.height }); return "done"; }
-      if (m.type === "rejected" || m.type === "pending" || m.type === "error") return "done";
+      if (m.type === "throttled") return "retry";
+      if (m.type === "rejected" || m.type === "error" || m.type === "unreachable") {
+        const err = refusal(m);
+        EV.say($("#audit-chain"), t("audit.refused", { message: err.message }), err.detail, "error");
+        return "done";
+      }
+      if (m.type === "pending") return "done";
     });
   });
   $("#audit-save").addEventListener("click", () => EV.download("audit-" + V.auditCode + ".json", V.auditFile));
@@ -367,9 +400,15 @@
   }
 
   function log(text, cls) { $("#cast-log").append(el("li", { text, class: cls || false })); }
-  function rejection(m) {
-    const base = t("rej." + m.code) !== "rej." + m.code ? t("rej." + m.code) : t("rej.other");
-    return t("rej.reason", { message: base, reason: m.reason || "" });
+  // refusal is the sentence (EV.fail) for a final answer that is not a
+  // receipt: a rejection (its code's sentence), a websocket error (its
+  // close code's), or no node reachable. The node's own words are the
+  // technical details.
+  function refusal(m) {
+    const sentence = (prefix, code) => (t(prefix + code) !== prefix + code ? t(prefix + code) : t(prefix + "other"));
+    if (m.type === "rejected") return EV.fail(sentence("rej.", m.code), "code " + m.code + (m.reason ? ": " + m.reason : ""));
+    if (m.type === "error") return EV.fail(sentence("ws.", m.close_code), (m.close_code ? "close " + m.close_code + ": " : "") + (m.reason || ""));
+    return EV.fail(t("err.allUnreachable"));
   }
 
   $("#cast").addEventListener("click", () => {
@@ -383,6 +422,8 @@
     $("#receipt-save").hidden = true;
     $("#revote").hidden = true;
     $("#cast-tracking").textContent = b.trackingCode;
+    $("#cast-title").textContent = t("cast.title");
+    $("#cast-title").classList.remove("done");
     go("step-cast");
     let asked = false;
     send({ type: "cast", election: V.id, cast: b.cast }, (m, follow) => {
@@ -407,24 +448,22 @@
           }
           castFailed(m);
           return "done";
-        case "error": castFailed({ code: 0, reason: m.reason }); return "done";
-        case "unreachable": castFailed({ code: -1, reason: t("err.allUnreachable") }); return "done";
+        case "error": case "unreachable": castFailed(m); return "done";
       }
     });
   });
 
   function castFailed(m) {
-    const msg = m.code === -1 ? m.reason : rejection(m);
-    $("#cast-result").textContent = msg;
-    $("#cast-result").className = "error";
-    alertMsg(msg);
-    if (m.code === 6 || m.code === 19) { // wrong credential or style: back to the code
+    const err = refusal(m);
+    EV.say($("#cast-result"), err.message, err.detail, "error");
+    alertMsg(err.message);
+    if (m.type === "rejected" && (m.code === 6 || m.code === 19)) { // wrong credential or style: back to the code
       V.ev.forgetCredential(V.credential); V.credential = 0;
       $("#code-form").hidden = false; $("#derive").hidden = true;
       go("step-code"); $("#code").focus();
       return;
     }
-    if (m.code === 3 || m.code === 4) { $("#phase").textContent = t("phase.closed"); $("#phase").className = "alert"; return; }
+    if (m.type === "rejected" && (m.code === 3 || m.code === 4)) { $("#phase").textContent = t("phase.closed"); $("#phase").className = "alert"; return; }
     $("#revote").hidden = false;
   }
 
@@ -435,21 +474,31 @@
     V.receipt = text;
     $("#receipt-save").hidden = false;
     $("#revote").hidden = false;
-    if (!EV.validators) { $("#cast-result").textContent = t("cast.verifyFailed", { step: "validators", detail: t("err.allUnreachable") }); $("#cast-result").className = "error"; return; }
+    if (!EV.validators) { EV.say($("#cast-result"), t("cast.verifyFailed"), "validators: " + t("err.allUnreachable"), "error"); return; }
     const v = V.ev.verifyReceipt(text, EV.validators.json, EV.validators.chainID, V.election);
     if (v.error || v.trackingCode !== code) {
-      $("#cast-result").textContent = t("cast.verifyFailed", { step: v.step || "tracking-code", detail: v.error || code });
-      $("#cast-result").className = "error";
+      EV.say($("#cast-result"), t("cast.verifyFailed"), (v.step || "tracking-code") + ": " + (v.error || v.trackingCode + " \u2260 " + code), "error");
       return;
     }
     alertMsg("");
     $("#cast-result").textContent = t("cast.verified", { code: v.trackingCode, height: v.height, signers: v.signers, validators: v.validators });
     $("#cast-result").className = "ok";
     $("#cast-result").dataset.verified = "true";
+    // The headline says it plainly, above the tracking code.
+    $("#cast-title").textContent = t("cast.done");
+    $("#cast-title").classList.add("done");
     $("#cast-title").focus();
   }
   $("#receipt-save").addEventListener("click", () => EV.download("receipt-" + $("#cast-tracking").textContent + ".json", V.receipt));
-  $("#revote").addEventListener("click", () => { alertMsg(""); go("step-choose"); });
+  // A re-vote starts from an empty ballot: nothing of the last one is kept.
+  $("#revote").addEventListener("click", () => {
+    alertMsg("");
+    V.choices = null;
+    $("#review").textContent = "";
+    $("#choose-error").textContent = "";
+    buildContests();
+    go("step-choose");
+  });
 
   document.addEventListener("DOMContentLoaded", init);
 })();
