@@ -45,6 +45,16 @@ type KATBlock struct {
 	Txs    []string  `json:"txs"` // standard base64
 }
 
+// add appends a block of txs at the next height h, at time t0 + h minutes.
+func (k *KATBlocks) add(t0 time.Time, txs ...[]byte) {
+	b := KATBlock{Height: int64(len(k.Blocks) + 1)}
+	b.Time = t0.Add(time.Duration(b.Height) * time.Minute)
+	for _, tx := range txs {
+		b.Txs = append(b.Txs, base64.StdEncoding.EncodeToString(tx))
+	}
+	k.Blocks = append(k.Blocks, b)
+}
+
 // katAppHashes are the app hashes after each block of katFile
 // (docs/spec-chain.md §6 has the worked example), and katCodes the result
 // codes of the transactions of the block that has rejections.
@@ -187,14 +197,7 @@ func writeKAT(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := &KATBlocks{ChainID: e.ChainID, AppState: appState.Bytes()}
-	add := func(txs ...[]byte) {
-		b := KATBlock{Height: int64(len(k.Blocks) + 1)}
-		b.Time = t0.Add(time.Duration(b.Height) * time.Minute)
-		for _, tx := range txs {
-			b.Txs = append(b.Txs, base64.StdEncoding.EncodeToString(tx))
-		}
-		k.Blocks = append(k.Blocks, b)
-	}
+	add := func(txs ...[]byte) { k.add(t0, txs...) }
 	for _, b := range e.SetupBlocks(t) {
 		add(b...)
 	}
