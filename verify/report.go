@@ -250,6 +250,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "evote verification of election %q on chain %q\n", r.ElectionID, r.ChainID)
 	fmt.Fprintf(&b, "source: %s, heights %d to %d, genesis SHA-256 %s\n\n", r.Source, r.Heights[0], r.Heights[1], r.GenesisSHA)
+	b.WriteString(r.summary())
 	failed := 0
 	for _, c := range r.Checks {
 		mark := map[Status]string{Pass: "PASS", Fail: "FAIL", Skip: "SKIP"}[c.Status]
@@ -298,6 +299,43 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// summary says in plain words what the checks establish and whether they
+// passed, before the numbered checks.
+func (r *Report) summary() string {
+	var failed, skipped int
+	for _, c := range r.Checks {
+		switch c.Status {
+		case Fail:
+			failed++
+		case Skip:
+			skipped++
+		}
+	}
+	var verdict string
+	switch {
+	case failed > 0:
+		verdict = fmt.Sprintf("%d of %d checks FAILED. Do not rely on this election's published figures until the failures below are explained.", failed, len(r.Checks))
+	case len(r.Forks) > 0:
+		verdict = "The nodes disagree about the chain (a fork, below). Do not rely on this election until it is explained."
+	case r.Result != nil:
+		verdict = "Every check passed: the published result is the one the ballots on the chain give."
+	default:
+		verdict = "Every check passed so far; no result is published yet."
+	}
+	if skipped > 0 && failed == 0 {
+		verdict += fmt.Sprintf(" (%s nothing to check, marked SKIP.)", map[bool]string{true: "1 check had", false: fmt.Sprintf("%d checks had", skipped)}[skipped == 1])
+	}
+	return "In plain words: " + verdict + "\n" +
+		"Checked from the public record alone, with no trust in any authority node: the blocks are\n" +
+		"the ones more than 2/3 of the authorities signed; an official of the genesis defined the\n" +
+		"election; the trustees' key ceremony made its key; every ballot was cast with a credential\n" +
+		"on the roll, in the credential's ballot style, is well formed (its proofs), and only each\n" +
+		"credential's last ballot counts; the encrypted totals add up exactly those ballots; the\n" +
+		"trustees' decryptions of the totals are correct and give the published counts. Not checked\n" +
+		"here: who holds which credential, and whether a voter's device encrypted what the voter\n" +
+		"chose (a voter's audit checks that: evote verify-audit).\n\n"
 }
 
 // blankLine says a verified contest's blank count and how it is counted.
