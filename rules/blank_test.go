@@ -178,3 +178,49 @@ func with(counts []uint64, i int, v uint64) []uint64 {
 	out[i] = v
 	return out
 }
+
+// TestBlankBallotRefused: a signed ballot whose blank ciphertext is another
+// ballot's, or whose blank range proof is another ballot's, is refused by
+// the chain as an invalid proof (7) naming the contest and the blank part.
+func TestBlankBallotRefused(t *testing.T) {
+	t0 := time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)
+	all := ballot.DefaultStyleID
+	e := chaintest.NewWith(t, "blank-chain", "blank-2026", ballottest.Blank(), []credential.Entry{{Style: all, Weight: 1}, {Style: all, Weight: 1}}, t0, t0.Add(24*time.Hour))
+	k := &KATBlocks{ChainID: e.ChainID, AppState: e.GenesisAppState()}
+	for _, b := range e.SetupBlocks(t) {
+		k.add(t0, b...)
+	}
+	st := replayState(t, k)
+	_, officials, err := chain.ParseGenesisState(k.AppState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rules.New(k.ChainID, officials)
+	be := e.BallotElection(t)
+	p := &ballot.Plaintext{StyleID: all, Choices: map[string][]string{"contest-2": {"option-1"}}}
+	_, other := e.Cast(t, be, 1, p)
+	for _, tc := range []struct {
+		name   string
+		mutate func(b *ballot.EncryptedBlank)
+		part   string
+	}{
+		{"another ballot's blank ciphertext", func(b *ballot.EncryptedBlank) {
+			b.Ciphertext, b.Proof = other.Contests[0].Blank.Ciphertext, other.Contests[0].Blank.Proof
+		}, ballot.BlankSelection},
+		{"another ballot's blank range proof", func(b *ballot.EncryptedBlank) { b.Range = other.Contests[0].Blank.Range }, ballot.BlankRangeSelection},
+	} {
+		_, b := e.Cast(t, be, 0, p)
+		blank := *b.Contests[0].Blank
+		tc.mutate(&blank)
+		b.Contests[0].Blank = &blank
+		c, err := be.Sign(e.Credentials[0], b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := &wire.Ballot{ElectionID: e.Manifest.ElectionID, Cast: c.Encode()}
+		_, err = r.Block(int64(len(k.Blocks)+1), t0.Add(time.Hour)).Apply(st.Layer(), rules.Tx{Raw: wire.Encode(tx), Tx: tx})
+		if rej := rules.AsRejection(err); rej == nil || rej.Code != wire.CodeInvalidProof || rej.Contest != "contest-1" || rej.Selection != tc.part {
+			t.Errorf("%s: %v, want code 7 at contest-1, %s", tc.name, err, tc.part)
+		}
+	}
+}
