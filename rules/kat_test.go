@@ -101,13 +101,17 @@ func replay(t *testing.T, k *KATBlocks) (map[int64]string, map[int64][]wire.Code
 }
 
 func replayAll(t *testing.T, k *KATBlocks) (*rules.MemState, map[int64]string, map[int64][]wire.Code) {
+	return replayOn(t, k, rules.NewMemState())
+}
+
+// replayOn is replayAll on the empty state st.
+func replayOn(t *testing.T, k *KATBlocks, st *rules.MemState) (*rules.MemState, map[int64]string, map[int64][]wire.Code) {
 	t.Helper()
 	_, officials, err := chain.ParseGenesisState(k.AppState)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := rules.New(k.ChainID, officials)
-	st := rules.NewMemState()
 	for _, w := range rules.GenesisWrites(k.ChainID, k.AppState) {
 		st.Put(w.Bucket, w.Key, w.Value)
 	}

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"fmt"
+	"os"
 	"sort"
 	"strings"
 )
@@ -8,11 +10,22 @@ import (
 // MemState is a State in memory, for the verifier and tests. It keeps the
 // writes since the last Commit, so that the app hash of a block can be
 // computed as the nodes compute it.
+//
+// A reader that holds a large state can keep less of it in memory: the
+// values of a bucket the rules never read back need only count in the app
+// hash (HashOnly), and those of a bucket they read rarely can wait in a file
+// (Spill).
 type MemState struct {
 	m       map[string][]byte // bucket ‖ 0 ‖ key → value
 	pending []Write
 	index   map[string]int // positions in pending
 	appHash []byte
+
+	hashOnly map[string]bool
+	spill    *os.File
+	spilled  map[string]bool
+	refs     map[string]uint64 // bucket ‖ 0 ‖ key → offset (40 bits) ‖ length (24 bits) in spill
+	spillEnd int64
 }
 
 // NewMemState returns an empty state.
@@ -22,16 +35,73 @@ func NewMemState() *MemState {
 
 func memKey(bucket string, k []byte) string { return bucket + "\x00" + string(k) }
 
-// Get implements State.
-func (s *MemState) Get(bucket string, k []byte) ([]byte, bool, error) {
-	v, ok := s.m[memKey(bucket, k)]
-	return v, ok, nil
+// HashOnly makes the values written to buckets count in the app hash
+// without being kept: a later Get or ScanFrom of one of these buckets fails.
+// It is for a reader that knows the rules never read them (the verifier:
+// the tracking-code index, which only queries read). Call it before the
+// first Put.
+func (s *MemState) HashOnly(buckets ...string) {
+	if s.hashOnly == nil {
+		s.hashOnly = map[string]bool{}
+	}
+	for _, b := range buckets {
+		s.hashOnly[b] = true
+	}
 }
 
-// Put implements State.
+// Spill keeps the values written to buckets in f, an empty file open for
+// reading and writing, instead of in memory; memory keeps 8 bytes per key
+// besides the key. It is for large values that are rarely read (the
+// verifier: a ballot's ciphertexts, read again only when its credential
+// votes again). A value that cannot be written to f is kept in memory. Call
+// it before the first Put.
+func (s *MemState) Spill(f *os.File, buckets ...string) {
+	s.spill, s.spilled, s.refs = f, map[string]bool{}, map[string]uint64{}
+	for _, b := range buckets {
+		s.spilled[b] = true
+	}
+}
+
+const spillLenBits = 24
+
+// Get implements State.
+func (s *MemState) Get(bucket string, k []byte) ([]byte, bool, error) {
+	if s.hashOnly[bucket] {
+		return nil, false, fmt.Errorf("rules: this state does not keep the values of bucket %q", bucket)
+	}
+	mk := memKey(bucket, k)
+	if v, ok := s.m[mk]; ok {
+		return v, true, nil
+	}
+	if r, ok := s.refs[mk]; ok {
+		v, err := s.readSpilled(r)
+		return v, err == nil, err
+	}
+	return nil, false, nil
+}
+
+func (s *MemState) readSpilled(r uint64) ([]byte, error) {
+	v := make([]byte, r&(1<<spillLenBits-1))
+	if _, err := s.spill.ReadAt(v, int64(r>>spillLenBits)); err != nil {
+		return nil, fmt.Errorf("rules: reading a spilled value: %w", err)
+	}
+	return v, nil
+}
+
+// Put implements State. It keeps a copy of v.
 func (s *MemState) Put(bucket string, k, v []byte) {
 	mk := memKey(bucket, k)
-	s.m[mk] = v
+	v = append([]byte(nil), v...)
+	switch {
+	case s.hashOnly[bucket]:
+	case s.spilled[bucket] && s.spillValue(mk, v):
+		delete(s.m, mk)
+	default:
+		s.m[mk] = v
+		if s.refs != nil {
+			delete(s.refs, mk)
+		}
+	}
 	w := Write{Bucket: bucket, Key: append([]byte(nil), k...), Value: v}
 	if i, ok := s.index[mk]; ok {
 		s.pending[i] = w
@@ -41,6 +111,19 @@ func (s *MemState) Put(bucket string, k, v []byte) {
 	s.pending = append(s.pending, w)
 }
 
+// spillValue appends v to the spill file and reports whether it did.
+func (s *MemState) spillValue(mk string, v []byte) bool {
+	if len(v) >= 1<<spillLenBits || s.spillEnd+int64(len(v)) >= 1<<(64-spillLenBits) {
+		return false
+	}
+	if _, err := s.spill.WriteAt(v, s.spillEnd); err != nil {
+		return false
+	}
+	s.refs[mk] = uint64(s.spillEnd)<<spillLenBits | uint64(len(v))
+	s.spillEnd += int64(len(v))
+	return true
+}
+
 // Commit ends a block: if it wrote anything, the app hash becomes
 // NextAppHash of the previous one, the height and the block's writes.
 // It returns the app hash after the block.
@@ -48,6 +131,7 @@ func (s *MemState) Commit(height int64) []byte {
 	if len(s.pending) > 0 {
 		s.appHash = NextAppHash(s.appHash, height, ChangesHash(s.pending))
 	}
+	clear(s.pending)
 	s.pending = s.pending[:0]
 	clear(s.index)
 	return s.appHash
@@ -57,7 +141,9 @@ func (s *MemState) Commit(height int64) []byte {
 func (s *MemState) AppHash() []byte { return s.appHash }
 
 // Scan calls fn for every key of bucket that starts with prefix, in
-// ascending key order, with the key without the prefix.
+// ascending key order, with the key without the prefix. It calls fn for
+// none of a HashOnly bucket's keys, and stops at a spilled value it cannot
+// read.
 func (s *MemState) Scan(bucket string, prefix []byte, fn func(key, value []byte)) {
 	_ = s.ScanFrom(bucket, prefix, nil, func(k, v []byte) error {
 		fn(k[len(prefix):], v)
@@ -69,6 +155,9 @@ func (s *MemState) Scan(bucket string, prefix []byte, fn func(key, value []byte)
 // not before start, in ascending order, whole (the prefix included), until
 // fn returns an error.
 func (s *MemState) ScanFrom(bucket string, prefix, start []byte, fn func(key, value []byte) error) error {
+	if s.hashOnly[bucket] {
+		return fmt.Errorf("rules: this state does not keep the values of bucket %q", bucket)
+	}
 	p := memKey(bucket, prefix)
 	from := memKey(bucket, start)
 	var ks []string
@@ -77,10 +166,24 @@ func (s *MemState) ScanFrom(bucket string, prefix, start []byte, fn func(key, va
 			ks = append(ks, k)
 		}
 	}
+	if s.spilled[bucket] {
+		for k := range s.refs {
+			if strings.HasPrefix(k, p) && k >= from {
+				ks = append(ks, k)
+			}
+		}
+	}
 	sort.Strings(ks)
 	skip := len(bucket) + 1
 	for _, k := range ks {
-		if err := fn([]byte(k[skip:]), s.m[k]); err != nil {
+		v, ok := s.m[k]
+		if !ok {
+			var err error
+			if v, err = s.readSpilled(s.refs[k]); err != nil {
+				return err
+			}
+		}
+		if err := fn([]byte(k[skip:]), v); err != nil {
 			return err
 		}
 	}

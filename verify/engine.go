@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"os"
 	"slices"
 	"sync"
 
@@ -30,6 +31,11 @@ type engine struct {
 	pre   *rules.Prechecked
 	stats *proofStats
 	first bool // the genesis writes are not applied yet
+
+	// The file of the state's spilled values (rules.MemState.Spill), and
+	// its name if it could not be removed while open.
+	spill     *os.File
+	spillName string
 
 	// Window of blocks whose ballots are verified together.
 	pending        []*pendingBlock
@@ -87,6 +93,17 @@ type ptx struct {
 func newEngine(v *verifier) *engine {
 	e := &engine{v: v, id: v.rec.Index.ElectionID, st: rules.NewMemState(), stats: &proofStats{contests: map[string]int{}}, first: true,
 		cast: map[[32]byte]*castInfo{}, current: map[[32]byte]*castInfo{}}
+	// Memory grows with the state only by what the rules read back: the
+	// tracking-code index counts in the app hash only, and the ballots'
+	// ciphertexts (read again only for a re-vote) wait in a temporary file.
+	e.st.HashOnly(rules.BucketTracking)
+	if f, err := os.CreateTemp("", "evote-verify-*"); err == nil {
+		e.spill = f
+		if os.Remove(f.Name()) != nil {
+			e.spillName = f.Name() // removed by close
+		}
+		e.st.Spill(f, rules.BucketBallotCT)
+	}
 	e.pre = &rules.Prechecked{Checked: e.stats.count}
 	e.r = rules.New(v.chainID, v.officials)
 	e.r.Checks = e.pre
@@ -117,6 +134,16 @@ func (p *proofStats) count(e *ballot.Election, v *rules.Verified) {
 	n := int64(len(v.Ciphertexts) / crypto.CiphertextSize)
 	p.selections += n
 	p.proofs += n + int64(contests)
+}
+
+// close removes the state's spill file.
+func (e *engine) close() {
+	if e.spill != nil {
+		e.spill.Close()
+		if e.spillName != "" {
+			os.Remove(e.spillName)
+		}
+	}
 }
 
 // addBlock queues a block; its ballots are verified with those of the

@@ -140,6 +140,7 @@ func (v *verifier) run(ctx context.Context) {
 	v.timed(CheckIntegrity, v.checkIntegrity)
 	v.timed(CheckGenesis, v.checkGenesis)
 	v.e = newEngine(v)
+	defer v.e.close()
 	v.walk(ctx)
 	v.e.finish()
 	v.prog.done()
