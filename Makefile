@@ -6,7 +6,7 @@ PKGS        := ./...
 FUZZTIME    ?= 10s
 BENCHTIME   ?= 1s
 
-.PHONY: all build wasm demo test test-race fuzz check fmt vet staticcheck bench clean
+.PHONY: all build wasm demo test test-race fuzz check fmt vet staticcheck bench bench-large clean
 
 all: build
 
@@ -91,5 +91,16 @@ bench: build
 		/in headless Chromium: mean/ { for (i=1;i<=NF;i++) if ($$i=="mean") print "BenchmarkBrowserEncrypt10 1 " $$(i+1)*1e6 " ns/op" }' >> bench.out
 	$(GO) run ./internal/benchtable -in bench.out -out docs/benchmarks.md
 
+# A record of BENCHLARGE_N ten-selection ballots (internal/largerecord: four
+# authorities, real ballots and proofs), generated once into bench-large/ and
+# reused for the same N, verified with `evote verify --record`: the time, the
+# verifier's peak memory and its cost per selection against batched 0/1-proof
+# verification in the same run, written to docs/benchmarks-large.md. Not part
+# of `make bench`: a million ballots take about 45 minutes to generate on two
+# cores, and 6 GB of disk.
+BENCHLARGE_N ?= 1000000
+bench-large: build
+	$(GO) run ./internal/largerecord/cmd -n $(BENCHLARGE_N) -dir bench-large -evote bin/evote -go $(GO) -out docs/benchmarks-large.md
+
 clean:
-	rm -rf bin bench.out bench-cluster demo-data
+	rm -rf bin bench.out bench-cluster bench-large demo-data
