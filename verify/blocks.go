@@ -35,7 +35,7 @@ type walkItem struct {
 func (v *verifier) walk(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	items := make(chan walkItem, 16)
+	items := make(chan walkItem, 4)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(items)
