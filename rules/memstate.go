@@ -131,9 +131,14 @@ func (s *MemState) Commit(height int64) []byte {
 	if len(s.pending) > 0 {
 		s.appHash = NextAppHash(s.appHash, height, ChangesHash(s.pending))
 	}
-	clear(s.pending)
-	s.pending = s.pending[:0]
-	clear(s.index)
+	if cap(s.pending) > 1<<14 {
+		// A block of many writes (a roll): do not keep its room.
+		s.pending, s.index = nil, map[string]int{}
+	} else {
+		clear(s.pending)
+		s.pending = s.pending[:0]
+		clear(s.index)
+	}
 	return s.appHash
 }
 
