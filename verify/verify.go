@@ -18,8 +18,9 @@
 // convenience file of the record with what it derived.
 //
 // Threat model: the record and the nodes are untrusted input. A reader never
-// panics on it; memory grows with the state (a few hundred bytes per ballot:
-// its record and ciphertexts), not with the size of the blocks.
+// panics on it; memory grows with the state (under a kilobyte per ballot:
+// its record and its credential's; the ciphertexts wait in a temporary
+// file), not with the size of the blocks.
 package verify
 
 import (
