@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,163 +11,44 @@ import (
 	"testing"
 	"time"
 
-	abci "github.com/cometbft/cometbft/abci/types"
-	cmtversion "github.com/cometbft/cometbft/api/cometbft/version/v1"
-	cmted25519 "github.com/cometbft/cometbft/crypto/ed25519"
-	cmtjson "github.com/cometbft/cometbft/libs/json"
-	"github.com/cometbft/cometbft/types"
-	"github.com/cometbft/cometbft/version"
-
 	"github.com/evote/evote/ballot"
 	"github.com/evote/evote/ballot/ballottest"
 	"github.com/evote/evote/ballot/credential"
 	"github.com/evote/evote/chain"
 	"github.com/evote/evote/chain/chaintest"
-	"github.com/evote/evote/chain/store/pebblestore"
 	"github.com/evote/evote/crypto"
-	"github.com/evote/evote/record"
+	"github.com/evote/evote/internal/largerecord"
 	"github.com/evote/evote/trustee"
 	"github.com/evote/evote/verify"
 	"github.com/evote/evote/wire"
 )
 
-// synthChain builds a single-validator chain without consensus: it runs
-// the real application (chain.App over Pebble) on each block for the
-// results and app hashes, and makes and signs the blocks itself with
-// CometBFT's types and a validator key. It is legitimate test data: every
-// block is exactly what a one-validator CometBFT chain would commit.
+// synthChain is a one-authority chain (largerecord.Chain) whose every
+// failure fails tb.
 type synthChain struct {
-	tb      testing.TB
-	chainID string
-	priv    cmted25519.PrivKey
-	vals    *types.ValidatorSet
-	params  *types.ConsensusParams
-	app     *chain.App
-	w       *record.Writer
-	d       *record.Deriver
-	t0      time.Time
-
-	height      int64
-	prevID      types.BlockID
-	prevCommit  *types.Commit
-	prevResults []byte
-	prevApp     []byte
-	// appHash, if set, replaces the application's app hash of a block: a
-	// chain whose nodes hold another state than the rules give.
-	appHash func(height int64, got []byte) []byte
+	tb testing.TB
+	*largerecord.Chain
 }
 
-func newSynthChain(tb testing.TB, dir, chainID, electionID string, appState []byte, t0 time.Time) *synthChain {
-	priv := cmted25519.GenPrivKey()
-	val := types.NewValidator(priv.PubKey(), 10)
-	s := &synthChain{tb: tb, chainID: chainID, priv: priv, vals: types.NewValidatorSet([]*types.Validator{val}),
-		params: types.DefaultConsensusParams(), t0: t0}
-	s.params.Block.MaxBytes = 8 << 20
-	doc := &types.GenesisDoc{ChainID: chainID, GenesisTime: t0, InitialHeight: 1, ConsensusParams: s.params, AppState: appState,
-		Validators: []types.GenesisValidator{{Address: priv.PubKey().Address(), PubKey: priv.PubKey(), Power: 10, Name: "v0"}}}
-	if err := doc.ValidateAndComplete(); err != nil {
-		tb.Fatal(err)
-	}
-	st, err := pebblestore.New(context.Background(), pebblestore.Config{Dir: filepath.Join(dir, "state")})
+func newSynthChain(tb testing.TB, dir, chainID, electionID string, appState []byte, t0 time.Time, appHash func(int64, []byte) []byte) *synthChain {
+	c, err := largerecord.NewChain(context.Background(), dir, filepath.Join(dir, "record"), chainID, electionID, appState, t0,
+		largerecord.ChainOptions{Validators: 1, AppHash: appHash})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { st.Close() })
-	if s.app, err = chain.NewApp(st, chain.AppOptions{Now: func() time.Time { return t0.Add(time.Duration(s.height) * time.Second) }}); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := s.app.InitChain(context.Background(), &abci.InitChainRequest{ChainId: chainID, AppStateBytes: appState}); err != nil {
-		tb.Fatal(err)
-	}
-	if s.w, err = record.NewWriter(filepath.Join(dir, "record"), chainID, electionID); err != nil {
-		tb.Fatal(err)
-	}
-	g, _ := cmtjson.MarshalIndent(doc, "", "  ")
-	if err := s.w.WriteFile(record.GenesisFile, append(g, '\n')); err != nil {
-		tb.Fatal(err)
-	}
-	s.d = record.NewDeriver(electionID)
-	return s
+	tb.Cleanup(func() { c.Close() })
+	return &synthChain{tb: tb, Chain: c}
 }
 
-// block executes, makes, signs and records the next block.
-func (s *synthChain) block(txs [][]byte) []*abci.ExecTxResult {
-	s.height++
-	h := s.height
-	tm := s.t0.Add(time.Duration(h) * time.Second)
-	ctx := context.Background()
-	res, err := s.app.FinalizeBlock(ctx, &abci.FinalizeBlockRequest{Height: h, Time: tm, Txs: txs})
-	if err != nil {
-		s.tb.Fatal(err)
-	}
-	if _, err := s.app.Commit(ctx, &abci.CommitRequest{}); err != nil {
-		s.tb.Fatal(err)
-	}
-	if s.appHash != nil {
-		res.AppHash = s.appHash(h, res.AppHash)
-	}
-	last := s.prevCommit
-	if last == nil {
-		last = &types.Commit{}
-	}
-	b := &types.Block{Header: types.Header{
-		Version: cmtversion.Consensus{Block: version.BlockProtocol}, ChainID: s.chainID, Height: h, Time: tm,
-		LastBlockID: s.prevID, ValidatorsHash: s.vals.Hash(), NextValidatorsHash: s.vals.Hash(),
-		ConsensusHash: s.params.Hash(), AppHash: s.prevApp, LastResultsHash: s.prevResults,
-		ProposerAddress: s.priv.PubKey().Address(),
-	}, LastCommit: last}
-	for _, tx := range txs {
-		b.Data.Txs = append(b.Data.Txs, tx)
-	}
-	b.DataHash, b.EvidenceHash, b.LastCommitHash = b.Data.Hash(), b.Evidence.Hash(), last.Hash()
-	ps, err := b.MakePartSet(types.BlockPartSizeBytes)
-	if err != nil {
-		s.tb.Fatal(err)
-	}
-	id := types.BlockID{Hash: b.Header.Hash(), PartSetHeader: ps.Header()}
-	cm := &types.Commit{Height: h, BlockID: id, Signatures: []types.CommitSig{{
-		BlockIDFlag: types.BlockIDFlagCommit, ValidatorAddress: s.priv.PubKey().Address(), Timestamp: tm.Add(500 * time.Millisecond)}}}
-	sig, err := s.priv.Sign(cm.VoteSignBytes(s.chainID, 0))
-	if err != nil {
-		s.tb.Fatal(err)
-	}
-	cm.Signatures[0].Signature = sig
-	e := &record.Entry{Height: h, BlockID: id, Block: b, Commit: cm, AppHash: res.AppHash}
-	for _, r := range res.TxResults {
-		e.Results = append(e.Results, record.TxResult{Code: r.Code, Data: r.Data, Log: r.Log, Codespace: r.Codespace, GasWanted: r.GasWanted, GasUsed: r.GasUsed})
-	}
-	s.d.Block(e)
-	if err := s.w.AddBlock(e); err != nil {
-		s.tb.Fatal(err)
-	}
-	s.prevID, s.prevCommit, s.prevApp = id, cm, res.AppHash
-	s.prevResults = types.NewResults(res.TxResults).Hash()
-	return res.TxResults
-}
-
+// mustBlock adds a block whose every transaction is accepted.
 func (s *synthChain) mustBlock(txs ...[]byte) {
-	for i, r := range s.block(txs) {
-		if r.Code != 0 {
-			s.tb.Fatalf("height %d tx %d: code %d: %s", s.height, i, r.Code, r.Log)
-		}
+	if err := s.Block(context.Background(), txs); err != nil {
+		s.tb.Fatal(err)
 	}
-}
-
-func (s *synthChain) query(path string) json.RawMessage {
-	r, err := s.app.Query(context.Background(), &abci.QueryRequest{Path: path})
-	if err != nil || r.Code != 0 {
-		return nil
-	}
-	return r.Value
 }
 
 func (s *synthChain) close(id string) {
-	st := &record.NodeState{Election: s.query("election/" + id), Ceremony: s.query("ceremony/" + id),
-		Totals: s.query("totals/" + id), Shares: s.query("shares/" + id)}
-	if err := s.d.WriteFiles(s.w, st); err != nil {
-		s.tb.Fatal(err)
-	}
-	if err := s.w.Close(); err != nil {
+	if err := s.Finish(context.Background(), id); err != nil {
 		s.tb.Fatal(err)
 	}
 }
@@ -213,8 +93,7 @@ func buildRecordWith(tb testing.TB, dir string, n int, appHash func(int64, []byt
 		}
 		e.Credentials[i] = c
 	})
-	s := newSynthChain(tb, dir, e.ChainID, id, e.GenesisAppState(), t0)
-	s.appHash = appHash
+	s := newSynthChain(tb, dir, e.ChainID, id, e.GenesisAppState(), t0, appHash)
 	for _, blk := range e.SetupBlocks(tb) {
 		s.mustBlock(blk...)
 	}
@@ -230,7 +109,7 @@ func buildRecordWith(tb testing.TB, dir string, n int, appHash func(int64, []byt
 		s.mustBlock(txs[i:min(i+perBlock, n)]...)
 	}
 	s.mustBlock(wire.Encode(chain.CloseTx(e.ChainID, id, e.Official)))
-	totals, err := s.app.Totals(context.Background(), id)
+	totals, err := s.App().Totals(context.Background(), id)
 	if err != nil {
 		tb.Fatal(err)
 	}

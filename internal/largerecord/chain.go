@@ -19,16 +19,18 @@ import (
 	"github.com/evote/evote/record"
 )
 
-// Validators is the number of authorities that sign every block.
+// Validators is the number of authorities that sign every block of a
+// generated record.
 const Validators = 4
 
-// blockChain makes the blocks of a chain of Validators authorities without
-// consensus: it runs the real application (chain.App over Pebble) on each
-// block for the results and app hashes, and makes and signs each block and
-// its commit with CometBFT's types and the authorities' keys, as the
-// authorities would commit it when all of them sign. Every block is added to
-// the record as it is made.
-type blockChain struct {
+// Chain makes the blocks of a chain of authorities without consensus: it
+// runs the real application (chain.App over Pebble) on each block for the
+// results and app hashes, and makes and signs each block and its commit with
+// CometBFT's types and the authorities' keys, as the authorities would commit
+// it when all of them sign. Every block is added to the record as it is made.
+// It is legitimate test data: every block is exactly what such a chain
+// would commit.
+type Chain struct {
 	chainID string
 	privs   map[string]cmted25519.PrivKey // by address
 	vals    *types.ValidatorSet
@@ -44,17 +46,34 @@ type blockChain struct {
 	prevCommit  *types.Commit
 	prevResults []byte
 	prevApp     []byte
+	// appHash, if set, replaces the application's app hash of a block.
+	appHash func(height int64, got []byte) []byte
 }
 
-// newBlockChain starts the chain's application on a Pebble store in
-// stateDir and the record in recordDir, whose genesis it writes.
-func newBlockChain(ctx context.Context, stateDir, recordDir, chainID, electionID string, appState []byte, t0 time.Time) (*blockChain, error) {
-	s := &blockChain{chainID: chainID, privs: map[string]cmted25519.PrivKey{}, params: types.DefaultConsensusParams(), t0: t0}
+// ChainOptions tune a Chain.
+type ChainOptions struct {
+	// Validators is the number of authorities (Validators if 0).
+	Validators int
+	// AppHash, if set, replaces the application's app hash of each block
+	// (for tests: a chain whose nodes hold another state than the rules
+	// give).
+	AppHash func(height int64, got []byte) []byte
+}
+
+// NewChain starts a chain's application on a Pebble store in stateDir and
+// the record of election electionID in recordDir, whose genesis (at t0, with
+// appState) it writes. Block h has time t0 + h seconds. Close closes the
+// store.
+func NewChain(ctx context.Context, stateDir, recordDir, chainID, electionID string, appState []byte, t0 time.Time, opts ChainOptions) (*Chain, error) {
+	if opts.Validators <= 0 {
+		opts.Validators = Validators
+	}
+	s := &Chain{chainID: chainID, privs: map[string]cmted25519.PrivKey{}, params: types.DefaultConsensusParams(), t0: t0, appHash: opts.AppHash}
 	s.params.Block.MaxBytes = node.MaxBlockBytes
 	s.params.Block.MaxGas = -1
 	doc := &types.GenesisDoc{ChainID: chainID, GenesisTime: t0, InitialHeight: 1, ConsensusParams: s.params, AppState: appState}
 	var vals []*types.Validator
-	for i := range Validators {
+	for i := range opts.Validators {
 		priv := cmted25519.GenPrivKey()
 		s.privs[string(priv.PubKey().Address())] = priv
 		vals = append(vals, types.NewValidator(priv.PubKey(), 10))
@@ -93,11 +112,11 @@ func newBlockChain(ctx context.Context, stateDir, recordDir, chainID, electionID
 	return s, nil
 }
 
-func (s *blockChain) blockTime(h int64) time.Time { return s.t0.Add(time.Duration(h) * time.Second) }
+func (s *Chain) blockTime(h int64) time.Time { return s.t0.Add(time.Duration(h) * time.Second) }
 
-// block executes, makes, signs and records the next block; every
+// Block executes, makes, signs and records the next block; every
 // transaction must be accepted.
-func (s *blockChain) block(ctx context.Context, txs [][]byte) error {
+func (s *Chain) Block(ctx context.Context, txs [][]byte) error {
 	s.height++
 	h := s.height
 	tm := s.blockTime(h)
@@ -112,6 +131,9 @@ func (s *blockChain) block(ctx context.Context, txs [][]byte) error {
 		if r.Code != 0 {
 			return fmt.Errorf("largerecord: height %d transaction %d: code %d: %s", h, i, r.Code, r.Log)
 		}
+	}
+	if s.appHash != nil {
+		res.AppHash = s.appHash(h, res.AppHash)
 	}
 	last := s.prevCommit
 	if last == nil {
@@ -155,7 +177,7 @@ func (s *blockChain) block(ctx context.Context, txs [][]byte) error {
 	return nil
 }
 
-func (s *blockChain) query(ctx context.Context, path string) json.RawMessage {
+func (s *Chain) query(ctx context.Context, path string) json.RawMessage {
 	r, err := s.app.Query(ctx, &abci.QueryRequest{Path: path})
 	if err != nil || r.Code != 0 {
 		return nil
@@ -163,9 +185,15 @@ func (s *blockChain) query(ctx context.Context, path string) json.RawMessage {
 	return r.Value
 }
 
-// finish writes the convenience files from the application's state, as
-// `evote record export` does, and record.json.
-func (s *blockChain) finish(ctx context.Context, id string) error {
+// App is the chain's application.
+func (s *Chain) App() *chain.App { return s.app }
+
+// Height is the last block's height.
+func (s *Chain) Height() int64 { return s.height }
+
+// Finish writes the convenience files of election id from the application's
+// state, as `evote record export` does, and record.json.
+func (s *Chain) Finish(ctx context.Context, id string) error {
 	st := &record.NodeState{Election: s.query(ctx, "election/"+id), Ceremony: s.query(ctx, "ceremony/"+id),
 		Totals: s.query(ctx, "totals/"+id), Shares: s.query(ctx, "shares/"+id)}
 	if err := s.d.WriteFiles(s.w, st); err != nil {
@@ -174,4 +202,5 @@ func (s *blockChain) finish(ctx context.Context, id string) error {
 	return s.w.Close()
 }
 
-func (s *blockChain) close() error { return s.store.Close() }
+// Close closes the application's store.
+func (s *Chain) Close() error { return s.store.Close() }

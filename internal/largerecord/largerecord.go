@@ -120,11 +120,11 @@ func Generate(ctx context.Context, cfg Config) (*Stats, error) {
 	}
 	defer os.RemoveAll(stateDir)
 	appState, _ := json.Marshal(chain.GenesisState{Officials: []string{ballot.FormatEd25519Key(pub)}})
-	bc, err := newBlockChain(ctx, stateDir, cfg.Dir, chainID, id, appState, t0)
+	bc, err := NewChain(ctx, stateDir, cfg.Dir, chainID, id, appState, t0, ChainOptions{})
 	if err != nil {
 		return nil, err
 	}
-	defer bc.close()
+	defer bc.Close()
 
 	be, err := setup(ctx, bc, m, official, trustees, roll)
 	if err != nil {
@@ -137,7 +137,7 @@ func Generate(ctx context.Context, cfg Config) (*Stats, error) {
 	if err := tally(ctx, bc, be, m, official, trustees, cfg.Ballots); err != nil {
 		return nil, err
 	}
-	if err := bc.finish(ctx, id); err != nil {
+	if err := bc.Finish(ctx, id); err != nil {
 		return nil, err
 	}
 	sel := 0
@@ -179,9 +179,9 @@ func (c *credentials) roll(id string) (*credential.Roll, error) {
 
 // setup defines the election, runs the key ceremony, loads the roll and
 // opens the election, and returns the ballot election (with the joint key).
-func setup(ctx context.Context, bc *blockChain, m *ballot.Manifest, official ed25519.PrivateKey, trustees []*trustee.Key, roll *credential.Roll) (*ballot.Election, error) {
+func setup(ctx context.Context, bc *Chain, m *ballot.Manifest, official ed25519.PrivateKey, trustees []*trustee.Key, roll *credential.Roll) (*ballot.Election, error) {
 	id := m.ElectionID
-	if err := bc.block(ctx, encode(chain.DefineElectionTx(chainID, m, official))); err != nil {
+	if err := bc.Block(ctx, encode(chain.DefineElectionTx(chainID, m, official))); err != nil {
 		return nil, err
 	}
 	cer, err := trustee.NewCeremony(m)
@@ -212,7 +212,7 @@ func setup(ctx context.Context, bc *blockChain, m *ballot.Manifest, official ed2
 			msgs = append(msgs, msg)
 			txs = append(txs, chain.CeremonyTx(msg))
 		}
-		if err := bc.block(ctx, encode(txs...)); err != nil {
+		if err := bc.Block(ctx, encode(txs...)); err != nil {
 			return nil, err
 		}
 	}
@@ -231,17 +231,17 @@ func setup(ctx context.Context, bc *blockChain, m *ballot.Manifest, official ed2
 	for _, t := range rollTxs {
 		raw := wire.Encode(t)
 		if len(blk) > 0 && size+len(raw) > int(bc.params.Block.MaxBytes)/2 {
-			if err := bc.block(ctx, blk); err != nil {
+			if err := bc.Block(ctx, blk); err != nil {
 				return nil, err
 			}
 			blk, size = nil, 0
 		}
 		blk, size = append(blk, raw), size+len(raw)
 	}
-	if err := bc.block(ctx, blk); err != nil {
+	if err := bc.Block(ctx, blk); err != nil {
 		return nil, err
 	}
-	if err := bc.block(ctx, encode(chain.OpenTx(chainID, id, official))); err != nil {
+	if err := bc.Block(ctx, encode(chain.OpenTx(chainID, id, official))); err != nil {
 		return nil, err
 	}
 	k, err := crypto.DecodeNonIdentityPoint(trustees[0].Ceremonies[id].JointKey)
@@ -254,7 +254,7 @@ func setup(ctx context.Context, bc *blockChain, m *ballot.Manifest, official ed2
 // castAll casts one ballot per credential, cfg.PerBlock to a block: the
 // next block's ballots are encrypted (by cfg.Workers goroutines) while the
 // application executes the last one.
-func castAll(ctx context.Context, bc *blockChain, be *ballot.Election, creds *credentials, cfg Config, logf func(string, ...any)) error {
+func castAll(ctx context.Context, bc *Chain, be *ballot.Election, creds *credentials, cfg Config, logf func(string, ...any)) error {
 	style := be.Manifest.StyleIDs()[0]
 	contests, err := be.Manifest.StyleContests(style)
 	if err != nil {
@@ -302,7 +302,7 @@ func castAll(ctx context.Context, bc *blockChain, be *ballot.Election, creds *cr
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := bc.block(ctx, b.txs); err != nil {
+		if err := bc.Block(ctx, b.txs); err != nil {
 			return err
 		}
 		done += len(b.txs)
@@ -339,9 +339,9 @@ func castTx(be *ballot.Election, creds *credentials, i int, style string, contes
 
 // tally closes the election, publishes the totals, the decryption shares
 // of the first threshold trustees and the result.
-func tally(ctx context.Context, bc *blockChain, be *ballot.Election, m *ballot.Manifest, official ed25519.PrivateKey, trustees []*trustee.Key, n int) error {
+func tally(ctx context.Context, bc *Chain, be *ballot.Election, m *ballot.Manifest, official ed25519.PrivateKey, trustees []*trustee.Key, n int) error {
 	id := m.ElectionID
-	if err := bc.block(ctx, encode(chain.CloseTx(chainID, id, official))); err != nil {
+	if err := bc.Block(ctx, encode(chain.CloseTx(chainID, id, official))); err != nil {
 		return err
 	}
 	totals, err := bc.app.Totals(ctx, id)
@@ -352,7 +352,7 @@ func tally(ctx context.Context, bc *blockChain, be *ballot.Election, m *ballot.M
 	for _, c := range totals {
 		enc = append(enc, c.Encode()...)
 	}
-	if err := bc.block(ctx, encode(&wire.Totals{ElectionID: id, Ciphertexts: enc})); err != nil {
+	if err := bc.Block(ctx, encode(&wire.Totals{ElectionID: id, Ciphertexts: enc})); err != nil {
 		return err
 	}
 	k := m.Trustees.Threshold
@@ -363,7 +363,7 @@ func tally(ctx context.Context, bc *blockChain, be *ballot.Election, m *ballot.M
 			return err
 		}
 		shares = append(shares, sh)
-		if err := bc.block(ctx, encode(&wire.Share{ElectionID: id, Trustee: uint64(sh.Trustee), Share: sh.Encode(), Signature: sig.Encode()})); err != nil {
+		if err := bc.Block(ctx, encode(&wire.Share{ElectionID: id, Trustee: uint64(sh.Trustee), Share: sh.Encode(), Signature: sig.Encode()})); err != nil {
 			return err
 		}
 	}
@@ -387,7 +387,7 @@ func tally(ctx context.Context, bc *blockChain, be *ballot.Election, m *ballot.M
 	if err != nil {
 		return err
 	}
-	return bc.block(ctx, encode(&wire.Result{ElectionID: id, Counts: counts}))
+	return bc.Block(ctx, encode(&wire.Result{ElectionID: id, Counts: counts}))
 }
 
 func encode(txs ...wire.Tx) [][]byte {
