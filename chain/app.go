@@ -145,7 +145,9 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 }
 
 // CheckTx runs the same checks as block execution against the committed
-// state (and the current time), without keeping any change.
+// state (and the current time), without keeping any change, except that a
+// ballot this node has not verified yet (one a peer gossiped) has its proofs
+// verified in its block rather than here (admission).
 func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (resp *abci.CheckTxResponse, _ error) {
 	defer func() {
 		// A bug in a check must not take the node down with it, nor let the
@@ -169,7 +171,7 @@ func (a *App) CheckTx(ctx context.Context, req *abci.CheckTxRequest) (resp *abci
 	}
 	o := newOverlay(a.store)
 	o.committedView = true
-	_, err = r.Check(a.now()).Apply(committedState{view{ctx, o}, a}, rules.Tx{Raw: req.Tx, Tx: tx})
+	_, err = r.Check(a.now()).WithChecker(admission{checker{a}}).Apply(committedState{view{ctx, o}, a}, rules.Tx{Raw: req.Tx, Tx: tx})
 	if ferr := o.failed(); ferr != nil {
 		// Whatever the check made of it, a transaction checked against a
 		// state that could not be read is refused (and may be sent again).

@@ -75,7 +75,16 @@ func (h *harness) block(txs ...[]byte) []*abci.ExecTxResult {
 	return res.TxResults
 }
 
+// check checks tx as the node does a voter's transaction: its web server
+// verifies a ballot (App.VerifyBallot), then CheckTx.
 func (h *harness) check(tx []byte) *abci.CheckTxResponse {
+	h.t.Helper()
+	h.app.VerifyBallot(context.Background(), tx)
+	return h.checkGossiped(tx)
+}
+
+// checkGossiped is CheckTx alone, as for a transaction a peer gossiped.
+func (h *harness) checkGossiped(tx []byte) *abci.CheckTxResponse {
 	h.t.Helper()
 	r, err := h.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tx, Type: abci.CHECK_TX_TYPE_CHECK})
 	if err != nil {

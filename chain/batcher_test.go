@@ -14,9 +14,13 @@ import (
 	"github.com/evote/evote/wire"
 )
 
-// TestConcurrentCheckTx: ballots checked at the same time (and so verified in
-// shared batches) get exactly the codes they get one at a time, whatever
-// mixes of valid, bad-proof and forged ballots end up in a batch.
+// TestConcurrentCheckTx: ballots checked at the same time (verified by the
+// web server's App.VerifyBallot, then CheckTx, so verified in shared
+// batches) get exactly the codes they get one at a time, whatever mixes of
+// valid, bad-proof and forged ballots end up in a batch. Gossiped, the same
+// ballots (CheckTx alone, on a node that has not verified them) are
+// admitted but for the forged ones; their block then refuses the bad
+// proofs with the codes above.
 func TestConcurrentCheckTx(t *testing.T) {
 	e := chaintest.New(t, "test-chain", "city-2026", 6, t0, t0.Add(12*time.Hour))
 	setupBlocks := e.SetupBlocks(t)
@@ -58,6 +62,7 @@ func TestConcurrentCheckTx(t *testing.T) {
 		var wg sync.WaitGroup
 		for i, tx := range txs {
 			wg.Go(func() {
+				h2.app.VerifyBallot(context.Background(), tx)
 				r, err := h2.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tx, Type: abci.CHECK_TX_TYPE_CHECK})
 				if err != nil {
 					logs[i] = err.Error()
@@ -76,6 +81,21 @@ func TestConcurrentCheckTx(t *testing.T) {
 			if r := h.check(txs[i]); r.Code != got[i] || r.Log != logs[i] {
 				t.Errorf("round %d, ballot %d: alone %d %q, concurrently %d %q", round, i, r.Code, r.Log, got[i], logs[i])
 			}
+		}
+	}
+	h3 := node()
+	for i, tx := range txs {
+		gossip := want[i]
+		if gossip == uint32(wire.CodeInvalidProof) {
+			gossip = 0 // left to the block
+		}
+		if r := h3.checkGossiped(tx); r.Code != gossip {
+			t.Errorf("gossiped ballot %d: CheckTx code %d (%s), want %d", i, r.Code, r.Log, gossip)
+		}
+	}
+	for i, r := range h3.block(txs...) {
+		if r.Code != want[i] {
+			t.Errorf("gossiped ballot %d: block code %d (%s), want %d", i, r.Code, r.Log, want[i])
 		}
 	}
 }

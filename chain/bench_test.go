@@ -16,7 +16,10 @@ import (
 
 // BenchmarkBlock100Ballots finalises and commits blocks of 100 ballots on a
 // node that has not seen them in CheckTx (so their proofs are verified in one
-// batch per block), per ballot; and the CheckTx cost of one ballot.
+// batch per block), per ballot; the cost of admitting one voter's ballot at
+// its node (App.VerifyBallot, as the web server calls it, then CheckTx),
+// alone and 100 at a time; and CheckTx of a gossiped ballot, whose proofs
+// are left to its block.
 func BenchmarkBlock100Ballots(b *testing.B) {
 	t := &testing.T{}
 	e := chaintest.New(t, "test-chain", "city-2026", 100, t0, t0.Add(12*time.Hour))
@@ -57,7 +60,21 @@ func BenchmarkBlock100Ballots(b *testing.B) {
 				i = 0
 				b.StartTimer()
 			}
+			h.app.VerifyBallot(context.Background(), txs[i])
 			if r, _ := h.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: txs[i]}); r.Code != 0 {
+				b.Fatal(r.Log)
+			}
+			i++
+		}
+	})
+	b.Run("checktx-gossiped", func(b *testing.B) {
+		h := newHarnessB(b, e.GenesisAppState())
+		for _, blk := range setupBlocks {
+			h.block(blk...)
+		}
+		i := 0
+		for b.Loop() {
+			if r, _ := h.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: txs[i%len(txs)]}); r.Code != 0 {
 				b.Fatal(r.Log)
 			}
 			i++
@@ -79,6 +96,7 @@ func BenchmarkBlock100Ballots(b *testing.B) {
 			var wg sync.WaitGroup
 			for _, tx := range txs {
 				wg.Go(func() {
+					h.app.VerifyBallot(context.Background(), tx)
 					if r, _ := h.app.CheckTx(context.Background(), &abci.CheckTxRequest{Tx: tx}); r.Code != 0 {
 						b.Error(r.Log)
 					}

@@ -33,6 +33,54 @@ func (c checker) CheckBallot(e *ballot.Election, raw, cast []byte) *rules.Verifi
 	return v
 }
 
+// admission is the Checker of CheckTx. A ballot this node verified already
+// (a voter's, through its web server: App.VerifyBallot; or one of a block)
+// has its cached result. Any other, a ballot gossiped by a peer, is admitted
+// to the mempool on its encoding, signature and the state's checks: its
+// proofs are verified with the rest of its block, in one batch per block
+// (FinalizeBlock's preverify), instead of in CheckTx's smaller batches. The
+// block's outcome is the same either way; only the admission of a ballot
+// with a bad proof differs (it fails in the block, code 7, instead of at
+// the door). A ballot is signed over its proofs, so only the holder of a
+// credential can make one, and each is refused at its own node's door.
+type admission struct{ c checker }
+
+func (d admission) CheckBallot(e *ballot.Election, raw, cast []byte) *rules.Verified {
+	ck := cacheKey(e, raw)
+	if v, ok := d.c.a.verified.get(ck); ok {
+		return v
+	}
+	info, v := rules.InspectCast(e, cast)
+	if v != nil {
+		d.c.a.verified.put(ck, v) // malformed or badly signed, whatever its proofs
+		return v
+	}
+	return rules.Unverified(e, info)
+}
+
+func (d admission) CheckAudit(e *ballot.Election, raw, file []byte) *rules.Verified {
+	return d.c.CheckAudit(e, raw, file)
+}
+
+// VerifyBallot verifies a ballot transaction in full (its proofs batched
+// with concurrent ones) and caches the outcome, so that CheckTx then
+// refuses a bad one at once: the web server calls it for the ballots its
+// voters send before submitting them. Other transactions are left to
+// CheckTx.
+func (a *App) VerifyBallot(ctx context.Context, tx []byte) {
+	d, err := wire.Decode(tx)
+	b, ok := d.(*wire.Ballot)
+	r := a.Rules()
+	if err != nil || !ok || r == nil {
+		return
+	}
+	o := newOverlay(a.store)
+	o.committedView = true
+	if _, ec, err := r.Election(committedState{view{ctx, o}, a}, b.ElectionID); err == nil && ec.Ballot != nil {
+		checker{a}.CheckBallot(ec.Ballot, tx, b.Cast)
+	}
+}
+
 func (c checker) CheckAudit(e *ballot.Election, raw, file []byte) *rules.Verified {
 	ck := cacheKey(e, raw)
 	if v, ok := c.a.verified.get(ck); ok {

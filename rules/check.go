@@ -144,6 +144,34 @@ func (direct) CheckAudit(e *ballot.Election, _ []byte, file []byte) *Verified {
 	return CheckAudit(e, file)
 }
 
+// Unverified is the result of a ballot's decoding and signature check
+// (InspectCast) without its proofs: what a node's admission of a ballot it
+// did not verify itself (CheckTx of a gossiped ballot) uses for the state's
+// checks. The proofs are verified when the ballot is in a block; block
+// execution never uses an Unverified result.
+func Unverified(e *ballot.Election, info *ballot.CastInfo) *Verified {
+	cts, _ := e.CiphertextBytes(info.Ballot) // the header was checked already
+	return &Verified{Hash: info.Hash, Credential: info.Credential, Style: info.Style, Ciphertexts: cts}
+}
+
+// WithChecker makes the block's ballots and audits use c for their pure
+// checks instead of the rules' Checker. Only for Check (CheckTx's
+// admission, which may leave the proofs to the block).
+func (b *Block) WithChecker(c Checker) *Block {
+	if !b.check {
+		panic("rules: WithChecker on the execution of a block: a block verifies every proof")
+	}
+	b.chk = c
+	return b
+}
+
+func (b *Block) checker() Checker {
+	if b.chk != nil {
+		return b.chk
+	}
+	return b.r.checker()
+}
+
 func (r *Rules) checker() Checker {
 	if r.Checks != nil {
 		return r.Checks

@@ -77,6 +77,7 @@ type Block struct {
 	// not even the app hash.
 	totals  map[string][]crypto.Ciphertext
 	changed map[string]bool
+	chk     Checker // nil: the rules' Checker
 }
 
 // Block starts the execution of the block at height with the block's time.

@@ -42,7 +42,7 @@ func (x *exec) voterTx(tx wire.Tx, pure func(Checker, *ballot.Election) *Verifie
 	if err := x.checkVoting(rec, ec); err != nil {
 		return nil, nil, nil, err
 	}
-	v := pure(x.b.r.checker(), ec.Ballot)
+	v := pure(x.b.checker(), ec.Ballot)
 	if v.Err != nil {
 		return nil, nil, nil, v.Err
 	}

@@ -396,6 +396,11 @@ func (c *conn) broadcast(id, election, kind string, tx, payload []byte) {
 	txHash := hex.EncodeToString(hash[:])
 	outcome, forget := c.hub.watch(hash)
 	defer forget()
+	if kind == protocol.KindBallot && c.s.app != nil {
+		// Verify the voter's proofs here, so that a bad ballot is refused
+		// at once (CheckTx leaves a gossiped ballot's proofs to its block).
+		c.s.app.VerifyBallot(ctx, tx)
+	}
 	res, err := c.s.rpc.BroadcastTxSync(ctx, tx)
 	already := false
 	switch {
