@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 )
 
 // MemState is a State in memory, for the verifier and tests. It keeps the
@@ -16,7 +15,7 @@ import (
 // hash (HashOnly), and those of a bucket they read rarely can wait in a file
 // (Spill).
 type MemState struct {
-	m       map[string][]byte // bucket ‖ 0 ‖ key → value
+	m       keyMap[[]byte] // bucket ‖ 0 ‖ key → value
 	pending []Write
 	index   map[string]int // positions in pending
 	appHash []byte
@@ -24,13 +23,17 @@ type MemState struct {
 	hashOnly map[string]bool
 	spill    *os.File
 	spilled  map[string]bool
-	refs     map[string]uint64 // bucket ‖ 0 ‖ key → offset (40 bits) ‖ length (24 bits) in spill
-	spillEnd int64
+	refs     keyMap[uint64] // bucket ‖ 0 ‖ key → offset (40 bits) ‖ length (24 bits) in spill
+	// The spilled values from offset flushed to end are in buf, not yet
+	// in the file; all of them if writing to the file failed.
+	buf            []byte
+	flushed, end   int64
+	spillWriteFail bool
 }
 
 // NewMemState returns an empty state.
 func NewMemState() *MemState {
-	return &MemState{m: map[string][]byte{}, index: map[string]int{}}
+	return &MemState{m: newKeyMap[[]byte](), index: map[string]int{}}
 }
 
 func memKey(bucket string, k []byte) string { return bucket + "\x00" + string(k) }
@@ -50,13 +53,14 @@ func (s *MemState) HashOnly(buckets ...string) {
 }
 
 // Spill keeps the values written to buckets in f, an empty file open for
-// reading and writing, instead of in memory; memory keeps 8 bytes per key
-// besides the key. It is for large values that are rarely read (the
-// verifier: a ballot's ciphertexts, read again only when its credential
-// votes again). A value that cannot be written to f is kept in memory. Call
-// it before the first Put.
+// reading and writing, instead of in memory: memory keeps 8 bytes per key
+// besides the key. It is for values that are rarely read (the verifier: a
+// ballot's ciphertexts and record, and the ballot that counts for a
+// credential, read again only when the credential votes again and, for the
+// records, once at the end). If writing to f fails, the values stay in
+// memory. Call it before the first Put.
 func (s *MemState) Spill(f *os.File, buckets ...string) {
-	s.spill, s.spilled, s.refs = f, map[string]bool{}, map[string]uint64{}
+	s.spill, s.spilled, s.refs = f, map[string]bool{}, newKeyMap[uint64]()
 	for _, b := range buckets {
 		s.spilled[b] = true
 	}
@@ -70,10 +74,10 @@ func (s *MemState) Get(bucket string, k []byte) ([]byte, bool, error) {
 		return nil, false, fmt.Errorf("rules: this state does not keep the values of bucket %q", bucket)
 	}
 	mk := memKey(bucket, k)
-	if v, ok := s.m[mk]; ok {
+	if v, ok := s.m.get(mk, k); ok {
 		return v, true, nil
 	}
-	if r, ok := s.refs[mk]; ok {
+	if r, ok := s.refs.get(mk, k); s.spilled[bucket] && ok {
 		v, err := s.readSpilled(r)
 		return v, err == nil, err
 	}
@@ -81,8 +85,12 @@ func (s *MemState) Get(bucket string, k []byte) ([]byte, bool, error) {
 }
 
 func (s *MemState) readSpilled(r uint64) ([]byte, error) {
-	v := make([]byte, r&(1<<spillLenBits-1))
-	if _, err := s.spill.ReadAt(v, int64(r>>spillLenBits)); err != nil {
+	off, n := int64(r>>spillLenBits), int64(r&(1<<spillLenBits-1))
+	if off >= s.flushed {
+		return append([]byte(nil), s.buf[off-s.flushed:off-s.flushed+n]...), nil
+	}
+	v := make([]byte, n)
+	if _, err := s.spill.ReadAt(v, off); err != nil {
 		return nil, fmt.Errorf("rules: reading a spilled value: %w", err)
 	}
 	return v, nil
@@ -94,12 +102,12 @@ func (s *MemState) Put(bucket string, k, v []byte) {
 	v = append([]byte(nil), v...)
 	switch {
 	case s.hashOnly[bucket]:
-	case s.spilled[bucket] && s.spillValue(mk, v):
-		delete(s.m, mk)
+	case s.spilled[bucket] && s.spillValue(mk, k, v):
+		s.m.delete(mk, k)
 	default:
-		s.m[mk] = v
-		if s.refs != nil {
-			delete(s.refs, mk)
+		s.m.put(mk, k, v)
+		if s.spilled[bucket] {
+			s.refs.delete(mk, k)
 		}
 	}
 	w := Write{Bucket: bucket, Key: append([]byte(nil), k...), Value: v}
@@ -111,16 +119,22 @@ func (s *MemState) Put(bucket string, k, v []byte) {
 	s.pending = append(s.pending, w)
 }
 
-// spillValue appends v to the spill file and reports whether it did.
-func (s *MemState) spillValue(mk string, v []byte) bool {
-	if len(v) >= 1<<spillLenBits || s.spillEnd+int64(len(v)) >= 1<<(64-spillLenBits) {
+// spillValue appends v to the spilled values and reports whether it did.
+// They are written to the file a megabyte at a time.
+func (s *MemState) spillValue(mk string, k, v []byte) bool {
+	if len(v) >= 1<<spillLenBits || s.end+int64(len(v)) >= 1<<(64-spillLenBits) {
 		return false
 	}
-	if _, err := s.spill.WriteAt(v, s.spillEnd); err != nil {
-		return false
+	s.refs.put(mk, k, uint64(s.end)<<spillLenBits|uint64(len(v)))
+	s.buf = append(s.buf, v...)
+	s.end += int64(len(v))
+	if len(s.buf) >= 1<<20 && !s.spillWriteFail {
+		if _, err := s.spill.WriteAt(s.buf, s.flushed); err != nil {
+			s.spillWriteFail = true // the values stay in buf
+			return true
+		}
+		s.flushed, s.buf = s.end, s.buf[:0]
 	}
-	s.refs[mk] = uint64(s.spillEnd)<<spillLenBits | uint64(len(v))
-	s.spillEnd += int64(len(v))
 	return true
 }
 
@@ -165,30 +179,27 @@ func (s *MemState) ScanFrom(bucket string, prefix, start []byte, fn func(key, va
 	}
 	p := memKey(bucket, prefix)
 	from := memKey(bucket, start)
-	var ks []string
-	for k := range s.m {
-		if strings.HasPrefix(k, p) && k >= from {
-			ks = append(ks, k)
-		}
+	type kv struct {
+		k string
+		v []byte
+		r uint64
 	}
+	var kvs []kv
+	s.m.each(p, from, func(k string, v []byte) { kvs = append(kvs, kv{k: k, v: v}) })
 	if s.spilled[bucket] {
-		for k := range s.refs {
-			if strings.HasPrefix(k, p) && k >= from {
-				ks = append(ks, k)
-			}
-		}
+		s.refs.each(p, from, func(k string, r uint64) { kvs = append(kvs, kv{k: k, r: r}) })
 	}
-	sort.Strings(ks)
+	sort.Slice(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
 	skip := len(bucket) + 1
-	for _, k := range ks {
-		v, ok := s.m[k]
-		if !ok {
+	for _, e := range kvs {
+		v := e.v
+		if v == nil {
 			var err error
-			if v, err = s.readSpilled(s.refs[k]); err != nil {
+			if v, err = s.readSpilled(e.r); err != nil {
 				return err
 			}
 		}
-		if err := fn([]byte(k[skip:]), v); err != nil {
+		if err := fn([]byte(e.k[skip:]), v); err != nil {
 			return err
 		}
 	}

@@ -93,16 +93,18 @@ type ptx struct {
 func newEngine(v *verifier) *engine {
 	e := &engine{v: v, id: v.rec.Index.ElectionID, st: rules.NewMemState(), stats: &proofStats{contests: map[string]int{}}, first: true,
 		cast: map[[32]byte]*castInfo{}, current: map[[32]byte]*castInfo{}}
-	// Memory grows with the state only by what the rules read back: the
-	// tracking-code index counts in the app hash only, and the ballots'
-	// ciphertexts (read again only for a re-vote) wait in a temporary file.
+	// Memory grows with the state only by what the rules read back at
+	// once: the tracking-code index counts in the app hash only, and the
+	// ballots' ciphertexts and records and the ballot that counts for each
+	// credential (read again only for a re-vote, and the records once at
+	// the end) wait in a temporary file.
 	e.st.HashOnly(rules.BucketTracking)
 	if f, err := os.CreateTemp("", "evote-verify-*"); err == nil {
 		e.spill = f
 		if os.Remove(f.Name()) != nil {
 			e.spillName = f.Name() // removed by close
 		}
-		e.st.Spill(f, rules.BucketBallotCT)
+		e.st.Spill(f, rules.BucketBallotCT, rules.BucketBallot, rules.BucketCurrent)
 	}
 	e.pre = &rules.Prechecked{Checked: e.stats.count}
 	e.r = rules.New(v.chainID, v.officials)
