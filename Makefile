@@ -84,8 +84,12 @@ BENCHVOTERS ?= 5000
 BENCHCLIENTS ?= 384
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -timeout 60m $(BENCHPKGS) | tee bench.out
-	rm -rf bench-cluster && ./bin/evote demo --dir bench-cluster --config election-configs/benchmark-10-selections.yaml \
+	rm -rf bench-cluster bench-prof && mkdir bench-prof && EVOTE_CPUPROFILE_DIR=$$PWD/bench-prof EVOTE_CPUPROFILE_WINDOW=1 \
+		./bin/evote demo --dir bench-cluster --config election-configs/benchmark-10-selections.yaml \
 		--voters $(BENCHVOTERS) --clients $(BENCHCLIENTS) --revote 0 --audit 0 --invalid 0 --bench-out bench.out
+	{ echo "# Where a node's CPU goes"; echo; \
+	  echo "Written by \`make bench\` from the CPU profiles of the 4 nodes of its cluster benchmark, taken while the $(BENCHVOTERS) voters cast (internal/cpubreak: each sample goes to the first component, in the table's order of internal/cpubreak, with a function on its stack)."; echo; \
+	  $(GO) run ./internal/cpubreak/cmd -ballots $(BENCHVOTERS) -nodes 4 bench-prof/evote-node-start-*-window.cpu.pprof; } > docs/benchmarks-cpu.md
 	$(GO) test -count=1 -run 'TestBrowser' -v ./web/uitest 2>&1 | awk '\
 		/evote.wasm: .* gzipped/ { for (i=1;i<=NF;i++) if ($$(i+1)=="gzipped") print "BenchmarkWasmGzipSize 1 " $$i " gzip-bytes" } \
 		/in headless Chromium: mean/ { for (i=1;i<=NF;i++) if ($$i=="mean") print "BenchmarkBrowserEncrypt10 1 " $$(i+1)*1e6 " ns/op" }' >> bench.out
@@ -103,4 +107,4 @@ bench-large: build
 	$(GO) run ./internal/largerecord/cmd -n $(BENCHLARGE_N) -dir bench-large -evote bin/evote -go $(GO) -out docs/benchmarks-large.md
 
 clean:
-	rm -rf bin bench.out bench-cluster bench-large demo-data
+	rm -rf bin bench.out bench-cluster bench-prof bench-large demo-data

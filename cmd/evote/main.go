@@ -9,10 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 )
@@ -98,6 +101,11 @@ func main() {
 // their nodes.
 const envCPUProfileDir = "EVOTE_CPUPROFILE_DIR"
 
+// envCPUProfileWindow, set with envCPUProfileDir, makes a process profile
+// only a window of its run: from SIGUSR1 to SIGUSR2 (the benchmark's
+// casting phase, internal/demo), into COMMAND-SUBCOMMAND-PID-window.cpu.pprof.
+const envCPUProfileWindow = "EVOTE_CPUPROFILE_WINDOW"
+
 func startCPUProfile(args []string) (stop func()) {
 	dir := os.Getenv(envCPUProfileDir)
 	if dir == "" {
@@ -108,6 +116,9 @@ func startCPUProfile(args []string) (stop func()) {
 		if !strings.HasPrefix(a, "-") {
 			name += "-" + a
 		}
+	}
+	if os.Getenv(envCPUProfileWindow) != "" {
+		return profileWindow(filepath.Join(dir, fmt.Sprintf("%s-%d-window.cpu.pprof", name, os.Getpid())))
 	}
 	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("%s-%d.cpu.pprof", name, os.Getpid())))
 	if err == nil {
@@ -120,5 +131,52 @@ func startCPUProfile(args []string) (stop func()) {
 	return func() {
 		pprof.StopCPUProfile()
 		f.Close()
+	}
+}
+
+// profileWindow profiles from SIGUSR1 to SIGUSR2 into file.
+func profileWindow(file string) (stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGUSR1, syscall.SIGUSR2)
+	done := make(chan struct{})
+	var mu sync.Mutex
+	var f *os.File
+	end := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if f != nil {
+			pprof.StopCPUProfile()
+			f.Close()
+			f = nil
+		}
+	}
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case s := <-sigs:
+				if s == syscall.SIGUSR2 {
+					end()
+					continue
+				}
+				mu.Lock()
+				if f == nil {
+					if g, err := os.Create(file); err == nil {
+						if pprof.StartCPUProfile(g) == nil {
+							f = g
+						} else {
+							g.Close()
+						}
+					}
+				}
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		end()
 	}
 }

@@ -58,7 +58,8 @@ type row struct {
 var rows = []row{
 	{"group: variable-base scalar multiplication (circl Mul)", "BenchmarkGroupMul", "ns/op", "", "baseline"},
 	{"group: fixed-base scalar multiplication (MulGen)", "BenchmarkGroupMulGen", "ns/op", "BenchmarkGroupMul", ""},
-	{"encrypt one selection with its 0/1 proof", "BenchmarkEncryptSelection", "ns/op", "BenchmarkGroupMul", ""},
+	{"group: multiplication by the election key with its fixed-base table", "BenchmarkFixedBaseMul", "ns/op", "BenchmarkGroupMul", ""},
+	{"encrypt one selection with its 0/1 proof", "BenchmarkEncryptSelection", "ns/op", "BenchmarkGroupMul", "target ≤ 4 × GroupMul"},
 	{"verify one 0/1 proof singly", "BenchmarkVerifySelection", "ns/op", "BenchmarkGroupMul", ""},
 	{"verify 0/1 proofs in batches of 1,000, one core (per proof)", "BenchmarkVerifySelectionBatch/n=1000/workers=1", "ns/proof", "BenchmarkVerifySelection", "target ≤ 0.25 of single"},
 	{"verify 0/1 proofs in batches of 1,000, all cores (per proof)", "BenchmarkVerifySelectionBatch/n=1000/workers=2", "ns/proof", "BenchmarkVerifySelection", ""},
@@ -90,6 +91,8 @@ var rows = []row{
 	{"verify a record of ten-selection ballots, both cores (per selection)", "BenchmarkVerify100k", "µs/selection", "BenchmarkVerifySelectionBatch/n=1000/workers=2:ns/proof", "µs; target ≤ 1.5 × batched proof, both cores"},
 	{"browser: encrypt, prove and sign a 10-selection ballot in headless Chromium (WebAssembly)", "BenchmarkBrowserEncrypt10", "ns/op", "", "target ≤ 200 ms"},
 	{"browser: gzip size of evote.wasm (bytes)", "BenchmarkWasmGzipSize", "gzip-bytes", "", "count, not time; target ≤ 1.5 MB"},
+	{"rules: verify 100 signed casts of the cluster's ten-selection ballot from their bytes, one batch, one core (per ballot)", "BenchmarkVerifyCasts10", "ns/ballot", "", "baseline of the node CPU row"},
+	{"4-node cluster: node CPU per committed ballot and node, while the voters cast", "BenchmarkClusterCast", "node-cpu-ns/ballot", "BenchmarkVerifyCasts10:ns/ballot", "target ≤ 1.3 × verifying the ballot"},
 	{"4-node cluster: committed ten-selection ballots per second, whole run", "BenchmarkClusterCast", "ballots/s", "", "count, not time; target ≥ 300"},
 	{"4-node cluster: the same, sustained (10th to 90th percentile of receipt arrivals)", "BenchmarkClusterCast", "sustained-ballots/s", "", "count, not time"},
 	{"4-node cluster: committed-receipt latency p50", "BenchmarkClusterCast", "p50-ns", "", ""},
