@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -86,7 +85,7 @@ func buildRecordWith(tb testing.TB, dir string, n int, appHash func(int64, []byt
 		tb.Fatal(err)
 	}
 	e.Credentials = make([]*credential.Credential, n)
-	parallel(n, func(i int) {
+	largerecord.Parallel(n, 2, func(i int) {
 		c, err := credential.Derive(e.Codes[i], id, chaintest.CheapKDF)
 		if err != nil {
 			panic(err)
@@ -99,7 +98,7 @@ func buildRecordWith(tb testing.TB, dir string, n int, appHash func(int64, []byt
 	}
 	be := e.BallotElection(tb)
 	txs := make([][]byte, n)
-	parallel(n, func(i int) {
+	largerecord.Parallel(n, 2, func(i int) {
 		p := &ballot.Plaintext{StyleID: ballot.DefaultStyleID, Choices: map[string][]string{
 			m.Contests[0].ID: {m.Contests[0].Selections[i%10].ID}}}
 		txs[i], _ = e.Cast(tb, be, i, p)
@@ -147,29 +146,6 @@ func buildRecordWith(tb testing.TB, dir string, n int, appHash func(int64, []byt
 	s.mustBlock(wire.Encode(&wire.Result{ElectionID: id, Counts: counts}))
 	s.close(id)
 	return filepath.Join(dir, "record")
-}
-
-func parallel(n int, f func(i int)) {
-	var wg sync.WaitGroup
-	var next sync.Mutex
-	i := 0
-	for range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				next.Lock()
-				k := i
-				i++
-				next.Unlock()
-				if k >= n {
-					return
-				}
-				f(k)
-			}
-		}()
-	}
-	wg.Wait()
 }
 
 // BenchmarkVerify100k verifies a record of ten-selection ballots: 100,000

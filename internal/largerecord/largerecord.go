@@ -159,7 +159,7 @@ type credentials struct {
 func newCredentials(n, workers int) *credentials {
 	c := &credentials{pubs: make([]ed25519.PublicKey, n)}
 	_, _ = rand.Read(c.seed[:])
-	parallel(n, workers, func(i int) { c.pubs[i] = c.key(i).Public().(ed25519.PublicKey) })
+	Parallel(n, workers, func(i int) { c.pubs[i] = c.key(i).Public().(ed25519.PublicKey) })
 	return c
 }
 
@@ -274,7 +274,7 @@ func castAll(ctx context.Context, bc *Chain, be *ballot.Election, creds *credent
 			txs := make([][]byte, min(cfg.PerBlock, n-first))
 			var mu sync.Mutex
 			var ferr error
-			parallel(len(txs), cfg.Workers, func(j int) {
+			Parallel(len(txs), cfg.Workers, func(j int) {
 				raw, err := castTx(be, creds, first+j, style, contests)
 				mu.Lock()
 				defer mu.Unlock()
@@ -398,8 +398,8 @@ func encode(txs ...wire.Tx) [][]byte {
 	return out
 }
 
-// parallel calls f(0) … f(n−1) on workers goroutines.
-func parallel(n, workers int, f func(i int)) {
+// Parallel calls f(0) … f(n−1) on workers goroutines.
+func Parallel(n, workers int, f func(i int)) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	next := 0
