@@ -206,3 +206,24 @@ func Moniker(home string) (string, error) {
 	}
 	return c.Moniker, nil
 }
+
+// SetWANTiming rewrites the config.toml of the node in home, one of a
+// local testnet's (GenerateTestnet), for links as slow as those between
+// organisations: the consensus timeouts Init writes for a deployment in
+// place of a local cluster's, its empty-block interval kept, and no peer
+// exchange, so that the node dials its persistent peers only and learns no
+// other address of theirs. internal/cluster uses it when delaying relays
+// stand in for the links (evote demo --p2p-delay).
+func SetWANTiming(home string) error {
+	c, err := loadConfig(home)
+	if err != nil {
+		return err
+	}
+	cs := cmtcfg.DefaultConsensusConfig()
+	cs.RootDir, cs.WalPath = c.Consensus.RootDir, c.Consensus.WalPath
+	idle := c.Consensus.CreateEmptyBlocksInterval
+	c.Consensus = cs
+	tuneConfig(c, false, idle)
+	c.P2P.PexReactor = false
+	return writeConfig(home, c)
+}

@@ -36,6 +36,7 @@ func init() {
 			&cli.Float64Flag{Name: "audit", Value: 0.05, Usage: "fraction of voters who audit a ballot first"},
 			&cli.Float64Flag{Name: "invalid", Value: 0.05, Usage: "fraction of voters who also send an invalid ballot"},
 			&cli.StringFlag{Name: "database-url", EnvVars: []string{envDatabaseURL}, Usage: "keep the nodes' state in PostgreSQL at `URL` (schemas " + demo.DefaultSchemaPrefix + "node0…) instead of embedded Pebble"},
+			&cli.DurationFlag{Name: "p2p-delay", Usage: "delay every byte between two nodes by `DURATION` each way, as between distant organisations (relays in front of the nodes' p2p ports, with the timeouts of a deployment; docs/operations.md §6)"},
 			&cli.BoolFlag{Name: "serve", Usage: "after the voting, keep the cluster up with the election open, print the URLs and a few voter codes, and wait for Ctrl-C"},
 		},
 		Action: demoAction,
@@ -46,7 +47,10 @@ func init() {
 func demoAction(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d := demo.New(demo.Config{Out: c.App.Writer, Dir: c.String("dir"), DatabaseURL: c.String("database-url")})
+	if c.Duration("p2p-delay") < 0 {
+		return &exitError{2, "demo: --p2p-delay must not be negative"}
+	}
+	d := demo.New(demo.Config{Out: c.App.Writer, Dir: c.String("dir"), DatabaseURL: c.String("database-url"), P2PDelay: c.Duration("p2p-delay")})
 	if err := d.Prepare(); errors.As(err, new(*demo.ForeignDirError)) {
 		return &exitError{2, err.Error()}
 	} else if err != nil {

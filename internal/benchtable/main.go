@@ -97,6 +97,10 @@ var rows = []row{
 	{"4-node cluster: the same, sustained (10th to 90th percentile of receipt arrivals)", "BenchmarkClusterCast", "sustained-ballots/s", "", "count, not time"},
 	{"4-node cluster: committed-receipt latency p50", "BenchmarkClusterCast", "p50-ns", "", ""},
 	{"4-node cluster: committed-receipt latency p99", "BenchmarkClusterCast", "p99-ns", "", "target < 3 s"},
+	{"4-node cluster, p2p links delayed 50 ms each way (WAN): committed ballots per second, whole run", "BenchmarkClusterCastWAN", "ballots/s", "", "count, not time"},
+	{"4-node cluster, WAN: the same, sustained", "BenchmarkClusterCastWAN", "sustained-ballots/s", "", "count, not time"},
+	{"4-node cluster, WAN: committed-receipt latency p50", "BenchmarkClusterCastWAN", "p50-ns", "", ""},
+	{"4-node cluster, WAN: committed-receipt latency p99", "BenchmarkClusterCastWAN", "p99-ns", "", ""},
 }
 
 func human(ns float64) string {
@@ -177,15 +181,16 @@ func main() {
 	}
 }
 
-// findMetric looks a benchmark up by exact name, or by prefix for
-// sub-benchmarks whose names carry parameters.
+// findMetric looks a benchmark up by exact name, or else as the parent of
+// sub-benchmarks whose names carry parameters (name/…): BenchmarkClusterCast
+// is not BenchmarkClusterCastWAN.
 func findMetric(res map[string]result, name, unit string) (float64, bool) {
 	if r, ok := res[name]; ok {
 		v, ok := r[unit]
 		return v, ok
 	}
 	for k, r := range res {
-		if strings.HasPrefix(k, name) {
+		if strings.HasPrefix(k, name+"/") {
 			if v, ok := r[unit]; ok {
 				return v, true
 			}

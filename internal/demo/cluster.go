@@ -22,10 +22,20 @@ const readyTimeout = time.Minute
 // StartCluster generates a testnet of Nodes nodes in Dir/net, whose only
 // election official is a key made for this run, starts its node processes
 // and waits until each has committed a block. With a database URL, the
-// nodes' schemas of an earlier run are dropped first. If it fails, the
-// processes it started are stopped.
-func (d *Demo) StartCluster(ctx context.Context) error {
-	d.stepf("starting %d authority nodes on 127.0.0.1", Nodes)
+// nodes' schemas of an earlier run are dropped first. With a P2PDelay,
+// relays delay the links between the nodes. If it fails, the processes and
+// relays it started are stopped.
+func (d *Demo) StartCluster(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			d.StopCluster()
+		}
+	}()
+	if d.cfg.P2PDelay > 0 {
+		d.stepf("starting %d authority nodes on 127.0.0.1, their p2p links delayed %v each way", Nodes, d.cfg.P2PDelay)
+	} else {
+		d.stepf("starting %d authority nodes on 127.0.0.1", Nodes)
+	}
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return fmt.Errorf("demo: the official's key: %w", err)
@@ -40,6 +50,11 @@ func (d *Demo) StartCluster(ctx context.Context) error {
 	nodes, err := node.GenerateTestnet(filepath.Join(d.cfg.Dir, "net"), node.TestnetOptions{Nodes: Nodes, Officials: []string{ballot.FormatEd25519Key(pub)}, IdleBlockInterval: 2 * time.Second})
 	if err != nil {
 		return err
+	}
+	if d.cfg.P2PDelay > 0 {
+		if d.relays, err = cluster.DelayP2P(nodes, d.cfg.P2PDelay); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 	}
 	for _, n := range nodes {
 		if d.cfg.DatabaseURL != "" {
@@ -67,7 +82,6 @@ func (d *Demo) StartCluster(ctx context.Context) error {
 	}
 	d.Cluster = c
 	if err := d.startAndWait(ctx); err != nil {
-		c.Stop()
 		return err
 	}
 	d.donef("chain %s", d.ChainID)
@@ -92,11 +106,13 @@ func (d *Demo) startAndWait(ctx context.Context) error {
 }
 
 // StopCluster stops the node processes (SIGINT, then SIGKILL after
-// cluster.StopTimeout).
+// cluster.StopTimeout), then the relays between them.
 func (d *Demo) StopCluster() {
 	if d.Cluster != nil {
 		d.Cluster.Stop()
 	}
+	d.relays.Close()
+	d.relays = nil
 }
 
 // DropSchemas drops the PostgreSQL schemas of the demo's nodes, named

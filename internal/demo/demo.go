@@ -64,6 +64,9 @@ type Config struct {
 	// SchemaPrefix prefixes the nodes' schemas; DefaultSchemaPrefix if
 	// empty.
 	SchemaPrefix string
+	// P2PDelay, if not 0, delays every byte between two nodes by this much
+	// each way (cluster.DelayP2P), as between distant organisations.
+	P2PDelay time.Duration
 }
 
 // Demo is one run of the demo.
@@ -71,6 +74,8 @@ type Demo struct {
 	cfg Config
 	// Cluster is the node processes, once StartCluster has started them.
 	Cluster *cluster.Cluster
+	// relays delay the links between the nodes when Config.P2PDelay is set.
+	relays cluster.Relays
 	// ChainID is the chain's id, once StartCluster has started it.
 	ChainID string
 	// Manifest is the election's, once Publish has published it.
