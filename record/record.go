@@ -130,7 +130,7 @@ func DecodeEntry(line []byte) (e *Entry, err error) {
 		}
 	}()
 	e = new(Entry)
-	if err := cmtjson.Unmarshal(line, e); err != nil {
+	if err := decodeEntry(line, e); err != nil {
 		return nil, fmt.Errorf("%w: block entry: %v", ErrFormat, err)
 	}
 	if e.Block == nil || e.Commit == nil {
