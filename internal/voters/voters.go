@@ -11,7 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	mathrand "math/rand/v2"
+	"net/http"
+	"net/url"
 	"runtime"
 	"slices"
 	"sort"
@@ -375,6 +378,7 @@ func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, cl
 	done := 0
 	start := time.Now()
 	for phase := 0; phase <= 2; phase++ {
+		var top int64 // the highest block a receipt of this phase named
 		var reqs []*Request
 		for _, r := range plan.Requests {
 			if r.Phase == phase {
@@ -394,8 +398,9 @@ func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, cl
 						return
 					}
 					r := reqs[i]
-					code, lat, err := send(ctx, c, electionID, r)
+					code, lat, h, err := send(ctx, c, electionID, r)
 					mu.Lock()
+					top = max(top, h)
 					st.Sent++
 					st.ByKind[r.Kind]++
 					switch {
@@ -423,14 +428,64 @@ func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, cl
 			}()
 		}
 		wg.Wait()
+		// A phase's replays and re-votes are checked against every node
+		// having the blocks of the phase before: a node a block behind the
+		// one that gave a receipt does not yet know the ballot is on the
+		// chain (a delay between the nodes makes that likely).
+		if err := waitHeight(ctx, urls, top); err != nil {
+			return nil, err
+		}
 	}
 	st.Duration = time.Since(start)
 	return st, ctx.Err()
 }
 
-// send sends one request and waits for its outcome: 0 and the latency to a
-// committed receipt, or the rejection code.
-func send(ctx context.Context, c *client.Client, electionID string, r *Request) (wire.Code, time.Duration, error) {
+// heightWait bounds how long waitHeight waits for the nodes.
+const heightWait = 30 * time.Second
+
+// waitHeight waits until the node of every websocket URL (ws://host/ws)
+// reports, in its /api/status, a latest height of at least h.
+func waitHeight(ctx context.Context, urls []string, h int64) error {
+	if h <= 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, heightWait)
+	defer cancel()
+	for _, u := range urls {
+		su, err := url.Parse(u)
+		if err != nil {
+			return fmt.Errorf("voters: %w", err)
+		}
+		su.Scheme = map[string]string{"ws": "http", "wss": "https"}[su.Scheme]
+		su.Path = "/api/status"
+		for {
+			var st struct {
+				LatestHeight int64 `json:"latest_height"`
+			}
+			req, err := http.NewRequestWithContext(ctx, "GET", su.String(), nil)
+			if err != nil {
+				return fmt.Errorf("voters: %w", err)
+			}
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&st)
+				resp.Body.Close()
+			}
+			if st.LatestHeight >= h {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("voters: %s has not reached height %d: %w", su.Host, h, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// send sends one request and waits for its outcome: 0, the latency to a
+// committed receipt and its height, or the rejection code.
+func send(ctx context.Context, c *client.Client, electionID string, r *Request) (wire.Code, time.Duration, int64, error) {
 	t0 := time.Now()
 	var ack *client.Ack
 	var err error
@@ -441,19 +496,20 @@ func send(ctx context.Context, c *client.Client, electionID string, r *Request) 
 	}
 	var rj *client.Rejected
 	if errors.As(err, &rj) {
-		return rj.Code, 0, nil
+		return rj.Code, 0, 0, nil
 	}
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	if ack.Duplicate {
-		return wire.CodeDuplicate, 0, nil
+		return wire.CodeDuplicate, 0, 0, nil
 	}
-	if _, err := c.WaitCommitted(ctx, ack); err != nil {
+	rc, err := c.WaitCommitted(ctx, ack)
+	if err != nil {
 		if errors.As(err, &rj) {
-			return rj.Code, 0, nil
+			return rj.Code, 0, 0, nil
 		}
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return 0, time.Since(t0), nil
+	return 0, time.Since(t0), rc.Height, nil
 }
