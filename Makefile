@@ -82,10 +82,16 @@ BENCHVOTERS ?= 5000
 # Each client waits for its committed receipt before casting again, so the
 # load is at most clients ÷ receipt latency: 384 keeps the cluster busy.
 BENCHCLIENTS ?= 384
+# The same cluster benchmark with the nodes' state in PostgreSQL (schemas
+# evote_demo_node0…, dropped and made again by the demo).
+BENCHDATABASE ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -timeout 60m $(BENCHPKGS) | tee bench.out
 	rm -rf bench-cluster bench-prof && mkdir bench-prof && EVOTE_CPUPROFILE_DIR=$$PWD/bench-prof EVOTE_CPUPROFILE_WINDOW=1 \
 		./bin/evote demo --dir bench-cluster --config election-configs/benchmark-10-selections.yaml \
+		--voters $(BENCHVOTERS) --clients $(BENCHCLIENTS) --revote 0 --audit 0 --invalid 0 --bench-out bench.out
+	rm -rf bench-cluster-pg && ./bin/evote demo --dir bench-cluster-pg --database-url "$(BENCHDATABASE)" \
+		--config election-configs/benchmark-10-selections.yaml \
 		--voters $(BENCHVOTERS) --clients $(BENCHCLIENTS) --revote 0 --audit 0 --invalid 0 --bench-out bench.out
 	{ echo "# Where a node's CPU goes"; echo; \
 	  echo "Written by \`make bench\` from the CPU profiles of the 4 nodes of its cluster benchmark, taken while the $(BENCHVOTERS) voters cast (internal/cpubreak: each sample goes to the first component, in the table's order of internal/cpubreak, with a function on its stack)."; echo; \
@@ -107,4 +113,4 @@ bench-large: build
 	$(GO) run ./internal/largerecord/cmd -n $(BENCHLARGE_N) -dir bench-large -evote bin/evote -go $(GO) -out docs/benchmarks-large.md
 
 clean:
-	rm -rf bin bench.out bench-cluster bench-prof bench-large demo-data
+	rm -rf bin bench.out bench-cluster bench-cluster-pg bench-prof bench-large demo-data

@@ -89,8 +89,12 @@ func (d *Demo) writeBench(path string, clients int, st *voters.Stats, nodeCPU ti
 	}
 	// A cluster whose links are delayed is BenchmarkClusterCastWAN.
 	name := fmt.Sprintf("BenchmarkClusterCast/nodes=%d", Nodes)
-	if d.cfg.P2PDelay > 0 {
+	switch {
+	case d.cfg.P2PDelay > 0:
 		name = fmt.Sprintf("BenchmarkClusterCastWAN/nodes=%d/delay=%v", Nodes, d.cfg.P2PDelay)
+	case d.cfg.DatabaseURL != "":
+		// The nodes' state in PostgreSQL: BenchmarkClusterCastPG.
+		name = fmt.Sprintf("BenchmarkClusterCastPG/nodes=%d", Nodes)
 	}
 	fmt.Fprintf(f, "%s/selections=%d/clients=%d \t 1 \t %d ns/op \t %.1f ballots/s \t %.1f sustained-ballots/s \t %d p50-ns \t %d p99-ns \t %d node-cpu-ns/ballot\n",
 		name, selections, clients, st.Duration.Nanoseconds(), st.Throughput(), st.Sustained(), st.Percentile(0.5).Nanoseconds(), st.Percentile(0.99).Nanoseconds(), perBallot)
