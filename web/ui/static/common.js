@@ -236,6 +236,7 @@
   function listElections(list) {
     const main = E.$("main");
     for (const n of main.children) if (n.tagName !== "H1" && n.id !== "alert") n.hidden = true;
+    for (const n of document.querySelectorAll("body > footer")) n.hidden = true;
     const ul = el("ul", { class: "elections", id: "election-list" });
     for (const e of list) {
       const q = new URLSearchParams(location.search);

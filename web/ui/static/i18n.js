@@ -98,7 +98,7 @@ window.EVOTE_STRINGS = {
     "encrypt.working": "Encrypting your ballot and proving it is valid…",
     "encrypt.failed": "Your ballot could not be encrypted on this device. Reload the page and try again; if it happens again, report it to the election officials.",
     "encrypted.title": "4. Cast or check",
-    "encrypted.code": "Your tracking code",
+    "encrypted.code": "Your tracking code:",
     "encrypted.explain": "Write down or save the tracking code: with it you can find your ballot on the public ballot chain. Now cast the ballot, or audit it first: an audit shows that this device encrypted exactly your choices, and then the ballot is thrown away and encrypted again.",
     "encrypted.cast": "Cast my ballot",
     "encrypted.audit": "Audit this ballot instead (it will not be cast)",
@@ -114,7 +114,7 @@ window.EVOTE_STRINGS = {
     "audit.again": "Encrypt my choices again",
     "cast.title": "5. Your ballot",
     "cast.done": "Your ballot has been cast and recorded",
-    "cast.code": "Your tracking code",
+    "cast.code": "Your tracking code:",
     "cast.sending": "Sending your ballot to {node}…",
     "cast.ack": "The node received your ballot and checked it. Waiting for the authorities to record it in a block…",
     "cast.committed": "Your ballot is recorded in block {height}.",
@@ -239,6 +239,7 @@ window.EVOTE_STRINGS = {
     "kind.malformed": "unreadable",
     "command.rpc": "The command asks this page's node. To check against others as well, add --node with the address of another authority node's page, or its CometBFT RPC address (on a node's own machine http://127.0.0.1:26657 by default). With the election record the authorities publish (evote record export, or the record.tar download), write --record DIR, the record's folder, in place of --node and the address.",
     "common.retry": "Try again",
+    "footer.election": "Election:",
     "common.election": "Election"
   },
   "fr": {
@@ -332,7 +333,7 @@ window.EVOTE_STRINGS = {
     "encrypt.working": "Chiffrement de votre bulletin et preuve de sa validité…",
     "encrypt.failed": "Votre bulletin n'a pas pu être chiffré sur cet appareil. Rechargez la page et réessayez ; si cela se reproduit, signalez-le aux responsables de l'élection.",
     "encrypted.title": "4. Déposer ou contrôler",
-    "encrypted.code": "Votre code de suivi",
+    "encrypted.code": "Votre code de suivi :",
     "encrypted.explain": "Notez ou enregistrez le code de suivi : il vous permet de retrouver votre bulletin sur la chaîne publique des bulletins. Déposez maintenant le bulletin, ou faites-le d'abord auditer : un audit montre que cet appareil a chiffré exactement vos choix ; le bulletin est ensuite détruit et chiffré à nouveau.",
     "encrypted.cast": "Déposer mon bulletin",
     "encrypted.audit": "Auditer plutôt ce bulletin (il ne sera pas déposé)",
@@ -348,7 +349,7 @@ window.EVOTE_STRINGS = {
     "audit.again": "Chiffrer de nouveau mes choix",
     "cast.title": "5. Votre bulletin",
     "cast.done": "Votre bulletin a été déposé et enregistré",
-    "cast.code": "Votre code de suivi",
+    "cast.code": "Votre code de suivi :",
     "cast.sending": "Envoi de votre bulletin à {node}…",
     "cast.ack": "Le nœud a reçu et contrôlé votre bulletin. En attente de son enregistrement dans un bloc par les autorités…",
     "cast.committed": "Votre bulletin est enregistré dans le bloc {height}.",
@@ -473,6 +474,7 @@ window.EVOTE_STRINGS = {
     "kind.malformed": "illisible",
     "command.rpc": "La commande interroge le nœud de cette page. Pour vérifier aussi auprès d'autres, ajoutez --node avec l'adresse de la page d'un autre nœud des autorités, ou son adresse RPC CometBFT (par défaut http://127.0.0.1:26657 sur la machine du nœud). Avec le registre de l'élection que publient les autorités (evote record export, ou le téléchargement record.tar), écrivez --record DIR, DIR étant le dossier du registre, à la place de --node et de l'adresse.",
     "common.retry": "Réessayer",
+    "footer.election": "Élection :",
     "common.election": "Élection"
   },
   "de": {
@@ -566,7 +568,7 @@ window.EVOTE_STRINGS = {
     "encrypt.working": "Ihr Stimmzettel wird verschlüsselt und seine Gültigkeit bewiesen…",
     "encrypt.failed": "Ihr Stimmzettel konnte auf diesem Gerät nicht verschlüsselt werden. Laden Sie die Seite neu und versuchen Sie es erneut; wenn es wieder vorkommt, melden Sie es der Wahlleitung.",
     "encrypted.title": "4. Abgeben oder prüfen",
-    "encrypted.code": "Ihr Kontrollcode",
+    "encrypted.code": "Ihr Kontrollcode:",
     "encrypted.explain": "Notieren oder speichern Sie den Kontrollcode: Mit ihm finden Sie Ihren Stimmzettel auf der öffentlichen Wahlkette. Geben Sie den Stimmzettel jetzt ab oder prüfen Sie ihn zuerst: Eine Prüfung zeigt, dass dieses Gerät genau Ihre Auswahl verschlüsselt hat; danach wird der Stimmzettel verworfen und neu verschlüsselt.",
     "encrypted.cast": "Meinen Stimmzettel abgeben",
     "encrypted.audit": "Diesen Stimmzettel stattdessen prüfen (er wird nicht abgegeben)",
@@ -582,7 +584,7 @@ window.EVOTE_STRINGS = {
     "audit.again": "Meine Auswahl erneut verschlüsseln",
     "cast.title": "5. Ihr Stimmzettel",
     "cast.done": "Ihr Stimmzettel wurde abgegeben und erfasst",
-    "cast.code": "Ihr Kontrollcode",
+    "cast.code": "Ihr Kontrollcode:",
     "cast.sending": "Ihr Stimmzettel wird an {node} gesendet…",
     "cast.ack": "Der Knoten hat Ihren Stimmzettel erhalten und geprüft. Warten, bis die Behörden ihn in einem Block erfassen…",
     "cast.committed": "Ihr Stimmzettel ist in Block {height} erfasst.",
@@ -707,6 +709,7 @@ window.EVOTE_STRINGS = {
     "kind.malformed": "unlesbar",
     "command.rpc": "Der Befehl fragt den Knoten dieser Seite. Um auch bei anderen zu prüfen, fügen Sie --node mit der Adresse der Seite eines anderen Behördenknotens hinzu, oder dessen CometBFT-RPC-Adresse (auf dem Rechner des Knotens standardmäßig http://127.0.0.1:26657). Mit dem Wahlprotokoll, das die Behörden veröffentlichen (evote record export oder der Download record.tar), schreiben Sie --record DIR, wobei DIR der Ordner des Protokolls ist, anstelle von --node und der Adresse.",
     "common.retry": "Erneut versuchen",
+    "footer.election": "Wahl:",
     "common.election": "Wahl"
   },
   "es": {
@@ -800,7 +803,7 @@ window.EVOTE_STRINGS = {
     "encrypt.working": "Cifrando su papeleta y demostrando que es válida…",
     "encrypt.failed": "No se pudo cifrar su papeleta en este dispositivo. Vuelva a cargar la página e inténtelo de nuevo; si vuelve a ocurrir, informe de ello a los responsables de la elección.",
     "encrypted.title": "4. Emitir o comprobar",
-    "encrypted.code": "Su código de seguimiento",
+    "encrypted.code": "Su código de seguimiento:",
     "encrypted.explain": "Anote o guarde el código de seguimiento: con él puede encontrar su papeleta en la cadena pública de papeletas. Emita ahora la papeleta, o audítela antes: una auditoría muestra que este dispositivo cifró exactamente sus opciones; después la papeleta se descarta y se cifra de nuevo.",
     "encrypted.cast": "Emitir mi papeleta",
     "encrypted.audit": "Auditar esta papeleta en su lugar (no se emitirá)",
@@ -816,7 +819,7 @@ window.EVOTE_STRINGS = {
     "audit.again": "Cifrar de nuevo mis opciones",
     "cast.title": "5. Su papeleta",
     "cast.done": "Su papeleta ha sido emitida y registrada",
-    "cast.code": "Su código de seguimiento",
+    "cast.code": "Su código de seguimiento:",
     "cast.sending": "Enviando su papeleta a {node}…",
     "cast.ack": "El nodo recibió y comprobó su papeleta. Esperando a que las autoridades la registren en un bloque…",
     "cast.committed": "Su papeleta está registrada en el bloque {height}.",
@@ -941,6 +944,7 @@ window.EVOTE_STRINGS = {
     "kind.malformed": "ilegible",
     "command.rpc": "La orden consulta al nodo de esta página. Para comprobarlo también con otros, añada --node con la dirección de la página de otro nodo de las autoridades, o su dirección RPC de CometBFT (en la máquina del nodo, http://127.0.0.1:26657 por defecto). Con el registro de la elección que publican las autoridades (evote record export, o la descarga record.tar), escriba --record DIR, siendo DIR la carpeta del registro, en lugar de --node y la dirección.",
     "common.retry": "Intentar de nuevo",
+    "footer.election": "Elección:",
     "common.election": "Elección"
   }
 };
