@@ -85,11 +85,19 @@ BENCHCLIENTS ?= 384
 # The same cluster benchmark with the nodes' state in PostgreSQL (schemas
 # evote_demo_node0…, dropped and made again by the demo).
 BENCHDATABASE ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+# The same cluster benchmark with every byte between two nodes delayed
+# BENCHP2PDELAY each way, as between distant organisations
+# (BenchmarkClusterCastWAN; docs/operations.md §6), with fewer voters.
+BENCHP2PDELAY  ?= 50ms
+BENCHWANVOTERS ?= 2000
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchtime=$(BENCHTIME) -timeout 60m $(BENCHPKGS) | tee bench.out
 	rm -rf bench-cluster bench-prof && mkdir bench-prof && EVOTE_CPUPROFILE_DIR=$$PWD/bench-prof EVOTE_CPUPROFILE_WINDOW=1 \
 		./bin/evote demo --dir bench-cluster --config election-configs/benchmark-10-selections.yaml \
 		--voters $(BENCHVOTERS) --clients $(BENCHCLIENTS) --revote 0 --audit 0 --invalid 0 --bench-out bench.out
+	rm -rf bench-cluster-wan && ./bin/evote demo --dir bench-cluster-wan --p2p-delay $(BENCHP2PDELAY) \
+		--config election-configs/benchmark-10-selections.yaml \
+		--voters $(BENCHWANVOTERS) --clients $(BENCHCLIENTS) --revote 0 --audit 0 --invalid 0 --bench-out bench.out
 	rm -rf bench-cluster-pg && ./bin/evote demo --dir bench-cluster-pg --database-url "$(BENCHDATABASE)" \
 		--config election-configs/benchmark-10-selections.yaml \
 		--voters $(BENCHVOTERS) --clients $(BENCHCLIENTS) --revote 0 --audit 0 --invalid 0 --bench-out bench.out
@@ -113,4 +121,4 @@ bench-large: build
 	$(GO) run ./internal/largerecord/cmd -n $(BENCHLARGE_N) -dir bench-large -evote bin/evote -go $(GO) -out docs/benchmarks-large.md
 
 clean:
-	rm -rf bin bench.out bench-cluster bench-cluster-pg bench-prof bench-large demo-data
+	rm -rf bin bench.out bench-cluster bench-cluster-pg bench-cluster-wan bench-prof bench-large demo-data
