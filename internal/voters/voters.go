@@ -429,10 +429,12 @@ func Run(ctx context.Context, urls []string, opts client.Options, plan *Plan, cl
 		}
 		wg.Wait()
 		// A phase's replays and re-votes are checked against every node
-		// having the blocks of the phase before: a node a block behind the
-		// one that gave a receipt does not yet know the ballot is on the
-		// chain (a delay between the nodes makes that likely).
-		if err := waitHeight(ctx, urls, top); err != nil {
+		// having applied the blocks of the phase before: a node that has
+		// not yet applied the block of a receipt does not know the ballot
+		// is on the chain, and answers its replay with the receipt instead
+		// of code 8. A node stores a block before it applies it, so the
+		// height to wait for is the next one's.
+		if err := waitHeight(ctx, urls, top+1); err != nil {
 			return nil, err
 		}
 	}
@@ -446,7 +448,7 @@ const heightWait = 30 * time.Second
 // waitHeight waits until the node of every websocket URL (ws://host/ws)
 // reports, in its /api/status, a latest height of at least h.
 func waitHeight(ctx context.Context, urls []string, h int64) error {
-	if h <= 0 {
+	if h <= 1 {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, heightWait)
