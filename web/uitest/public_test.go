@@ -235,6 +235,32 @@ func (h *harness) tallyAndResults(t *testing.T) {
 		t.Fatalf("results: %q, %q, command %q, %d bars, want %d", status, ballots, command, bars, want)
 	}
 	h.axeCheck(t, "results")
+	// Every contest says its blank ballots as rules.Blanks counts them
+	// (here every counted ballot chose the first selection of every
+	// contest: no blank where blanks are counted).
+	var blanks []map[string]string
+	h.eval(t, `[...document.querySelectorAll("#charts section")].map((s) => { const p = s.querySelector("p.blank"); return p ? {kind: p.dataset.kind, text: p.textContent} : {}; })`, &blanks)
+	if len(blanks) != len(m.Contests) {
+		t.Fatalf("%d contests on the results page, want %d", len(blanks), len(m.Contests))
+	}
+	for i, b := range blanks {
+		switch b["kind"] {
+		case "derived", "encrypted":
+			if !strings.HasPrefix(b["text"], "Blank ballots in this contest: 0 (") {
+				t.Errorf("contest %d: blank line %q", i+1, b["text"])
+			}
+		case "impossible":
+			if !strings.Contains(b["text"], "asks for at least one mark") {
+				t.Errorf("contest %d: blank line %q", i+1, b["text"])
+			}
+		case "not-counted":
+			if !strings.Contains(b["text"], "not counted apart") {
+				t.Errorf("contest %d: blank line %q", i+1, b["text"])
+			}
+		default:
+			t.Errorf("contest %d: no blank line (%v)", i+1, b)
+		}
+	}
 
 	// Readable by people: turnout against the roll, the trustees by name,
 	// percentages that add up to 100 in every contest, and at 320 px no

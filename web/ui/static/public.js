@@ -169,6 +169,15 @@
       for (let i = 0; i < c.selections.length; i++) tbl.append(el("tr", {}, el("th", { scope: "row", text: c.selections[i].title }),
         el("td", { text: t(weighted ? "results.weightedVotes" : "results.votes", { n: cr.counts[i] }) }), el("td", { class: "pct", text: any ? fmtPct(pcts[i]) : "–" })));
       sec.append(tbl);
+      // The contest's blank ballots, as rules.Blanks counts them (api.md).
+      const bl = (info.blanks || []).find((x) => x.contest === c.id);
+      if (bl) {
+        const how = { encrypted: "results.blankEncrypted", derived: "results.blankDerived" }[bl.blank_kind];
+        const text = bl.blank_kind === "impossible" ? t("results.blankImpossible")
+          : bl.blank == null ? t("results.blankNotCounted")
+          : t(weighted ? "results.blankWeighted" : "results.blank", { n: bl.blank }) + (how ? " " + t(how) : "");
+        sec.append(el("p", { class: "blank", "data-kind": bl.blank_kind, text }));
+      }
       $("#charts").append(sec);
     }
   }
