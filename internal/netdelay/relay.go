@@ -40,6 +40,7 @@ type Relay struct {
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
+	pairs  int // connections relayed now, each to the target
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -65,6 +66,13 @@ func (r *Relay) Addr() string { return r.ln.Addr().String() }
 
 // Target is the host:port the relay forwards to.
 func (r *Relay) Target() string { return r.target }
+
+// Open is the number of connections the relay carries to its target now.
+func (r *Relay) Open() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.pairs
+}
 
 // Close stops accepting, closes every connection the relay carries and
 // waits until all of its goroutines have returned.
@@ -137,6 +145,14 @@ func (r *Relay) serve(c net.Conn) {
 		r.untrack(c)
 		return
 	}
+	r.mu.Lock()
+	r.pairs++
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.pairs--
+		r.mu.Unlock()
+	}()
 	abort := func() { r.untrack(c, t) }
 	var both sync.WaitGroup
 	both.Add(2)

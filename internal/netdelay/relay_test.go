@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -66,6 +67,9 @@ func TestDelay(t *testing.T) {
 	const d = 30 * time.Millisecond
 	r := startRelay(t, target(t, echo), d)
 	c := dial(t, r)
+	if err := waitOpen(r, 1); err != nil {
+		t.Fatal(err)
+	}
 	var rtts []time.Duration
 	b := make([]byte, 1)
 	for i := range 15 {
@@ -100,6 +104,20 @@ func TestZeroDelay(t *testing.T) {
 	if _, err := io.ReadFull(c, b); err != nil || string(b) != "hello" {
 		t.Fatalf("read %q, %v", b, err)
 	}
+	c.Close()
+	if err := waitOpen(r, 0); err != nil {
+		t.Error(err)
+	}
+}
+
+// waitOpen waits up to 5 s until r carries n connections.
+func waitOpen(r *Relay, n int) error {
+	for deadline := time.Now().Add(5 * time.Second); r.Open() != n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the relay carries %d connections, want %d", r.Open(), n)
+		}
+	}
+	return nil
 }
 
 // TestLargeTransfer: 48 MiB sent through the relay and echoed back arrive
