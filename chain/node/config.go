@@ -16,9 +16,10 @@ import (
 // (CometBFT v1.0.1 reads them from there; v1.0 still has timeout_commit, the
 // consensus-parameter replacement next_block_delay only arrives in v1.1).
 //
-// Under load a block is committed every TimeoutCommit plus one round trip of
-// proposal and votes: about 0.5–0.7 s on a local cluster, about 1–1.5 s
-// between organisations. An idle chain makes no block for every
+// Under load a block is committed every TimeoutCommit plus a round of
+// proposal and votes and the block's execution: about 0.5–0.7 s on a local
+// cluster; about 0.8 s with the links delayed 50 ms each way (4 nodes on 2
+// cores, blocks of about 200 ballots; docs/operations.md §6). An idle chain makes no block for every
 // TimeoutCommit: it waits for a transaction, and otherwise commits one empty
 // "heartbeat" block every IdleBlockInterval (create_empty_blocks_interval),
 // so block time, and with it the opening and closing of elections by time,
