@@ -72,7 +72,9 @@ type EquationError struct {
 	Name string
 }
 
-func (e *EquationError) Error() string { return fmt.Sprintf("shuffle: equation %s does not hold", e.Name) }
+func (e *EquationError) Error() string {
+	return fmt.Sprintf("shuffle: equation %s does not hold", e.Name)
+}
 
 // Unwrap returns ErrProof.
 func (e *EquationError) Unwrap() error { return ErrProof }
