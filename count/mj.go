@@ -106,9 +106,8 @@ func MajorityJudgment(grades []string, candidates int, ballots []Grades, lot Lot
 }
 
 // majoritySequence returns the run-length encoded majority-grade sequence of
-// a profile (counts per grade, best first). Removing the lower median of a
-// sorted list alternates between the two sides of the middle, so the runs
-// are found in O(grades) steps per run rather than one step per ballot.
+// a profile (counts per grade, best first): one step per ballot, the grade
+// at the median searched once per run.
 func majoritySequence(profile []int64) []GradeRun {
 	h := slices.Clone(profile)
 	var m int64
