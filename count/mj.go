@@ -16,7 +16,10 @@ type MJResult struct {
 	MajorityGrade []int `json:"majority_grade"`
 	// Sequences[c] is candidate c's majority-grade sequence, run-length
 	// encoded: the grades obtained by repeatedly taking the majority grade
-	// and removing one ballot with that grade.
+	// and removing one ballot with that grade. It is cut after the first
+	// grade at which it differs from the sequences of the candidates just
+	// before and just after c in Order, the grade that placed c there (the
+	// whole sequence is kept for a candidate tied with a neighbour).
 	Sequences [][]GradeRun `json:"sequences"`
 	// Classes are the candidates from best to worst; a class of more than
 	// one candidate have identical sequences (identical profiles) and are
@@ -100,9 +103,69 @@ func MajorityJudgment(grades []string, candidates int, ballots []Grades, lot Lot
 		res.Order = append(res.Order, byLot...)
 		i = j
 	}
+	// Cut each sequence after the grade that separates it from its
+	// neighbours in the order.
+	cut := make([][]GradeRun, candidates)
+	for i, c := range res.Order {
+		var keep int64
+		for _, j := range []int{i - 1, i + 1} {
+			if j < 0 || j >= len(res.Order) {
+				continue
+			}
+			d := firstDifference(res.Sequences[c], res.Sequences[res.Order[j]])
+			if d < 0 {
+				keep = -1
+				break
+			}
+			keep = max(keep, d+1)
+		}
+		cut[c] = res.Sequences[c]
+		if keep > 0 {
+			cut[c] = prefixRuns(res.Sequences[c], keep)
+		}
+	}
+	res.Sequences = cut
 	res.Winner = res.Order[0]
 	res.TieBroken = len(res.Classes[0]) > 1
 	return res, nil
+}
+
+// firstDifference returns the first index at which two sequences of the
+// same length differ, or -1 if they are equal.
+func firstDifference(a, b []GradeRun) int64 {
+	i, j := 0, 0
+	var ua, ub, at int64
+	for i < len(a) && j < len(b) {
+		if a[i].Grade != b[j].Grade {
+			return at
+		}
+		step := min(a[i].Count-ua, b[j].Count-ub)
+		ua, ub, at = ua+step, ub+step, at+step
+		if ua == a[i].Count {
+			i, ua = i+1, 0
+		}
+		if ub == b[j].Count {
+			j, ub = j+1, 0
+		}
+	}
+	if i < len(a) || j < len(b) {
+		return at
+	}
+	return -1
+}
+
+// prefixRuns returns the first n grades of a run-length encoded sequence.
+func prefixRuns(runs []GradeRun, n int64) []GradeRun {
+	var out []GradeRun
+	for _, r := range runs {
+		if n == 0 {
+			break
+		}
+		k := min(r.Count, n)
+		out = append(out, GradeRun{r.Grade, k})
+		n -= k
+	}
+	return out
 }
 
 // majoritySequence returns the run-length encoded majority-grade sequence of
