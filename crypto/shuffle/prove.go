@@ -75,11 +75,14 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 		return out, nil
 	}
 	// P1. Re-encrypt and permute: e'_{i,k} = e_{π(i),k} + ρ_{i,k}·(G, K).
+	kTab := newFixedBase(pk)
 	out := make([][]crypto.Ciphertext, n)
 	for i := range out {
 		out[i] = make([]crypto.Ciphertext, w)
 		for k := range out[i] {
-			out[i][k] = in[perm[i]][k].RerandomizeWithRandomness(pk, rho[i][k])
+			e := in[perm[i]][k]
+			a, b := crypto.BaseMul(rho[i][k]), kTab.mul(rho[i][k])
+			out[i][k] = crypto.Ciphertext{Alpha: a.Add(a, e.Alpha), Beta: b.Add(b, e.Beta)}
 		}
 	}
 	h, hs := Generators(ctx, n)
@@ -103,23 +106,26 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 		up[i] = u[j]
 	}
 
-	// P4. Commitment chain ĉ_i = r̂_i·G + u'_i·ĉ_{i−1}, ĉ_{−1} = H, and
-	// its accumulated randomness R_i = r̂_i + u'_i·R_{i−1}.
+	// P4. Commitment chain ĉ_i = r̂_i·G + u'_i·ĉ_{i−1}, ĉ_{−1} = H. With
+	// R_i = r̂_i + u'_i·R_{i−1} and P_i = u'_i·P_{i−1} (R_{−1} = 0,
+	// P_{−1} = 1), ĉ_i = R_i·G + P_i·H: two fixed-base multiplications.
 	rh, err := rnd(n)
 	if err != nil {
 		return nil, nil, err
 	}
+	hTab := newFixedBase(h)
 	p.Chain = make([]crypto.Point, n)
-	prev := h
-	rhat := crypto.NewScalar()
+	accR := make([]crypto.Scalar, n+1) // accR[i+1] = R_i
+	accP := make([]crypto.Scalar, n+1) // accP[i+1] = P_i
+	accR[0], accP[0] = crypto.NewScalar(), crypto.ScalarFromUint64(1)
 	for i := range n {
-		c := crypto.NewPoint().Mul(prev, up[i])
-		c.Add(c, crypto.BaseMul(rh[i]))
-		p.Chain[i] = c
-		prev = c
-		rhat.Mul(rhat, up[i])
-		rhat.Add(rhat, rh[i])
+		accR[i+1] = crypto.NewScalar().Mul(accR[i], up[i])
+		accR[i+1].Add(accR[i+1], rh[i])
+		accP[i+1] = crypto.NewScalar().Mul(accP[i], up[i])
+		c := crypto.BaseMul(accR[i+1])
+		p.Chain[i] = c.Add(c, hTab.mul(accP[i+1]))
 	}
+	rhat := accR[n]
 
 	// P5. The witnesses r̄ = Σ r_j, r̃ = Σ r_j·u_j, ρ'_k = Σ_i ρ_{i,k}·u'_i.
 	rbar, rtil := crypto.NewScalar(), crypto.NewScalar()
@@ -161,7 +167,7 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 	col := make([]crypto.Point, n)
 	for k := range w {
 		neg := crypto.NewScalar().Neg(om[3+k])
-		enc := crypto.EncryptWithRandomness(pk, 0, neg) // −ω4_k·(G, K)
+		enc := crypto.Ciphertext{Alpha: crypto.BaseMul(neg), Beta: kTab.mul(neg)} // −ω4_k·(G, K)
 		for i := range n {
 			col[i] = out[i][k].Alpha
 		}
@@ -172,12 +178,12 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 		b := ctMultiScalarMul(digits, col)
 		p.T4[k] = crypto.Ciphertext{Alpha: a.Add(a, enc.Alpha), Beta: b.Add(b, enc.Beta)}
 	}
+	// t̂_i = ω̂_i·G + ω'_i·ĉ_{i−1} = (ω̂_i + ω'_i·R_{i−1})·G + (ω'_i·P_{i−1})·H.
 	p.TChain = make([]crypto.Point, n)
-	prev = h
 	for i := range n {
-		t := crypto.NewPoint().Mul(prev, omp[i])
-		p.TChain[i] = t.Add(t, crypto.BaseMul(omh[i]))
-		prev = p.Chain[i]
+		g := crypto.NewScalar().Mul(omp[i], accR[i])
+		t := crypto.BaseMul(g.Add(g, omh[i]))
+		p.TChain[i] = t.Add(t, hTab.mul(tmp.Mul(omp[i], accP[i])))
 	}
 
 	// P7. Challenge and responses s = ω + c·witness.
