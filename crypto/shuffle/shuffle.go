@@ -44,6 +44,7 @@ const (
 	TagGenerators = "evote/v1/shuffle/generators"
 	TagStatement  = "evote/v1/shuffle/statement"
 	TagPermChal   = "evote/v1/shuffle/permutation-challenge"
+	TagCommitted  = "evote/v1/shuffle/commitments"
 	TagChallenge  = "evote/v1/shuffle/challenge"
 )
 
@@ -228,10 +229,11 @@ func permutationChallenges(d [32]byte, n int) []crypto.Scalar {
 	return u
 }
 
-// challenge is step 3: c = HashToScalar(transcript(TagChallenge, d, ĉ…,
-// T1, T2, T3, T4…, t̂…), TagChallenge).
+// challenge is step 3: c = HashToScalar(T(TagCommitted, d, ĉ…, T1, T2,
+// T3, T4…, t̂…), TagChallenge), the transcript itself (not its hash) being
+// the message.
 func challenge(d [32]byte, p *Proof) crypto.Scalar {
-	t := crypto.NewTranscript(TagChallenge)
+	t := crypto.NewTranscript(TagCommitted)
 	t.AppendBytes(d[:])
 	for _, c := range p.Chain {
 		appendPoint(t, c)
