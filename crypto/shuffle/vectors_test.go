@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/evote/evote/crypto"
@@ -24,9 +25,17 @@ var update = flag.Bool("update", false, "rewrite crypto/shuffle/testdata/vectors
 const vectorFile = "testdata/vectors.json"
 
 type vectorFileT struct {
-	Schema  string   `json:"schema"`
-	Notes   []string `json:"notes"`
-	Vectors []vector `json:"vectors"`
+	Schema     string            `json:"schema"`
+	Notes      []string          `json:"notes"`
+	Generators []generatorVector `json:"generators"`
+	Vectors    []vector          `json:"vectors"`
+}
+
+// generatorVector pins one generator: index 0 is H, index i+1 is H_i.
+type generatorVector struct {
+	Context string `json:"context"`
+	Index   int    `json:"index"`
+	Element string `json:"element"`
 }
 
 type vector struct {
@@ -95,6 +104,14 @@ func TestVectors(t *testing.T) {
 		"input_sha256 and output_sha256 hash the 64-byte ciphertext encodings, row-major.",
 		"Regenerate with: go test ./crypto/shuffle -run TestVectors -update",
 	}
+	gctx := testContext("evote shuffle vector 1")
+	h, hs := Generators(gctx, 3)
+	for x, e := range append([]crypto.Point{h}, hs...) {
+		enc := crypto.EncodePoint(e)
+		got.Generators = append(got.Generators, generatorVector{
+			Context: hex.EncodeToString(gctx[:]), Index: x, Element: hex.EncodeToString(enc[:]),
+		})
+	}
 	for i, s := range vectorShapes {
 		got.Vectors = append(got.Vectors, makeVector(t, i+1, s[0], s[1]))
 	}
@@ -120,6 +137,9 @@ func TestVectors(t *testing.T) {
 	var want vectorFileT
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
+	}
+	if !slices.Equal(want.Generators, got.Generators) {
+		t.Errorf("generators differ:\n got %+v\nwant %+v", got.Generators, want.Generators)
 	}
 	if len(want.Vectors) != len(got.Vectors) {
 		t.Fatalf("%d vectors in %s, %d generated", len(want.Vectors), vectorFile, len(got.Vectors))
