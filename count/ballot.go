@@ -60,9 +60,10 @@ func bad(r Reason, pos int, format string, a ...any) error {
 type Ranking []int
 
 // CheckRanking reports whether r is a well-formed ranking of candidates
-// 0..candidates-1: at least one candidate (ReasonEmpty), every index in range
-// (ReasonCandidateRange), no candidate twice (ReasonRepeatedCandidate).
-// It returns nil or a *BallotError.
+// 0..candidates-1: at least one candidate (ReasonEmpty), no more than
+// candidates entries (ReasonWrongLength), every index in range
+// (ReasonCandidateRange), no candidate twice (ReasonRepeatedCandidate),
+// checked in that order. It returns nil or a *BallotError.
 func CheckRanking(r Ranking, candidates int) error {
 	if candidates <= 0 {
 		return bad(ReasonNoCandidates, -1, "%d candidates", candidates)
@@ -73,11 +74,13 @@ func CheckRanking(r Ranking, candidates int) error {
 	if len(r) > candidates {
 		return bad(ReasonWrongLength, candidates, "%d preferences, %d candidates", len(r), candidates)
 	}
-	seen := make([]bool, candidates)
 	for i, c := range r {
 		if c < 0 || c >= candidates {
 			return bad(ReasonCandidateRange, i, "preference %d is candidate %d, candidates are 0..%d", i+1, c, candidates-1)
 		}
+	}
+	seen := make([]bool, candidates)
+	for i, c := range r {
 		if seen[c] {
 			return bad(ReasonRepeatedCandidate, i, "candidate %d ranked twice (again at preference %d)", c, i+1)
 		}
@@ -96,7 +99,8 @@ type Ranks []int
 // rank in 0..candidates (ReasonRankRange), at least one rank given
 // (ReasonEmpty), and the ranks used are exactly 1..m for some m
 // (ReasonRankGap). If ties is false no rank may be used twice
-// (ReasonRepeatedRank). It returns nil or a *BallotError.
+// (ReasonRepeatedRank). The checks are made in the order: length, range,
+// repeated rank, empty, gap. It returns nil or a *BallotError.
 func CheckRanks(r Ranks, candidates int, ties bool) error {
 	if candidates <= 0 {
 		return bad(ReasonNoCandidates, -1, "%d candidates", candidates)
@@ -104,12 +108,14 @@ func CheckRanks(r Ranks, candidates int, ties bool) error {
 	if len(r) != candidates {
 		return bad(ReasonWrongLength, -1, "%d ranks, %d candidates", len(r), candidates)
 	}
-	used := make([]int, candidates+1)
-	maxRank := 0
 	for c, k := range r {
 		if k < 0 || k > candidates {
 			return bad(ReasonRankRange, c, "candidate %d has rank %d, ranks are 0..%d", c, k, candidates)
 		}
+	}
+	used := make([]int, candidates+1)
+	maxRank := 0
+	for c, k := range r {
 		if k == 0 {
 			continue
 		}
