@@ -12,14 +12,16 @@ type MJResult struct {
 	Ballots    int      `json:"ballots"`
 	// Profile[c][g] is the number of ballots giving candidate c grade g.
 	Profile [][]int64 `json:"profile"`
-	// MajorityGrade[c] is candidate c's majority grade (lower median).
+	// MajorityGrade[c] is candidate c's majority grade (lower median),
+	// -1 when there are no ballots.
 	MajorityGrade []int `json:"majority_grade"`
 	// Sequences[c] is candidate c's majority-grade sequence, run-length
 	// encoded: the grades obtained by repeatedly taking the majority grade
 	// and removing one ballot with that grade. It is cut after the first
 	// grade at which it differs from the sequences of the candidates just
-	// before and just after c in Order, the grade that placed c there (the
-	// whole sequence is kept for a candidate tied with a neighbour).
+	// before and just after c in Order, the grade that placed c there (at
+	// least the first grade; the whole sequence for a candidate tied with a
+	// neighbour).
 	Sequences [][]GradeRun `json:"sequences"`
 	// Classes are the candidates from best to worst; a class of more than
 	// one candidate have identical sequences (identical profiles) and are
@@ -77,22 +79,25 @@ func MajorityJudgment(grades []string, candidates int, ballots []Grades, lot Lot
 		}
 	}
 	res.MajorityGrade = make([]int, candidates)
-	res.Sequences = make([][]GradeRun, candidates)
 	for c := range candidates {
-		res.Sequences[c] = majoritySequence(res.Profile[c])
 		res.MajorityGrade[c] = -1
-		if len(res.Sequences[c]) > 0 {
-			res.MajorityGrade[c] = res.Sequences[c][0].Grade
+		it := newSeqIter(res.Profile[c])
+		if r, ok := it.next(); ok {
+			res.MajorityGrade[c] = r.Grade
 		}
 	}
 	order := make([]int, candidates)
 	for c := range order {
 		order[c] = c
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return compareRuns(res.Sequences[a], res.Sequences[b]) })
+	cmp := func(a, b int) int {
+		_, d := firstDifference(res.Profile[a], res.Profile[b])
+		return d
+	}
+	slices.SortStableFunc(order, cmp)
 	for i := 0; i < len(order); {
 		j := i + 1
-		for j < len(order) && compareRuns(res.Sequences[order[i]], res.Sequences[order[j]]) == 0 {
+		for j < len(order) && cmp(order[i], order[j]) == 0 {
 			j++
 		}
 		class := slices.Clone(order[i:j])
@@ -103,139 +108,129 @@ func MajorityJudgment(grades []string, candidates int, ballots []Grades, lot Lot
 		res.Order = append(res.Order, byLot...)
 		i = j
 	}
-	// Cut each sequence after the grade that separates it from its
-	// neighbours in the order.
-	cut := make([][]GradeRun, candidates)
+	// Each recorded sequence stops after the grade that separates it from
+	// its neighbours in the order (whole if tied with one).
+	res.Sequences = make([][]GradeRun, candidates)
 	for i, c := range res.Order {
-		var keep int64
+		keep := int64(1) // at least the majority grade
 		for _, j := range []int{i - 1, i + 1} {
 			if j < 0 || j >= len(res.Order) {
 				continue
 			}
-			d := firstDifference(res.Sequences[c], res.Sequences[res.Order[j]])
-			if d < 0 {
+			at, d := firstDifference(res.Profile[c], res.Profile[res.Order[j]])
+			if d == 0 {
 				keep = -1
 				break
 			}
-			keep = max(keep, d+1)
+			keep = max(keep, at+1)
 		}
-		cut[c] = res.Sequences[c]
-		if keep > 0 {
-			cut[c] = prefixRuns(res.Sequences[c], keep)
-		}
+		res.Sequences[c] = sequencePrefix(res.Profile[c], keep)
 	}
-	res.Sequences = cut
 	res.Winner = res.Order[0]
 	res.TieBroken = len(res.Classes[0]) > 1
 	return res, nil
 }
 
-// firstDifference returns the first index at which two sequences of the
-// same length differ, or -1 if they are equal.
-func firstDifference(a, b []GradeRun) int64 {
-	i, j := 0, 0
-	var ua, ub, at int64
-	for i < len(a) && j < len(b) {
-		if a[i].Grade != b[j].Grade {
-			return at
-		}
-		step := min(a[i].Count-ua, b[j].Count-ub)
-		ua, ub, at = ua+step, ub+step, at+step
-		if ua == a[i].Count {
-			i, ua = i+1, 0
-		}
-		if ub == b[j].Count {
-			j, ub = j+1, 0
-		}
-	}
-	if i < len(a) || j < len(b) {
-		return at
-	}
-	return -1
+// seqIter generates the majority-grade sequence of a profile (counts per
+// grade, best first) run by run: one step per ballot, the grade at the
+// median searched once per run.
+type seqIter struct {
+	h []int64
+	m int64
 }
 
-// prefixRuns returns the first n grades of a run-length encoded sequence.
-func prefixRuns(runs []GradeRun, n int64) []GradeRun {
-	var out []GradeRun
-	for _, r := range runs {
-		if n == 0 {
+func newSeqIter(profile []int64) *seqIter {
+	it := &seqIter{h: slices.Clone(profile)}
+	for _, x := range it.h {
+		it.m += x
+	}
+	return it
+}
+
+// next returns the next run, or false when the sequence is over.
+func (it *seqIter) next() (GradeRun, bool) {
+	if it.m == 0 {
+		return GradeRun{}, false
+	}
+	// The grade at 0-based position floor(m/2), best first.
+	pos := it.m / 2
+	grade := 0
+	var below int64 // ballots with a better grade
+	for ; below+it.h[grade] <= pos; grade++ {
+		below += it.h[grade]
+	}
+	// The median stays at grade while floor(m/2) is in
+	// [below, below+h[grade]), h[grade] and m decreasing together.
+	var k int64
+	for it.m > 0 && it.h[grade] > 0 {
+		p := it.m / 2
+		if p < below || p >= below+it.h[grade] {
 			break
 		}
-		k := min(r.Count, n)
-		out = append(out, GradeRun{r.Grade, k})
-		n -= k
+		it.h[grade]--
+		it.m--
+		k++
+	}
+	return GradeRun{Grade: grade, Count: k}, true
+}
+
+// majoritySequence returns the whole run-length encoded majority-grade
+// sequence of a profile.
+func majoritySequence(profile []int64) []GradeRun {
+	return sequencePrefix(profile, -1)
+}
+
+// sequencePrefix returns the first n grades of the sequence of a profile,
+// run-length encoded, or all of it if n < 0.
+func sequencePrefix(profile []int64, n int64) []GradeRun {
+	var out []GradeRun
+	it := newSeqIter(profile)
+	for n != 0 {
+		r, ok := it.next()
+		if !ok {
+			break
+		}
+		if n > 0 {
+			r.Count = min(r.Count, n)
+			n -= r.Count
+		}
+		if k := len(out); k > 0 && out[k-1].Grade == r.Grade {
+			out[k-1].Count += r.Count
+		} else {
+			out = append(out, r)
+		}
 	}
 	return out
 }
 
-// majoritySequence returns the run-length encoded majority-grade sequence of
-// a profile (counts per grade, best first): one step per ballot, the grade
-// at the median searched once per run.
-func majoritySequence(profile []int64) []GradeRun {
-	h := slices.Clone(profile)
-	var m int64
-	for _, x := range h {
-		m += x
+// firstDifference compares the majority-grade sequences of two profiles
+// with the same number of ballots: the index of the first grade at which
+// they differ and the comparison there (negative if a's grade is better),
+// or (-1, 0) if they are equal.
+func firstDifference(a, b []int64) (int64, int) {
+	ia, ib := newSeqIter(a), newSeqIter(b)
+	var ra, rb GradeRun
+	var at int64
+	for {
+		if ra.Count == 0 {
+			ra, _ = ia.next()
+		}
+		if rb.Count == 0 {
+			rb, _ = ib.next()
+		}
+		switch {
+		case ra.Count == 0 && rb.Count == 0:
+			return -1, 0
+		case ra.Count == 0:
+			return at, 1
+		case rb.Count == 0:
+			return at, -1
+		case ra.Grade != rb.Grade:
+			return at, ra.Grade - rb.Grade
+		}
+		step := min(ra.Count, rb.Count)
+		ra.Count -= step
+		rb.Count -= step
+		at += step
 	}
-	var runs []GradeRun
-	for m > 0 {
-		// The grade at 0-based position floor(m/2), best first.
-		pos := m / 2
-		grade := 0
-		var below int64 // ballots with a grade better than grade
-		for acc := int64(0); ; grade++ {
-			if acc+h[grade] > pos {
-				below = acc
-				break
-			}
-			acc += h[grade]
-		}
-		// The median stays at grade while floor(m'/2) is in
-		// [below, below+h[grade]) for m' = m, m-1, …, with h[grade]
-		// decreasing by one each step: count the steps.
-		var k int64
-		for m > 0 && h[grade] > 0 {
-			p := m / 2
-			if p < below || p >= below+h[grade] {
-				break
-			}
-			h[grade]--
-			m--
-			k++
-		}
-		if n := len(runs); n > 0 && runs[n-1].Grade == grade {
-			runs[n-1].Count += k
-		} else {
-			runs = append(runs, GradeRun{Grade: grade, Count: k})
-		}
-	}
-	return runs
-}
-
-// compareRuns compares two majority-grade sequences lexicographically
-// (a lower grade index is better): negative if a is better.
-func compareRuns(a, b []GradeRun) int {
-	i, j := 0, 0
-	var ua, ub int64 // used from a[i], b[j]
-	for i < len(a) && j < len(b) {
-		if a[i].Grade != b[j].Grade {
-			return a[i].Grade - b[j].Grade
-		}
-		step := min(a[i].Count-ua, b[j].Count-ub)
-		ua += step
-		ub += step
-		if ua == a[i].Count {
-			i, ua = i+1, 0
-		}
-		if ub == b[j].Count {
-			j, ub = j+1, 0
-		}
-	}
-	switch {
-	case i < len(a):
-		return -1
-	case j < len(b):
-		return 1
-	}
-	return 0
 }

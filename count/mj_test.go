@@ -103,14 +103,26 @@ func TestMajoritySequenceMatchesDefinition(t *testing.T) {
 	}
 }
 
-func TestCompareRuns(t *testing.T) {
-	a := []GradeRun{{1, 3}, {0, 2}}
-	b := []GradeRun{{1, 2}, {1, 1}, {2, 2}}
-	if compareRuns(a, b) >= 0 || compareRuns(b, a) <= 0 || compareRuns(a, a) != 0 {
-		t.Error("compareRuns")
-	}
-	if compareRuns([]GradeRun{{1, 2}, {1, 1}}, []GradeRun{{1, 3}}) != 0 {
-		t.Error("split runs differ")
+func TestFirstDifference(t *testing.T) {
+	// Against the sequences by their definition, on random profiles of the
+	// same size.
+	r := rand.New(rand.NewPCG(11, 12))
+	for range 2000 {
+		a := []int64{int64(r.IntN(5)), int64(r.IntN(5)), int64(r.IntN(5))}
+		b := []int64{int64(r.IntN(5)), int64(r.IntN(5)), 0}
+		b[2] = a[0] + a[1] + a[2] - b[0] - b[1]
+		if b[2] < 0 {
+			continue
+		}
+		sa, sb := bruteSequence(a), bruteSequence(b)
+		at, d := firstDifference(a, b)
+		want := slices.Compare(sa, sb)
+		if (d < 0) != (want < 0) || (d > 0) != (want > 0) {
+			t.Fatalf("%v %v: %d, want %d", a, b, d, want)
+		}
+		if want != 0 && (sa[at] == sb[at] || !slices.Equal(sa[:at], sb[:at])) {
+			t.Fatalf("%v %v: first difference at %d", a, b, at)
+		}
 	}
 }
 
