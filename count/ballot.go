@@ -16,15 +16,17 @@ type Reason string
 
 // The reasons a ballot can be invalid.
 const (
-	ReasonWrongLength       Reason = "wrong-length"           // not one entry per candidate
-	ReasonEmpty             Reason = "empty"                  // no candidate ranked
-	ReasonCandidateRange    Reason = "candidate-out-of-range" // a candidate index outside 0..n-1
-	ReasonRepeatedCandidate Reason = "repeated-candidate"     // a candidate ranked twice
-	ReasonRankRange         Reason = "rank-out-of-range"      // a rank outside 0..n
-	ReasonRepeatedRank      Reason = "repeated-rank"          // two candidates with the same rank where ties are not allowed
-	ReasonRankGap           Reason = "rank-gap"               // a rank r>1 used without rank r-1
-	ReasonGradeRange        Reason = "grade-out-of-range"     // a grade outside 0..g-1
-	ReasonNoCandidates      Reason = "no-candidates"          // the contest has no candidate
+	ReasonWrongLength       Reason = "wrong-length"              // not one entry per candidate
+	ReasonEmpty             Reason = "empty"                     // no candidate ranked
+	ReasonCandidateRange    Reason = "candidate-out-of-range"    // a candidate index outside 0..n-1
+	ReasonRepeatedCandidate Reason = "repeated-candidate"        // a candidate ranked twice
+	ReasonRankRange         Reason = "rank-out-of-range"         // a rank outside 0..n
+	ReasonRepeatedRank      Reason = "repeated-rank"             // two candidates with the same rank where ties are not allowed
+	ReasonRankGap           Reason = "rank-gap"                  // a rank r>1 used without rank r-1
+	ReasonGradeRange        Reason = "grade-out-of-range"        // a grade outside 0..g-1
+	ReasonNoCandidates      Reason = "no-candidates"             // the contest has no candidate
+	ReasonNoFirst           Reason = "no-first-preference"       // STV: no candidate has rank 1
+	ReasonRepeatedFirst     Reason = "repeated-first-preference" // STV: rank 1 given to more than one candidate
 )
 
 // BallotError is the error for a malformed ballot: its Reason, the position
@@ -163,6 +165,66 @@ func RanksOf(r Ranking, candidates int) Ranks {
 	}
 	return out
 }
+
+// IRVBallot checks a decrypted IRV ballot given as a rank per candidate
+// (1 first preference, 0 not ranked) and returns its Ranking: CheckRanks
+// without ties, so a repeated rank, a gap or no rank at all makes the
+// ballot invalid.
+func IRVBallot(r Ranks, candidates int) (Ranking, error) {
+	return RankingFromRanks(r, candidates)
+}
+
+// STVBallot checks a decrypted STV ballot given as a rank per candidate and
+// returns the preferences that count, following the Scottish rules: the
+// ballot needs exactly one first preference (ReasonNoFirst,
+// ReasonRepeatedFirst) and ranks in 0..candidates (ReasonWrongLength,
+// ReasonRankRange); after it, preferences count only "in consecutive
+// order" (the Order's definition of the next available preference), so the
+// ranking stops before the first rank that is missing or given to more than
+// one candidate. {1, 2, 4} counts as {1, 2}; {1, 2, 2, 3} as {1}.
+func STVBallot(r Ranks, candidates int) (Ranking, error) {
+	if candidates <= 0 {
+		return nil, bad(ReasonNoCandidates, -1, "%d candidates", candidates)
+	}
+	if len(r) != candidates {
+		return nil, bad(ReasonWrongLength, -1, "%d ranks, %d candidates", len(r), candidates)
+	}
+	at := make([]int, candidates+1) // at[k]: candidate with rank k, -1 none, -2 several
+	for k := range at {
+		at[k] = -1
+	}
+	for c, k := range r {
+		if k < 0 || k > candidates {
+			return nil, bad(ReasonRankRange, c, "candidate %d has rank %d, ranks are 0..%d", c, k, candidates)
+		}
+		if k == 0 {
+			continue
+		}
+		if at[k] == -1 {
+			at[k] = c
+		} else {
+			at[k] = -2
+		}
+	}
+	switch at[1] {
+	case -1:
+		return nil, bad(ReasonNoFirst, -1, "no first preference")
+	case -2:
+		return nil, bad(ReasonRepeatedFirst, -1, "first preference given to more than one candidate")
+	}
+	var out Ranking
+	for k := 1; k <= candidates && at[k] >= 0; k++ {
+		out = append(out, at[k])
+	}
+	return out, nil
+}
+
+// SchulzeBallot checks a decrypted Schulze ballot: CheckRanks with ties
+// allowed (equal ranks for indifference, 0 for unranked, no gap).
+func SchulzeBallot(r Ranks, candidates int) error { return CheckRanks(r, candidates, true) }
+
+// MJBallot checks a decrypted majority-judgment ballot: CheckGrades.
+func MJBallot(g Grades, candidates, grades int) error { return CheckGrades(g, candidates, grades) }
 
 // Grades is a majority-judgment ballot: Grades[c] is the index of the grade
 // given to candidate c in the caller's list of grades, 0 for the best.

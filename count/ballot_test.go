@@ -137,3 +137,34 @@ func TestValueText(t *testing.T) {
 		t.Errorf("JSON %s, %v", b, err)
 	}
 }
+
+func TestMethodBallots(t *testing.T) {
+	for _, c := range []struct {
+		r    Ranks
+		want Ranking
+		why  Reason
+	}{
+		{Ranks{1, 2, 3, 0}, Ranking{0, 1, 2}, ""},
+		{Ranks{1, 2, 0, 4}, Ranking{0, 1}, ""},        // gap: counts up to it
+		{Ranks{1, 2, 2, 3}, Ranking{0}, ""},           // repeated 2: counts 1 only
+		{Ranks{3, 1, 0, 2}, Ranking{1, 3, 0}, ""},     //
+		{Ranks{0, 2, 3, 0}, nil, ReasonNoFirst},       // no 1
+		{Ranks{1, 1, 2, 0}, nil, ReasonRepeatedFirst}, // two 1s
+		{Ranks{1, 5, 0, 0}, nil, ReasonRankRange},
+		{Ranks{1, 2}, nil, ReasonWrongLength},
+	} {
+		got, err := STVBallot(c.r, 4)
+		if ReasonOf(err) != c.why || !slices.Equal(got, c.want) {
+			t.Errorf("STVBallot(%v) = %v, %v; want %v, %q", c.r, got, err, c.want, c.why)
+		}
+	}
+	if _, err := IRVBallot(Ranks{1, 2, 0, 4}, 4); ReasonOf(err) != ReasonRankGap {
+		t.Errorf("IRVBallot gap: %v", err)
+	}
+	if err := SchulzeBallot(Ranks{1, 1, 2, 0}, 4); err != nil {
+		t.Errorf("SchulzeBallot tie: %v", err)
+	}
+	if err := MJBallot(Grades{0, 1, 2, 3}, 4, 3); ReasonOf(err) != ReasonGradeRange {
+		t.Errorf("MJBallot: %v", err)
+	}
+}

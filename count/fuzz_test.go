@@ -58,6 +58,15 @@ func FuzzCheckRanks(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, ties bool) {
 		r := Ranks(ints(data))
 		n := len(r)
+		// STVBallot accepts more than CheckRanks (it truncates), never panics,
+		// and what it returns is a well-formed ranking.
+		if rk, err := STVBallot(r, n); err == nil {
+			if err := CheckRanking(rk, n); err != nil {
+				t.Fatalf("STVBallot(%v) = %v: %v", r, rk, err)
+			}
+		} else if ReasonOf(err) == "" {
+			t.Fatalf("STVBallot error without a reason: %v", err)
+		}
 		err := CheckRanks(r, n, ties)
 		if err != nil {
 			if ReasonOf(err) == "" {
@@ -73,11 +82,15 @@ func FuzzCheckRanks(f *testing.F) {
 		if _, err := Schulze(n, []Ranks{r}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if !ties {
-			rk, err := RankingFromRanks(r, n)
-			if err != nil || CheckRanking(rk, n) != nil || !slices.Equal(RanksOf(rk, n), r) {
-				t.Fatalf("%v → %v, %v", r, rk, err)
-			}
+		if ties {
+			return
+		}
+		rk, err := RankingFromRanks(r, n)
+		if err != nil || CheckRanking(rk, n) != nil || !slices.Equal(RanksOf(rk, n), r) {
+			t.Fatalf("%v → %v, %v", r, rk, err)
+		}
+		if s, err := STVBallot(r, n); err != nil || !slices.Equal(s, rk) {
+			t.Fatalf("STVBallot(%v) = %v, %v; RankingFromRanks gives %v", r, s, err, rk)
 		}
 	})
 }
