@@ -17,8 +17,9 @@
 // candidate a grade index, 0 for the best grade (majority judgment).
 //
 // The counting functions take only well-formed ballots. The caller checks
-// each decrypted ballot with [CheckRanking], [CheckRanks] or [CheckGrades]
-// (or converts with [RankingFromRanks]), counts the invalid ones with the
+// each decrypted ballot with the check of its method — [IRVBallot],
+// [STVBallot], [SchulzeBallot], [MJBallot] (built on [CheckRanking],
+// [CheckRanks] and [CheckGrades]) — counts the invalid ones with the
 // [Reason] of each, and passes the valid ones on. A counting function given
 // an invalid ballot returns an error wrapping [ErrInvalidBallot]; it never
 // panics on its input.
