@@ -72,7 +72,9 @@ type App struct {
 	committed map[string]cachedValue
 	rules     *rules.Rules // nil before InitChain
 	verified  *verifyCache
-	ballots   ballotBatcher
+	// background verifies the proofs of gossiped ballots between blocks.
+	background *backgroundVerifier
+	ballots    ballotBatcher
 
 	// fatal is the error that halted the application (nil while it runs);
 	// onFatal is called once with it.
@@ -95,6 +97,7 @@ func NewApp(st store.Store, opts AppOptions) (*App, error) {
 		now = time.Now
 	}
 	a := &App{store: st, log: log, now: now, onFatal: opts.OnFatal, committed: map[string]cachedValue{}, verified: newVerifyCache(200_000)}
+	a.background = newBackgroundVerifier(a.verified)
 	ctx := context.Background()
 	id, err := st.Get(ctx, bucketMeta, []byte("chain-id"))
 	switch {

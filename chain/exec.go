@@ -37,8 +37,9 @@ func (c checker) CheckBallot(e *ballot.Election, raw, cast []byte) *rules.Verifi
 // (a voter's, through its web server: App.VerifyBallot; or one of a block)
 // has its cached result. Any other, a ballot gossiped by a peer, is admitted
 // to the mempool on its encoding, signature and the state's checks: its
-// proofs are verified with the rest of its block, in one batch per block
-// (FinalizeBlock's preverify), instead of in CheckTx's smaller batches. The
+// proofs are verified in the background while the node waits for its block
+// (backgroundVerifier), or with the rest of its block if that has not been
+// done by then (FinalizeBlock's preverify), not in CheckTx. The
 // block's outcome is the same either way; only the admission of a ballot
 // with a bad proof differs (it fails in the block, code 7, instead of at
 // the door). A ballot is signed over its proofs, so only the holder of a
@@ -55,6 +56,7 @@ func (d admission) CheckBallot(e *ballot.Election, raw, cast []byte) *rules.Veri
 		d.c.a.verified.put(ck, v) // malformed or badly signed, whatever its proofs
 		return v
 	}
+	d.c.a.background.add(ck, e, info)
 	return rules.Unverified(e, info)
 }
 
@@ -112,6 +114,13 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs []decoded) map[int]
 	out := map[int]*rules.Verified{}
 	groups := map[string]*group{}
 	var order []string
+	type candidate struct {
+		g   *group
+		key [32]byte
+		tx  int
+		b   *wire.Ballot
+	}
+	var todo []candidate
 	for i, d := range txs {
 		b, ok := d.tx.(*wire.Ballot)
 		if !ok {
@@ -135,7 +144,23 @@ func (a *App) preverify(ctx context.Context, o *overlay, txs []decoded) map[int]
 			out[i] = v
 			continue
 		}
-		g.keys, g.casts, g.txs = append(g.keys, ck), append(g.casts, b.Cast), append(g.txs, i)
+		todo = append(todo, candidate{g, ck, i, b})
+	}
+	// What the background verifier has not started is taken from it; what
+	// it is verifying now is waited for.
+	keys := make([][32]byte, len(todo))
+	for i, c := range todo {
+		keys[i] = c.key
+	}
+	for _, ch := range a.background.claim(keys) {
+		<-ch
+	}
+	for _, c := range todo {
+		if v, ok := a.verified.get(c.key); ok {
+			out[c.tx] = v
+			continue
+		}
+		c.g.keys, c.g.casts, c.g.txs = append(c.g.keys, c.key), append(c.g.casts, c.b.Cast), append(c.g.txs, c.tx)
 	}
 	for _, id := range order {
 		g := groups[id]
