@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
@@ -36,6 +39,7 @@ func init() {
 			&cli.StringFlag{Name: "genesis-sha256", Usage: "the genesis fingerprint `HEX` the authorities published (what 'evote node genesis' and 'evote node show' print); any other genesis fails"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON"},
 			&cli.IntFlag{Name: "workers", Usage: "`N` goroutines verifying proofs (default: all cores)"},
+			&cli.StringFlag{Name: "memory-limit", Value: "1536MiB", Usage: "a soft limit on the verifier's heap (`SIZE` in KiB, MiB or GiB; 0 for none; GOMEMLIMIT, when set, wins): near it the garbage collector runs more often instead of letting the heap grow to twice what is live"},
 		},
 		Action: verifyCommand,
 	})
@@ -62,6 +66,9 @@ func init() {
 func verifyCommand(c *cli.Context) error {
 	ctx, cancel := commandContextFor(c, 24*time.Hour)
 	defer cancel()
+	if err := setMemoryLimit(c.String("memory-limit")); err != nil {
+		return err
+	}
 	opts := verify.Options{Workers: c.Int("workers"), GenesisSHA256: c.String("genesis-sha256")}
 	if !c.Bool("json") && isTerminal(os.Stderr) {
 		opts.Progress = c.App.ErrWriter
@@ -225,4 +232,42 @@ func flagsAfterArg(c *cli.Context) (args []string, err error) {
 // commandContextFor bounds a long command's run time.
 func commandContextFor(c *cli.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.Context, d)
+}
+
+// setMemoryLimit sets the Go runtime's soft memory limit from a size such as
+// "1536MiB" ("0" for none), unless GOMEMLIMIT is set. A large record's
+// verifier holds about a kilobyte per ballot at its end (its state and its
+// indexes of the ballots and credentials); without a limit the collector lets
+// the heap reach twice that (docs/benchmarks-large.md).
+func setMemoryLimit(size string) error {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return nil
+	}
+	n, err := parseSize(size)
+	if err != nil {
+		return &exitError{2, fmt.Sprintf("--memory-limit %q: %v", size, err)}
+	}
+	if n > 0 {
+		debug.SetMemoryLimit(n)
+	}
+	return nil
+}
+
+// parseSize reads a byte count with an optional KiB, MiB or GiB suffix.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > (1<<62)/mult {
+		return 0, fmt.Errorf("not a size (a whole number, optionally followed by KiB, MiB or GiB)")
+	}
+	return v * mult, nil
 }
