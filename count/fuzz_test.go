@@ -5,6 +5,14 @@ import (
 	"testing"
 )
 
+func toBytes(r []int) []byte {
+	b := make([]byte, len(r))
+	for i, x := range r {
+		b[i] = byte(int8(x))
+	}
+	return b
+}
+
 func ints(data []byte) []int {
 	out := make([]int, len(data))
 	for i, b := range data {
@@ -21,6 +29,7 @@ func FuzzCheckRanking(f *testing.F) {
 	f.Add([]byte{1, 0, 1}, uint8(3))
 	f.Add([]byte{0xff}, uint8(2))
 	f.Add([]byte{0}, uint8(0))
+	seedFromVectors(f, func(r []int) { f.Add(toBytes(r), uint8(len(r))) })
 	f.Fuzz(func(t *testing.T, data []byte, nc uint8) {
 		n := int(nc % 12)
 		r := Ranking(ints(data))
@@ -55,6 +64,7 @@ func FuzzCheckRanks(f *testing.F) {
 	f.Add([]byte{1, 3, 0}, true)
 	f.Add([]byte{0, 0, 0}, true)
 	f.Add([]byte{1, 4, 2}, false)
+	seedFromVectors(f, func(r []int) { f.Add(toBytes(r), true); f.Add(toBytes(r), false) })
 	f.Fuzz(func(t *testing.T, data []byte, ties bool) {
 		r := Ranks(ints(data))
 		n := len(r)
@@ -100,6 +110,7 @@ func FuzzCheckGrades(f *testing.F) {
 	f.Add([]byte{0, 3, 1}, uint8(3), uint8(4))
 	f.Add([]byte{0, 4}, uint8(2), uint8(4))
 	f.Add([]byte{0xff}, uint8(1), uint8(1))
+	seedFromVectors(f, func(r []int) { f.Add(toBytes(r), uint8(len(r)), uint8(4)) })
 	f.Fuzz(func(t *testing.T, data []byte, nc, ng uint8) {
 		g := Grades(ints(data))
 		n, k := int(nc%10), int(ng%8)
