@@ -2,6 +2,7 @@ package count
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -117,7 +118,7 @@ func (r *STVResult) Text(names []string) string {
 		}
 		fmt.Fprint(w, "\noutcome\t")
 		for _, s := range r.Stages {
-			fmt.Fprintf(w, "%s\t", outcome(names, append(s.Elected, s.LastVacancies...), nil, s.TieBreak))
+			fmt.Fprintf(w, "%s\t", outcome(names, slices.Concat(s.Elected, s.LastVacancies), nil, s.TieBreak))
 		}
 		fmt.Fprint(w, "\nelected\t")
 		for _, c := range r.Elected {
