@@ -77,7 +77,7 @@ check:
 
 # Benchmarks of the headline figures: runs them, prints one table and writes
 # it to docs/benchmarks.md. BENCHTIME=3x gives a quick, rougher pass.
-BENCHPKGS := ./crypto/ ./crypto/dkg/ ./ballot/ ./ballot/credential/ ./rules/ ./chain/ ./chain/store/... ./tally/ ./verify/
+BENCHPKGS := ./crypto/ ./crypto/dkg/ ./crypto/shuffle/ ./count/ ./ballot/ ./ballot/credential/ ./rules/ ./chain/ ./chain/store/... ./tally/ ./verify/
 BENCHVOTERS ?= 5000
 # Each client waits for its committed receipt before casting again, so the
 # load is at most clients ÷ receipt latency: 384 keeps the cluster busy.
