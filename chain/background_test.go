@@ -11,7 +11,7 @@ import (
 
 // TestBackgroundVerification: ballots a peer gossiped are admitted on their
 // signature, then their proofs are verified in the background while the node
-// waits for their block: a recheck of the mempool then refuses a bad proof
+// waits for their block: a CheckTx again (a recheck) then refuses a bad proof
 // (code 7, as its block would) and still admits the good ones, and their
 // block gives each the code it gets when verified at once, whether the
 // background verifier has finished (here), or not (TestConcurrentCheckTx).

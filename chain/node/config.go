@@ -87,6 +87,13 @@ func tuneConfig(c *cmtcfg.Config, local bool, idle time.Duration) {
 	m.MaxTxsBytes = MempoolBytes
 	m.MaxTxBytes = MaxTxBytes
 	m.CacheSize = 2 * MempoolSize
+	// No recheck of the whole mempool after each block: every transaction
+	// is checked again when its block is executed, and under load a recheck
+	// reads the state for every waiting ballot after every block (on
+	// PostgreSQL, round trips). A ballot a block made invalid (its election
+	// closed, a limit reached) then stays until its own block refuses it
+	// with its code, which its voter is told, instead of being dropped.
+	m.Recheck = false
 
 	// Full 8 MiB blocks and gossip of 20 KB ballots need more than
 	// CometBFT's 5 MB/s per peer.
