@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"slices"
 
-	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/ballot"
+	"github.com/evote/evote/internal/jsonout"
 	"github.com/evote/evote/rules"
 )
 
