@@ -99,7 +99,7 @@ func ProveRangeWithRandomness(tag string, ctx Context, pk Point, ct Ciphertext, 
 		//
 		// with (s, e) = (w, 0) for the real branch and (v, c) otherwise:
 		// the same two fixed-base multiplications by G and one by K
-		// (fixedBase) for every branch, whichever is real.
+		// (FixedBase) for every branch, whichever is real.
 		s := NewScalar().CSelect(real[i], nc.W, nc.V)
 		e := NewScalar().CSelect(real[i], zero, nc.C)
 		t := NewScalar().Sub(s, NewScalar().Mul(e, r))

@@ -5,7 +5,7 @@ import (
 	"sync"
 )
 
-// fixedBase is a table for constant-time multiplication of one point K by
+// FixedBase is a table for constant-time multiplication of one point K by
 // secret scalars: rows[i][k] = (k+1)·16^i·K for the 64 windows i of 4 bits
 // and k = 0 … 7. A scalar is recoded in signed digits d_i ∈ [−8, 8], and
 // s·K = Σ d_i·16^i·K costs 64 additions and 64 table lookups that read
@@ -13,13 +13,14 @@ import (
 // of every encryption and every range proof of a ballot, so a voter's
 // device builds its table once and then multiplies by K about three times
 // faster than variable-base multiplication (docs/benchmarks.md).
-type fixedBase struct {
+type FixedBase struct {
 	base Point
 	rows [64][8]Point
 }
 
-func newFixedBase(k Point) *fixedBase {
-	t := &fixedBase{base: NewPoint().Set(k)}
+// NewFixedBase builds the table of k (512 points, about 80 KiB).
+func NewFixedBase(k Point) *FixedBase {
+	t := &FixedBase{base: NewPoint().Set(k)}
 	p := NewPoint().Set(k)
 	for i := range t.rows {
 		t.rows[i][0] = NewPoint().Set(p)
@@ -33,22 +34,29 @@ func newFixedBase(k Point) *fixedBase {
 	return t
 }
 
-// mul returns s·K in constant time: the work and the memory access pattern
-// do not depend on s.
-func (t *fixedBase) mul(s Scalar) Point {
+// SignedDigits returns the 64 signed radix-16 digits of s, each in
+// [−8, 8), in constant time: s = Σ d_i·16^i.
+func SignedDigits(s Scalar) [64]int8 {
 	b := EncodeScalar(s)
 	var d [64]int8
 	for i := range 32 {
 		d[2*i] = int8(b[i] & 15)
 		d[2*i+1] = int8(b[i] >> 4)
 	}
-	// Signed digits in [−8, 8): carry the excess of each digit to the next.
-	// s < ℓ < 2^253, so the top digit stays below 8.
+	// Carry the excess of each digit to the next. s < ℓ < 2^253, so the
+	// top digit stays below 8.
 	for i := range 63 {
 		carry := (d[i] + 8) >> 4
 		d[i] -= carry << 4
 		d[i+1] += carry
 	}
+	return d
+}
+
+// Mul returns s·K in constant time: the work and the memory access pattern
+// do not depend on s.
+func (t *FixedBase) Mul(s Scalar) Point {
+	d := SignedDigits(s)
 	acc, id := NewPoint(), NewPoint()
 	sel, neg := NewPoint(), NewPoint()
 	for i := range t.rows {
@@ -71,8 +79,8 @@ func (t *fixedBase) mul(s Scalar) Point {
 // equals the table's base.
 var keyTables = struct {
 	sync.Mutex
-	m map[Point]*fixedBase
-}{m: map[Point]*fixedBase{}}
+	m map[Point]*FixedBase
+}{m: map[Point]*FixedBase{}}
 
 // maxKeyTables bounds keyTables: a process holds the keys of a few
 // elections at most; beyond this the cache starts over.
@@ -84,7 +92,7 @@ func mulKey(k Point, s Scalar) Point {
 	t := keyTables.m[k]
 	keyTables.Unlock()
 	if t == nil || !t.base.IsEqual(k) {
-		t = newFixedBase(k)
+		t = NewFixedBase(k)
 		keyTables.Lock()
 		if len(keyTables.m) >= maxKeyTables {
 			clear(keyTables.m)
@@ -92,5 +100,5 @@ func mulKey(k Point, s Scalar) Point {
 		keyTables.m[k] = t
 		keyTables.Unlock()
 	}
-	return t.mul(s)
+	return t.Mul(s)
 }

@@ -10,7 +10,7 @@ import (
 // carry through every window (all nibbles 8 or 15).
 func TestFixedBase(t *testing.T) {
 	k := BaseMul(ScalarFromUint64(0xdecafbad))
-	table := newFixedBase(k)
+	table := NewFixedBase(k)
 	minusOne := NewScalar().Neg(ScalarFromUint64(1))
 	scalars := []Scalar{NewScalar(), ScalarFromUint64(1), ScalarFromUint64(8), ScalarFromUint64(15), ScalarFromUint64(16), minusOne}
 	for _, nib := range []byte{0x88, 0xff, 0x78} {
@@ -33,7 +33,7 @@ func TestFixedBase(t *testing.T) {
 		scalars = append(scalars, s)
 	}
 	for _, s := range scalars {
-		if got, want := table.mul(s), NewPoint().Mul(k, s); !got.IsEqual(want) {
+		if got, want := table.Mul(s), NewPoint().Mul(k, s); !got.IsEqual(want) {
 			t.Fatalf("fixed-base %x·K differs from variable-base", EncodeScalar(s))
 		}
 		if got := mulKey(k, s); !got.IsEqual(NewPoint().Mul(k, s)) {
@@ -63,6 +63,6 @@ func BenchmarkFixedBaseMul(b *testing.B) {
 func BenchmarkFixedBaseTable(b *testing.B) {
 	k := BaseMul(ScalarFromUint64(7))
 	for b.Loop() {
-		newFixedBase(k)
+		NewFixedBase(k)
 	}
 }

@@ -26,15 +26,15 @@ func TestConstantTimeArithmetic(t *testing.T) {
 				}
 				r, _ := crypto.RandomScalar(rnd)
 				ps[i] = crypto.BaseMul(r)
-				ds[i] = recode(ss[i])
+				ds[i] = crypto.SignedDigits(ss[i])
 			}
 			if !ctMultiScalarMul(ds, ps).IsEqual(crypto.VarTimeMultiScalarMul(ss, ps, 1)) {
 				t.Fatal("ctMultiScalarMul differs from VarTimeMultiScalarMul")
 			}
-			tab := newFixedBase(ps[0])
+			tab := crypto.NewFixedBase(ps[0])
 			for _, s := range ss {
-				if !tab.mul(s).IsEqual(crypto.NewPoint().Mul(ps[0], s)) {
-					t.Fatal("fixedBase.mul differs from Mul")
+				if !tab.Mul(s).IsEqual(crypto.NewPoint().Mul(ps[0], s)) {
+					t.Fatal("FixedBase.Mul differs from Mul")
 				}
 			}
 		})

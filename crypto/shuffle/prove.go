@@ -75,13 +75,13 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 		return out, nil
 	}
 	// P1. Re-encrypt and permute: e'_{i,k} = e_{π(i),k} + ρ_{i,k}·(G, K).
-	kTab := newFixedBase(pk)
+	kTab := crypto.NewFixedBase(pk)
 	out := make([][]crypto.Ciphertext, n)
 	for i := range out {
 		out[i] = make([]crypto.Ciphertext, w)
 		for k := range out[i] {
 			e := in[perm[i]][k]
-			a, b := crypto.BaseMul(rho[i][k]), kTab.mul(rho[i][k])
+			a, b := crypto.BaseMul(rho[i][k]), kTab.Mul(rho[i][k])
 			out[i][k] = crypto.Ciphertext{Alpha: a.Add(a, e.Alpha), Beta: b.Add(b, e.Beta)}
 		}
 	}
@@ -113,7 +113,7 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 	if err != nil {
 		return nil, nil, err
 	}
-	hTab := newFixedBase(h)
+	hTab := crypto.NewFixedBase(h)
 	p.Chain = make([]crypto.Point, n)
 	accR := make([]crypto.Scalar, n+1) // accR[i+1] = R_i
 	accP := make([]crypto.Scalar, n+1) // accP[i+1] = P_i
@@ -123,7 +123,7 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 		accR[i+1].Add(accR[i+1], rh[i])
 		accP[i+1] = crypto.NewScalar().Mul(accP[i], up[i])
 		c := crypto.BaseMul(accR[i+1])
-		p.Chain[i] = c.Add(c, hTab.mul(accP[i+1]))
+		p.Chain[i] = c.Add(c, hTab.Mul(accP[i+1]))
 	}
 	rhat := accR[n]
 
@@ -157,7 +157,7 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 	}
 	digits := make([][64]int8, n)
 	for i := range omp {
-		digits[i] = recode(omp[i])
+		digits[i] = crypto.SignedDigits(omp[i])
 	}
 	p.T1 = crypto.BaseMul(om[0])
 	p.T2 = crypto.BaseMul(om[1])
@@ -167,7 +167,7 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 	col := make([]crypto.Point, n)
 	for k := range w {
 		neg := crypto.NewScalar().Neg(om[3+k])
-		enc := crypto.Ciphertext{Alpha: crypto.BaseMul(neg), Beta: kTab.mul(neg)} // −ω4_k·(G, K)
+		enc := crypto.Ciphertext{Alpha: crypto.BaseMul(neg), Beta: kTab.Mul(neg)} // −ω4_k·(G, K)
 		for i := range n {
 			col[i] = out[i][k].Alpha
 		}
@@ -183,7 +183,7 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 	for i := range n {
 		g := crypto.NewScalar().Mul(omp[i], accR[i])
 		t := crypto.BaseMul(g.Add(g, omh[i]))
-		p.TChain[i] = t.Add(t, hTab.mul(tmp.Mul(omp[i], accP[i])))
+		p.TChain[i] = t.Add(t, hTab.Mul(tmp.Mul(omp[i], accP[i])))
 	}
 
 	// P7. Challenge and responses s = ω + c·witness.
@@ -206,31 +206,13 @@ func prove(rand io.Reader, ctx crypto.Context, pk crypto.Point, in [][]crypto.Ci
 	return out, p, nil
 }
 
-// recode returns the 64 signed radix-16 digits of s, each in [−8, 8), in
-// constant time: s = Σ d_i·16^i.
-func recode(s crypto.Scalar) [64]int8 {
-	b := crypto.EncodeScalar(s)
-	var d [64]int8
-	for i := range 32 {
-		d[2*i] = int8(b[i] & 15)
-		d[2*i+1] = int8(b[i] >> 4)
-	}
-	// s < ℓ < 2^253: the top digit stays below 8 after the carries.
-	for i := range 63 {
-		carry := (d[i] + 8) >> 4
-		d[i] -= carry << 4
-		d[i+1] += carry
-	}
-	return d
-}
-
 // ctChunk is the number of terms ctMultiScalarMul handles with one chain of
 // doublings: their tables (about 200 KiB) stay in cache, and the extra
 // doublings cost about 2% of the work.
 const ctChunk = 128
 
 // ctMultiScalarMul returns Σ s_i·P_i for the scalars given by their digits
-// (recode), in constant time in the scalars: Straus's method, over chunks
+// (crypto.SignedDigits), in constant time in the scalars: Straus's method, over chunks
 // of ctChunk terms, with one chain of doublings per chunk and, per point, a
 // table of P, 2P, …, 8P from which every window reads all eight entries
 // with conditional moves.
