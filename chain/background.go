@@ -49,7 +49,8 @@ func newBackgroundVerifier(c *verifyCache) *backgroundVerifier {
 }
 
 // add queues an admitted ballot whose encoding and signature were checked
-// (info) for the verification of its proofs.
+// (info) for the verification of its proofs; the caller found no verdict
+// for it in the cache.
 func (v *backgroundVerifier) add(key [32]byte, e *ballot.Election, info *ballot.CastInfo) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -57,9 +58,6 @@ func (v *backgroundVerifier) add(key [32]byte, e *ballot.Election, info *ballot.
 		return
 	}
 	if _, ok := v.inflight[key]; ok || len(v.queued) >= bgMaxQueued {
-		return
-	}
-	if _, ok := v.cache.get(key); ok {
 		return
 	}
 	j := &bgJob{key: key, batchJob: batchJob{e: e, info: info, arrived: time.Now()}}
@@ -78,12 +76,10 @@ func (v *backgroundVerifier) claim(keys [][32]byte) []chan struct{} {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var wait []chan struct{}
-	seen := map[chan struct{}]bool{}
 	for _, k := range keys {
 		delete(v.queued, k)
-		if ch, ok := v.inflight[k]; ok && !seen[ch] {
-			seen[ch] = true
-			wait = append(wait, ch)
+		if ch, ok := v.inflight[k]; ok {
+			wait = append(wait, ch) // one batch's channel may come more than once
 		}
 	}
 	return wait
@@ -94,7 +90,7 @@ func (v *backgroundVerifier) run() {
 		runtime.Gosched()
 		v.mu.Lock()
 		if len(v.queued) == 0 {
-			v.queue = v.queue[:0]
+			v.queue = nil // what is left was claimed
 			v.running = false
 			v.mu.Unlock()
 			return
